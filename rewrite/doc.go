@@ -1,0 +1,359 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Document is a parsed Dockerfile that keeps its source. Instructions point into
+// Src by byte offset, so bytes no rule touches can be printed exactly as read.
+type Document struct {
+	Path    string
+	Src     []byte
+	Escape  rune   // escape token: '\\' or '`'
+	Newline string // "\r\n" when the file uses CRLF line endings, else "\n"
+	BOM     bool   // the file starts with a UTF-8 byte order mark
+
+	Instructions []*Instruction
+	Stages       []*Stage
+
+	lineStart []int // lineStart[i] is the offset of line i+1; a final entry is len(Src)
+}
+
+// Stage is one FROM and the instructions after it.
+type Stage struct {
+	Index        int
+	Name         string // the AS name, lower case, or ""
+	Base         string // the FROM image reference as written
+	From         *Instruction
+	Instructions []*Instruction // including the FROM
+}
+
+// Instruction is one Dockerfile instruction and where it sits in the source.
+type Instruction struct {
+	Node    *parser.Node
+	Command any    // the typed command from buildkit's instructions package
+	Keyword string // lower case: "run", "copy", ...
+
+	StartLine, EndLine int // 1-based, as buildkit counts them; heredoc bodies included
+	Start, End         int // byte span in Src: from the start of StartLine to after EndLine's newline
+
+	Stage *Stage // nil for an ARG before the first FROM
+
+	// Line is the instruction as buildkit sees it: continuation lines joined,
+	// comment lines inside the continuation and the escape token removed.
+	Line string
+	// Args is the part of Line after the keyword and the flags ("" if none), with
+	// its offset in Line.
+	Args    string
+	ArgsOff int
+
+	// Shell is the parsed shell of a shell-form RUN (not heredoc) under a POSIX
+	// shell; nil otherwise.
+	Shell *Shell
+
+	seg []segment // maps offsets in Line to offsets in Src
+}
+
+// Shell is the shell program of a shell-form RUN, parsed once for every rule.
+type Shell struct {
+	Text string       // what the shell runs
+	File *syntax.File // positions are offsets in Text
+}
+
+// segment says that Line[log:log+n] was read from Src[src:src+n].
+type segment struct{ log, src, n int }
+
+// ParseError is a Dockerfile that buildkit rejects, with the line it names.
+type ParseError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Parse reads a Dockerfile with buildkit's parser and instructions packages,
+// rejecting what buildkit rejects, and builds the source-keeping document.
+func Parse(path string, src []byte) (*Document, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, &ParseError{Path: path, Line: errLine(err), Err: cleanErr(err)}
+	}
+	lint := linter.New(&linter.Config{})
+	if _, _, err := instructions.Parse(res.AST, lint); err != nil {
+		return nil, &ParseError{Path: path, Line: errLine(err), Err: cleanErr(err)}
+	}
+	d := &Document{Path: path, Src: src, Escape: res.EscapeToken, Newline: "\n"}
+	d.BOM = bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
+	d.indexLines()
+	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
+		d.Newline = "\r\n"
+	}
+	if err := d.build(res.AST); err != nil {
+		return nil, &ParseError{Path: path, Err: err}
+	}
+	return d, nil
+}
+
+func errLine(err error) int {
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		return le.Locations[0][0].Start.Line
+	}
+	return 0
+}
+
+// cleanErr drops the location wrapper, whose line we print ourselves.
+func cleanErr(err error) error {
+	var le *parser.LocationError
+	if errors.As(err, &le) {
+		if inner := le.Unwrap(); inner != nil {
+			return errors.New(strings.TrimSpace(inner.Error()))
+		}
+	}
+	return err
+}
+
+func (d *Document) indexLines() {
+	d.lineStart = append(d.lineStart[:0], 0)
+	for i, c := range d.Src {
+		if c == '\n' && i+1 < len(d.Src) {
+			d.lineStart = append(d.lineStart, i+1)
+		}
+	}
+	d.lineStart = append(d.lineStart, len(d.Src))
+}
+
+// Lines returns the number of lines in the source.
+func (d *Document) Lines() int { return len(d.lineStart) - 1 }
+
+// LineStart returns the offset where 1-based line n starts.
+func (d *Document) LineStart(n int) int { return d.lineStart[n-1] }
+
+// LineEnd returns the offset just past line n, its newline included.
+func (d *Document) LineEnd(n int) int { return d.lineStart[n] }
+
+// LineText returns line n without its line ending.
+func (d *Document) LineText(n int) string {
+	return strings.TrimRight(string(d.Src[d.LineStart(n):d.LineEnd(n)]), "\r\n")
+}
+
+// LineOf returns the 1-based line holding byte offset off.
+func (d *Document) LineOf(off int) int {
+	lo, hi := 0, len(d.lineStart)-2
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if d.lineStart[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo + 1
+}
+
+func (d *Document) build(ast *parser.Node) error {
+	lint := linter.New(&linter.Config{})
+	var stage *Stage
+	shellPOSIX := true
+	for _, n := range ast.Children {
+		in := &Instruction{
+			Node:      n,
+			Keyword:   strings.ToLower(n.Value),
+			StartLine: n.StartLine,
+			EndLine:   n.EndLine,
+			Start:     d.LineStart(n.StartLine),
+			End:       d.LineEnd(n.EndLine),
+		}
+		cmd, err := instructions.ParseInstructionWithLinter(n, lint)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n.StartLine, err)
+		}
+		in.Command = cmd
+		in.joinLines(d)
+		if in.Line != n.Original {
+			return fmt.Errorf("line %d: internal error: source map disagrees with buildkit's reading", n.StartLine)
+		}
+		in.splitArgs(byte(d.Escape))
+		switch c := cmd.(type) {
+		case *instructions.Stage:
+			stage = &Stage{Index: len(d.Stages), Name: c.Name, Base: c.BaseName, From: in}
+			d.Stages = append(d.Stages, stage)
+			shellPOSIX = true
+		case *instructions.ShellCommand:
+			shellPOSIX = isPOSIXShell(c.Shell)
+		case *instructions.RunCommand:
+			if c.PrependShell && n.Next != nil && in.Args != n.Next.Value {
+				return fmt.Errorf("line %d: internal error: RUN arguments disagree with buildkit's reading", n.StartLine)
+			}
+			if c.PrependShell && len(n.Heredocs) == 0 && shellPOSIX {
+				in.Shell = parseShell(in.Args)
+			}
+		}
+		in.Stage = stage
+		if stage != nil {
+			stage.Instructions = append(stage.Instructions, in)
+		}
+		d.Instructions = append(d.Instructions, in)
+	}
+	return nil
+}
+
+// isPOSIXShell tells whether a SHELL instruction names a shell that reads sh syntax.
+func isPOSIXShell(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	exe := strings.ToLower(args[0])
+	if i := strings.LastIndexAny(exe, `/\`); i >= 0 {
+		exe = exe[i+1:]
+	}
+	switch strings.TrimSuffix(exe, ".exe") {
+	case "sh", "bash", "ash", "dash", "ksh", "mksh", "zsh", "busybox":
+		return true
+	}
+	return false
+}
+
+// parseShell parses text as bash, the widest of the dialects a RUN may use;
+// a program it cannot read gets no tree, and rules leave that RUN alone.
+func parseShell(text string) *Shell {
+	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).
+		Parse(strings.NewReader(text), "")
+	if err != nil {
+		return nil
+	}
+	return &Shell{Text: text, File: f}
+}
+
+// joinLines rebuilds buildkit's logical line for the instruction and records
+// where each of its bytes came from, following parser.Parse line by line.
+func (in *Instruction) joinLines(d *Document) {
+	var b strings.Builder
+	cont := continuationMatcher(d.Escape)
+	for ln := in.StartLine; ln <= in.EndLine; ln++ {
+		start := d.LineStart(ln)
+		raw := d.Src[start:d.LineEnd(ln)]
+		if ln == 1 && d.BOM {
+			raw, start = raw[3:], start+3
+		}
+		text := bytes.TrimRight(raw, "\r\n")
+		if ln == in.StartLine {
+			trimmed := bytes.TrimLeftFunc(text, unicode.IsSpace)
+			start += len(text) - len(trimmed)
+			text = trimmed
+		} else {
+			if isCommentLine(text) {
+				continue
+			}
+			if len(bytes.TrimLeftFunc(text, unicode.IsSpace)) == 0 {
+				continue
+			}
+		}
+		body, more := cont(text)
+		in.seg = append(in.seg, segment{log: b.Len(), src: start, n: len(body)})
+		b.Write(body)
+		if !more {
+			break
+		}
+	}
+	in.Line = b.String()
+}
+
+func isCommentLine(text []byte) bool {
+	t := bytes.TrimLeftFunc(text, unicode.IsSpace)
+	return len(t) > 0 && t[0] == '#'
+}
+
+// continuationMatcher mirrors buildkit's line-continuation test: the escape token
+// as the last non-blank character, not preceded by another escape token (a lone
+// token on a line counts too). It returns the line without it, and whether the
+// instruction goes on.
+func continuationMatcher(escape rune) func([]byte) ([]byte, bool) {
+	e := byte(escape)
+	return func(line []byte) ([]byte, bool) {
+		t := bytes.TrimRight(line, " \t")
+		if len(t) == 0 || t[len(t)-1] != e {
+			return line, false
+		}
+		if len(t) == 1 {
+			return t[:0], true
+		}
+		if t[len(t)-2] == e {
+			return line, false
+		}
+		return t[:len(t)-1], true
+	}
+}
+
+// splitArgs finds the arguments after the keyword and the flags the way
+// buildkit's splitCommand does: they are the trimmed tail of the line.
+func (in *Instruction) splitArgs(escape byte) {
+	line := strings.TrimRightFunc(in.Line, unicode.IsSpace)
+	lead := len(line) - len(strings.TrimLeftFunc(line, unicode.IsSpace))
+	kw := strings.IndexFunc(line[lead:], unicode.IsSpace)
+	if kw < 0 {
+		in.ArgsOff = len(line)
+		return
+	}
+	off := lead + kw
+	off += flagsEnd(line[off:], escape)
+	for off < len(line) && unicode.IsSpace(rune(line[off])) {
+		off++
+	}
+	in.ArgsOff = off
+	in.Args = line[off:]
+}
+
+// flagsEnd returns where the builder flags (--name=value words) at the start of
+// s end, walking quotes and escapes as buildkit's extractBuilderFlags does.
+func flagsEnd(s string, escape byte) int {
+	pos := 0
+	for {
+		for pos < len(s) && unicode.IsSpace(rune(s[pos])) {
+			pos++
+		}
+		if !strings.HasPrefix(s[pos:], "--") {
+			return pos
+		}
+		start := pos
+		var quote byte
+		for pos < len(s) {
+			c := s[pos]
+			switch {
+			case quote != 0 && c == quote:
+				quote = 0
+			case quote == 0 && (c == '\'' || c == '"'):
+				quote = c
+			case c == escape:
+				pos++
+			case quote == 0 && unicode.IsSpace(rune(c)):
+				goto word
+			}
+			pos++
+		}
+	word:
+		if s[start:min(pos, len(s))] == "--" {
+			return min(pos, len(s))
+		}
+		if pos >= len(s) {
+			return len(s)
+		}
+	}
+}

@@ -1,0 +1,224 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// format prints every instruction of the document canonically (--fmt): keyword
+// in upper case and one space after it, continuation lines indented four spaces
+// with && leading them, exec-form arguments as ["a", "b"]. Each instruction's
+// new text is checked to mean what the old one meant; where the canonical form
+// would change its meaning, a more cautious form, or the original, is kept.
+func (st *run) format() error {
+	d := st.doc
+	var edits []Edit
+	for _, in := range d.Instructions {
+		start := in.Start
+		if in.StartLine == 1 && d.BOM {
+			start += 3
+		}
+		old := string(d.Src[start:d.textEnd(in.EndLine)])
+		want := nodeMeaning(in.Node, in.Shell != nil)
+		for _, level := range []fmtLevel{fmtFull, fmtNoAnd, fmtKeyword} {
+			text := formatInstruction(d, in, level)
+			if text == old {
+				break
+			}
+			if got, ok := meaningOf(text, d.Escape, in.Shell != nil); ok && got == want {
+				edits = append(edits, Edit{Start: start, End: d.textEnd(in.EndLine), New: text})
+				break
+			}
+		}
+	}
+	if len(edits) == 0 {
+		return nil
+	}
+	return st.apply(edits, "--fmt")
+}
+
+type fmtLevel int
+
+const (
+	fmtKeyword fmtLevel = iota // keyword case and the space after it
+	fmtNoAnd                   // also indentation, continuations and exec form
+	fmtFull                    // also && leading continued lines
+)
+
+// formatInstruction returns the canonical text of one instruction at the given level.
+func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
+	esc := string(d.Escape)
+	cont := continuationMatcher(d.Escape)
+	heredoc := len(in.Node.Heredocs) > 0
+	last := in.EndLine
+	if heredoc || level == fmtKeyword {
+		last = in.StartLine // leave heredoc bodies and all other lines as they are
+	}
+	var lines []string
+	for ln := in.StartLine; ln <= in.EndLine; ln++ {
+		lines = append(lines, d.LineText(ln))
+	}
+	if in.StartLine == 1 && d.BOM {
+		lines[0] = lines[0][3:]
+	}
+	// The first line: keyword, one space, the rest.
+	first := strings.TrimLeftFunc(lines[0], unicode.IsSpace)
+	kw, rest := first, ""
+	if i := strings.IndexFunc(first, unicode.IsSpace); i >= 0 {
+		kw, rest = first[:i], strings.TrimLeftFunc(first[i:], unicode.IsSpace)
+	}
+	lines[0] = strings.ToUpper(kw)
+	if rest != "" {
+		lines[0] += " " + rest
+	}
+	if last == in.StartLine {
+		if level > fmtKeyword && !heredoc && in.EndLine == in.StartLine {
+			lines[0] = formatExec(lines[0], in)
+			lines[0] = strings.TrimRightFunc(lines[0], unicode.IsSpace)
+		}
+		return strings.Join(lines, "\n")
+	}
+	base := -1
+	for _, l := range lines[1:] {
+		if t := bytes.TrimLeftFunc([]byte(l), unicode.IsSpace); len(t) > 0 && !isCommentLine(t) {
+			if w := indentWidth(l); base < 0 || w < base {
+				base = w
+			}
+		}
+	}
+	shellAnd := level == fmtFull && in.Shell != nil
+	pendingAnd := false
+	for i, l := range lines {
+		t := strings.TrimLeftFunc(l, unicode.IsSpace)
+		switch {
+		case i == 0:
+		case t == "":
+			lines[i] = ""
+			continue
+		case isCommentLine([]byte(t)):
+			lines[i] = "    " + strings.TrimRightFunc(t, unicode.IsSpace)
+			continue
+		default:
+			lines[i] = strings.Repeat(" ", 4+indentWidth(l)-base) + t
+		}
+		if pendingAnd {
+			ind := len(lines[i]) - len(strings.TrimLeft(lines[i], " "))
+			lines[i] = lines[i][:ind] + "&& " + lines[i][ind:]
+			pendingAnd = false
+		}
+		body, more := cont([]byte(lines[i]))
+		if !more {
+			if i == 0 {
+				lines[i] = formatExec(lines[i], in)
+			}
+			lines[i] = strings.TrimRightFunc(lines[i], unicode.IsSpace)
+			continue
+		}
+		b := string(body)
+		spaced := strings.TrimRight(b, " \t") != b // a word join stays a join
+		if strings.TrimSpace(b) != "" {
+			b = strings.TrimRight(b, " \t")
+		}
+		if shellAnd && strings.HasSuffix(b, "&&") {
+			b = strings.TrimRight(strings.TrimSuffix(b, "&&"), " \t")
+			pendingAnd, spaced = true, true
+		}
+		if strings.TrimSpace(b) == "" {
+			lines[i] = b + esc // a lone escape token on its line
+			continue
+		}
+		if spaced {
+			b += " "
+		}
+		lines[i] = b + esc
+	}
+	if pendingAnd {
+		return formatInstruction(d, in, fmtNoAnd)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// formatExec prints the exec-form arguments of a one-line instruction as ["a", "b"].
+func formatExec(line string, in *Instruction) string {
+	if !in.Node.Attributes["json"] || in.Args == "" || !strings.HasSuffix(strings.TrimSpace(line), in.Args) {
+		return line
+	}
+	var args []string
+	for n := in.Node.Next; n != nil; n = n.Next {
+		args = append(args, n.Value)
+	}
+	if in.Keyword == "healthcheck" || in.Keyword == "onbuild" {
+		return line
+	}
+	t := strings.TrimRightFunc(line, unicode.IsSpace)
+	return t[:len(t)-len(in.Args)] + JSONArgs(args)
+}
+
+// indentWidth measures leading blanks, a tab counting as four columns.
+func indentWidth(l string) int {
+	w := 0
+	for _, c := range l {
+		switch c {
+		case ' ':
+			w++
+		case '\t':
+			w += 4
+		default:
+			return w
+		}
+	}
+	return w
+}
+
+// meaningOf parses one instruction's text on its own and returns its meaning.
+func meaningOf(text string, escape rune, posixShell bool) (string, bool) {
+	src := fmt.Sprintf("# escape=%c\n%s\n", escape, text)
+	res, err := parser.Parse(strings.NewReader(src))
+	if err != nil || len(res.AST.Children) != 1 {
+		return "", false
+	}
+	return nodeMeaning(res.AST.Children[0], posixShell), true
+}
+
+// nodeMeaning renders what buildkit makes of an instruction: keyword, flags,
+// arguments, attributes and heredocs; for a shell-form RUN under a POSIX shell,
+// the shell program printed canonically, so that layout inside it does not count.
+func nodeMeaning(n *parser.Node, posixShell bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %q %v", strings.ToLower(n.Value), n.Flags, n.Attributes["json"])
+	shellRun := posixShell && strings.EqualFold(n.Value, "run") && !n.Attributes["json"] && len(n.Heredocs) == 0
+	for x := n.Next; x != nil; x = x.Next {
+		v := x.Value
+		if shellRun {
+			v = canonicalShell(v)
+		}
+		fmt.Fprintf(&b, " %q", v)
+		for _, c := range x.Children {
+			fmt.Fprintf(&b, " (%s)", nodeMeaning(c, false))
+		}
+	}
+	for _, h := range n.Heredocs {
+		fmt.Fprintf(&b, " <<%q %d %v %v %q", h.Name, h.FileDescriptor, h.Expand, h.Chomp, h.Content)
+	}
+	return b.String()
+}
+
+// canonicalShell prints a shell program the way mvdan/sh prints its tree, or
+// returns it unchanged when it does not parse.
+func canonicalShell(text string) string {
+	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).
+		Parse(strings.NewReader(text), "")
+	if err != nil {
+		return text
+	}
+	var b bytes.Buffer
+	if err := syntax.NewPrinter().Print(&b, f); err != nil {
+		return text
+	}
+	return b.String()
+}

@@ -1,0 +1,209 @@
+package rewrite
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// maxPasses bounds how often the pipeline runs the whole rule list: a rule's
+// edit may give an earlier rule new work, but never forever.
+const maxPasses = 8
+
+// Source is dfopt's one entry point: it runs the rules over src and returns the
+// rewritten file with everything the rules found. A Dockerfile buildkit rejects
+// gives a *ParseError naming the line.
+func Source(src []byte, opts Options) (*Result, error) {
+	if opts.Path == "" {
+		opts.Path = "<stdin>"
+	}
+	doc, err := Parse(opts.Path, src)
+	if err != nil {
+		return nil, err
+	}
+	st := &run{opts: opts, doc: doc, orig: identityLines(doc.Lines()), seen: map[string]bool{}}
+	for range maxPasses {
+		changed := false
+		for _, r := range opts.Rules {
+			ok, err := st.runRule(r)
+			if err != nil {
+				return nil, err
+			}
+			changed = changed || ok
+		}
+		if !changed {
+			break
+		}
+	}
+	if opts.Format {
+		if err := st.format(); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(st.findings, func(a, b Finding) int {
+		return cmp.Compare(a.Line, b.Line)
+	})
+	return &Result{Output: st.doc.Src, Findings: st.findings}, nil
+}
+
+// run is the state of one Source call.
+type run struct {
+	opts     Options
+	doc      *Document
+	orig     []int // orig[n] is the input line that line n of doc came from
+	findings []Finding
+	seen     map[string]bool
+}
+
+// runRule runs one rule on the current document, reports what it found and
+// applies the edits it may apply. It tells whether the document changed.
+func (st *run) runRule(r *Rule) (changed bool, err error) {
+	p := &Pass{Doc: st.doc, Rule: r}
+	if err := safeRun(r, p); err != nil {
+		return false, fmt.Errorf("%s: %w", st.opts.Path, err)
+	}
+	ign := ignoresOf(st.doc)
+	var edits []Edit
+	for _, f := range p.findings {
+		if ign.suppresses(st.doc, r, f) {
+			continue
+		}
+		apply := len(f.Edits) > 0 && (r.Kind == Safe || st.opts.Propose)
+		if apply && overlapsAny(edits, f.Edits) {
+			continue // a later pass finds it again on the edited document
+		}
+		if apply {
+			edits = append(edits, f.Edits...)
+			f.Applied = true
+		}
+		f.Line = st.orig[max(1, min(f.Line, len(st.orig)-1))]
+		key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message)
+		if !st.seen[key] {
+			st.seen[key] = true
+			st.findings = append(st.findings, f)
+		}
+	}
+	if len(edits) == 0 {
+		return false, nil
+	}
+	return true, st.apply(edits, r.Name)
+}
+
+// safeRun keeps a bug in one rule from crashing the command.
+func safeRun(r *Rule, p *Pass) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("rule %s: internal error: %v", r.Name, v)
+		}
+	}()
+	r.Run(p)
+	return nil
+}
+
+// apply writes edits into the document, parses the result again (a rule that
+// produces what buildkit rejects is a bug, reported as such) and carries the
+// map back to input lines along.
+func (st *run) apply(edits []Edit, by string) error {
+	slices.SortFunc(edits, func(a, b Edit) int { return cmp.Compare(a.Start, b.Start) })
+	old := st.doc
+	var b strings.Builder
+	b.Grow(len(old.Src))
+	at := 0
+	for _, e := range edits {
+		b.Write(old.Src[at:e.Start])
+		b.WriteString(withNewline(e.New, old.Newline))
+		at = e.End
+	}
+	b.Write(old.Src[at:])
+	src := []byte(b.String())
+	doc, err := Parse(old.Path, src)
+	if err != nil {
+		return fmt.Errorf("%s: rule %s made a Dockerfile that buildkit rejects (a dfopt bug): %w", old.Path, by, err)
+	}
+	st.orig = composeLines(st.orig, lineMap(old, doc, edits, old.Newline))
+	st.doc = doc
+	return nil
+}
+
+// withNewline turns the "\n" line endings of text written by a rule into the
+// document's own, leaving line endings copied from the source as they are.
+func withNewline(text, nl string) string {
+	if nl == "\n" || !strings.Contains(text, "\n") {
+		return text
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\n' && (i == 0 || text[i-1] != '\r') {
+			b.WriteString(nl)
+			continue
+		}
+		b.WriteByte(text[i])
+	}
+	return b.String()
+}
+
+func overlapsAny(have, add []Edit) bool {
+	for _, a := range add {
+		for _, h := range have {
+			if a.Start < h.End && h.Start < a.End || a.Start == h.Start {
+				return true
+			}
+		}
+	}
+	for i, a := range add {
+		for _, b := range add[i+1:] {
+			if a.Start < b.End && b.Start < a.End {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func identityLines(n int) []int {
+	m := make([]int, n+1)
+	for i := range m {
+		m[i] = i
+	}
+	return m
+}
+
+// lineMap returns, for every line of doc (made from old by edits), the line of
+// old it comes from: lines outside the edits map one to one, lines written by
+// an edit map to the line the edit starts on.
+func lineMap(old, doc *Document, edits []Edit, nl string) []int {
+	type span struct{ newStart, newEnd, oldStart, shiftBefore int }
+	spans := make([]span, 0, len(edits))
+	shift := 0 // new offset minus old offset after the edits seen so far
+	for _, e := range edits {
+		n := len(withNewline(e.New, nl))
+		spans = append(spans, span{e.Start + shift, e.Start + shift + n, e.Start, shift})
+		shift += n - (e.End - e.Start)
+	}
+	m := make([]int, doc.Lines()+1)
+	for line := 1; line <= doc.Lines(); line++ {
+		off := doc.LineStart(line)
+		oldOff := off - shift
+		for _, sp := range spans {
+			if off < sp.newStart {
+				oldOff = off - sp.shiftBefore
+				break
+			}
+			if off < sp.newEnd {
+				oldOff = sp.oldStart
+				break
+			}
+		}
+		m[line] = old.LineOf(max(0, min(oldOff, len(old.Src)-1)))
+	}
+	return m
+}
+
+func composeLines(orig, step []int) []int {
+	out := make([]int, len(step))
+	for i, o := range step {
+		out[i] = orig[max(0, min(o, len(orig)-1))]
+	}
+	return out
+}

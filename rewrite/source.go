@@ -1,0 +1,24 @@
+package rewrite
+
+// Options controls one run of Source.
+type Options struct {
+	// Path names the input in findings and errors ("<stdin>" for standard input).
+	Path string
+	// Rules are the rules to run, in pipeline order (usually rules.All filtered by Select).
+	Rules []*Rule
+	// Propose applies the edits of Proposal rules too.
+	Propose bool
+	// Format prints every instruction canonically (--fmt), keeping its meaning.
+	Format bool
+	// MergeAll lets rules that keep builder stages apart treat them like shipping stages.
+	MergeAll bool
+}
+
+// Result is what Source made of one input.
+type Result struct {
+	Output   []byte
+	Findings []Finding // lines refer to the input
+}
+
+// Changed reports whether the output differs from the input.
+func (r *Result) Changed(src []byte) bool { return string(r.Output) != string(src) }
