@@ -35,6 +35,8 @@ type Stage struct {
 	Base         string // the FROM image reference as written
 	From         *Instruction
 	Instructions []*Instruction // including the FROM
+
+	posix bool // the stage's SHELL reads sh syntax, as far as it goes
 }
 
 // Instruction is one Dockerfile instruction and where it sits in the source.
@@ -56,8 +58,10 @@ type Instruction struct {
 	Args    string
 	ArgsOff int
 
+	// POSIX says the stage's SHELL (or the default) reads sh syntax.
+	POSIX bool
 	// Shell is the parsed shell of a shell-form RUN (not heredoc) under a POSIX
-	// shell; nil otherwise.
+	// shell; nil otherwise, and nil when the program does not parse.
 	Shell *Shell
 
 	seg []segment // maps offsets in Line to offsets in Src
@@ -193,9 +197,14 @@ func (d *Document) build(ast *parser.Node) error {
 		in.splitArgs(byte(d.Escape))
 		switch c := cmd.(type) {
 		case *instructions.Stage:
+			shellPOSIX = !windowsImage(c.BaseName)
+			for _, prev := range d.Stages {
+				if prev.Name != "" && strings.EqualFold(prev.Name, c.BaseName) {
+					shellPOSIX = prev.posix // a stage inherits its parent stage's SHELL
+				}
+			}
 			stage = &Stage{Index: len(d.Stages), Name: c.Name, Base: c.BaseName, From: in}
 			d.Stages = append(d.Stages, stage)
-			shellPOSIX = true
 		case *instructions.ShellCommand:
 			shellPOSIX = isPOSIXShell(c.Shell)
 		case *instructions.RunCommand:
@@ -207,12 +216,26 @@ func (d *Document) build(ast *parser.Node) error {
 			}
 		}
 		in.Stage = stage
+		in.POSIX = shellPOSIX
 		if stage != nil {
+			stage.posix = shellPOSIX
 			stage.Instructions = append(stage.Instructions, in)
 		}
 		d.Instructions = append(d.Instructions, in)
 	}
 	return nil
+}
+
+// windowsImage tells whether a base image is a Windows one, whose default
+// shell is cmd, not sh.
+func windowsImage(ref string) bool {
+	r := strings.ToLower(ref)
+	for _, w := range []string{"windows", "nanoserver", "servercore", "mcr.microsoft.com/powershell"} {
+		if strings.Contains(r, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isPOSIXShell tells whether a SHELL instruction names a shell that reads sh syntax.

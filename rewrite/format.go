@@ -24,13 +24,13 @@ func (st *run) format() error {
 			start += 3
 		}
 		old := string(d.Src[start:d.textEnd(in.EndLine)])
-		want := nodeMeaning(in.Node, in.Shell != nil)
-		for _, level := range []fmtLevel{fmtFull, fmtNoAnd, fmtKeyword} {
+		want := nodeMeaning(in.Node, in.POSIX)
+		for _, level := range []fmtLevel{fmtFull, fmtAnd, fmtNoAnd, fmtKeyword} {
 			text := formatInstruction(d, in, level)
 			if text == old {
 				break
 			}
-			if got, ok := meaningOf(text, d.Escape, in.Shell != nil); ok && got == want {
+			if got, ok := meaningOf(text, d.Escape, in.POSIX); ok && got == want {
 				edits = append(edits, Edit{Start: start, End: d.textEnd(in.EndLine), New: text})
 				break
 			}
@@ -47,7 +47,8 @@ type fmtLevel int
 const (
 	fmtKeyword fmtLevel = iota // keyword case and the space after it
 	fmtNoAnd                   // also indentation, continuations and exec form
-	fmtFull                    // also && leading continued lines
+	fmtAnd                     // also && leading continued lines
+	fmtFull                    // also one blank between words
 )
 
 // formatInstruction returns the canonical text of one instruction at the given level.
@@ -76,6 +77,9 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 	if rest != "" {
 		lines[0] += " " + rest
 	}
+	if last == in.StartLine && level == fmtFull && !heredoc {
+		collapseBlanks(lines, d.Escape)
+	}
 	if last == in.StartLine {
 		if level > fmtKeyword && !heredoc && in.EndLine == in.StartLine {
 			lines[0] = formatExec(lines[0], in)
@@ -91,7 +95,10 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 			}
 		}
 	}
-	shellAnd := level == fmtFull && in.Shell != nil
+	shellAnd := level >= fmtAnd && in.Shell != nil
+	if level == fmtFull {
+		collapseBlanks(lines, d.Escape)
+	}
 	pendingAnd := false
 	for i, l := range lines {
 		t := strings.TrimLeftFunc(l, unicode.IsSpace)
@@ -141,6 +148,42 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 		return formatInstruction(d, in, fmtNoAnd)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// collapseBlanks turns runs of blanks between words into one space, outside
+// quotes and past each line's indentation. Whether that keeps the meaning is
+// checked by the caller, like every other layout change.
+func collapseBlanks(lines []string, escape rune) {
+	var quote rune
+	for i, l := range lines {
+		var b strings.Builder
+		ind := len(l) - len(strings.TrimLeft(l, " \t"))
+		b.WriteString(l[:ind])
+		escaped, blank := false, false
+		for _, c := range l[ind:] {
+			switch {
+			case escaped:
+				escaped = false
+			case c == escape && quote != '\'':
+				escaped = true
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == ' ' || c == '\t':
+				if !blank {
+					b.WriteByte(' ')
+				}
+				blank = true
+				continue
+			}
+			blank = false
+			b.WriteRune(c)
+		}
+		lines[i] = b.String()
+	}
 }
 
 // formatExec prints the exec-form arguments of a one-line instruction as ["a", "b"].

@@ -1,0 +1,162 @@
+package rules_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/dfopt/dfopt/rules"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+var update = flag.Bool("update", false, "rewrite the .golden and .findings files of the fixtures")
+
+// fixtureOptions picks the options of a fixture from its folder: a rule's name
+// runs that rule alone, "all" runs the default pipeline, "fmt" only formats.
+// A <case>.args file adds words: propose, fmt, merge-all, rules=a,b.
+func fixtureOptions(t *testing.T, path string) rewrite.Options {
+	t.Helper()
+	dir := filepath.Base(filepath.Dir(path))
+	opts := rewrite.Options{Path: filepath.Base(path)}
+	switch dir {
+	case "all":
+		opts.Rules = rules.All()
+	case "fmt":
+		opts.Format = true
+	default:
+		r := rewrite.Lookup(rules.All(), dir)
+		if r == nil {
+			t.Fatalf("fixtures/%s: no rule of that name", dir)
+		}
+		opts.Rules = []*rewrite.Rule{r}
+	}
+	args, err := os.ReadFile(strings.TrimSuffix(path, ".Dockerfile") + ".args")
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, w := range strings.Fields(string(args)) {
+		switch {
+		case w == "propose":
+			opts.Propose = true
+		case w == "fmt":
+			opts.Format = true
+		case w == "merge-all":
+			opts.MergeAll = true
+		case strings.HasPrefix(w, "rules="):
+			sel, err := rewrite.Select(rules.All(), strings.Split(strings.TrimPrefix(w, "rules="), ","), []string{"all"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.Rules = sel
+		default:
+			t.Fatalf("%s.args: unknown word %q", path, w)
+		}
+	}
+	return opts
+}
+
+func TestGolden(t *testing.T) {
+	cases, err := filepath.Glob("../fixtures/*/*.Dockerfile")
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no fixtures found: %v", err)
+	}
+	for _, path := range cases {
+		name := strings.TrimPrefix(path, "../fixtures/")
+		t.Run(name, func(t *testing.T) {
+			opts := fixtureOptions(t, path)
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := rewrite.Source(src, opts)
+			if err != nil {
+				t.Fatalf("Source: %v", err)
+			}
+			base := strings.TrimSuffix(path, ".Dockerfile")
+			compareGolden(t, base+".golden", res.Output)
+			compareGolden(t, base+".findings", findingsText(res.Findings))
+
+			// Idempotence: the golden is its own output.
+			again, err := rewrite.Source(res.Output, opts)
+			if err != nil {
+				t.Fatalf("Source on the output: %v", err)
+			}
+			if !bytes.Equal(again.Output, res.Output) {
+				t.Errorf("not idempotent; second run gives:\n%s", again.Output)
+			}
+			checkReparse(t, src, res.Output)
+
+			// With every rule off, the output is the input.
+			id, err := rewrite.Source(src, rewrite.Options{Path: opts.Path})
+			if err != nil || !bytes.Equal(id.Output, src) {
+				t.Errorf("with no rules the output differs from the input (err %v)", err)
+			}
+		})
+	}
+}
+
+func findingsText(fs []rewrite.Finding) []byte {
+	var b bytes.Buffer
+	for _, f := range fs {
+		state := "reported"
+		if f.Applied {
+			state = "applied"
+		}
+		fmt.Fprintf(&b, "%d: %s: %s (%s)\n", f.Line, f.Rule, f.Message, state)
+	}
+	return b.Bytes()
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./rules -run Golden -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// checkReparse proves an output is a Dockerfile: buildkit's parser and
+// instructions accept it, and no RUN whose shell parsed before fails to parse now.
+func checkReparse(t *testing.T, in, out []byte) {
+	t.Helper()
+	res, err := parser.Parse(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("output does not parse: %v", err)
+	}
+	if _, _, err := instructions.Parse(res.AST, linter.New(&linter.Config{})); err != nil {
+		t.Fatalf("output does not pass instructions.Parse: %v", err)
+	}
+	if bad, was := badShells(t, out), badShells(t, in); bad > was {
+		t.Errorf("%d shell-form RUNs no longer parse as shell", bad-was)
+	}
+}
+
+func badShells(t *testing.T, src []byte) int {
+	doc, err := rewrite.Parse("x", src)
+	if err != nil {
+		t.Fatalf("rewrite.Parse: %v", err)
+	}
+	n := 0
+	for _, in := range doc.Instructions {
+		if in.Keyword == "run" && in.POSIX && !in.Node.Attributes["json"] && len(in.Node.Heredocs) == 0 && in.Shell == nil {
+			n++
+		}
+	}
+	return n
+}
