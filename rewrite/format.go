@@ -3,6 +3,7 @@ package rewrite
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -41,6 +42,9 @@ func (st *run) format() error {
 	}
 	return st.apply(edits, "--fmt")
 }
+
+// dropLine marks a line that formatting removes.
+const dropLine = "\x00"
 
 type fmtLevel int
 
@@ -89,7 +93,7 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 	}
 	base := -1
 	for _, l := range lines[1:] {
-		if t := bytes.TrimLeftFunc([]byte(l), unicode.IsSpace); len(t) > 0 && !isCommentLine(t) {
+		if t := bytes.TrimSpace([]byte(l)); len(t) > 0 && !isCommentLine(t) && string(t) != esc {
 			if w := indentWidth(l); base < 0 || w < base {
 				base = w
 			}
@@ -109,6 +113,9 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 			continue
 		case isCommentLine([]byte(t)):
 			lines[i] = "    " + strings.TrimRightFunc(t, unicode.IsSpace)
+			continue
+		case t == esc || strings.TrimRight(t, " \t") == esc:
+			lines[i] = "    " + esc // a lone escape token: an empty continuation line
 			continue
 		default:
 			lines[i] = strings.Repeat(" ", 4+indentWidth(l)-base) + t
@@ -134,6 +141,10 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 		if shellAnd && strings.HasSuffix(b, "&&") {
 			b = strings.TrimRight(strings.TrimSuffix(b, "&&"), " \t")
 			pendingAnd, spaced = true, true
+			if strings.TrimSpace(b) == "" {
+				lines[i] = dropLine // the line held only the &&, which moves down
+				continue
+			}
 		}
 		if strings.TrimSpace(b) == "" {
 			lines[i] = b + esc // a lone escape token on its line
@@ -147,6 +158,7 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 	if pendingAnd {
 		return formatInstruction(d, in, fmtNoAnd)
 	}
+	lines = slices.DeleteFunc(lines, func(l string) bool { return l == dropLine })
 	return strings.Join(lines, "\n")
 }
 
@@ -264,4 +276,15 @@ func canonicalShell(text string) string {
 		return text
 	}
 	return b.String()
+}
+
+// Meaning returns what buildkit makes of each instruction, in order, with the
+// layout of shell programs left out. Two documents with equal meanings build
+// the same image; --fmt must keep it.
+func (d *Document) Meaning() []string {
+	out := make([]string, len(d.Instructions))
+	for i, in := range d.Instructions {
+		out[i] = nodeMeaning(in.Node, in.POSIX)
+	}
+	return out
 }

@@ -1,0 +1,190 @@
+package rewrite_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/dfopt/dfopt/rules"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// corpusFiles returns the real-world Dockerfiles in ../shared, which sits
+// beside the repository; tests read them there and never copy them in.
+func corpusFiles(tb testing.TB) []string {
+	tb.Helper()
+	dir := filepath.Join("..", "..", "shared", "corpus", "dockerfiles")
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(files) == 0 {
+		tb.Skipf("corpus not found at %s: ../shared is absent, skipping the corpus checks", dir)
+	}
+	return files
+}
+
+// buildkitAccepts is the reference: buildkit's parser and instructions.
+func buildkitAccepts(src []byte) bool {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return false
+	}
+	_, _, err = instructions.Parse(res.AST, linter.New(&linter.Config{}))
+	return err == nil
+}
+
+func TestCorpus(t *testing.T) {
+	files := corpusFiles(t)
+	var accepted, rejected, changed, fmtChanged int
+	for _, path := range files {
+		name := filepath.Base(path)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) {
+			opts := rewrite.Options{Path: name, Rules: rules.All()}
+			res, err := rewrite.Source(src, opts)
+			if !buildkitAccepts(src) {
+				rejected++
+				var pe *rewrite.ParseError
+				if !errors.As(err, &pe) || pe.Line < 1 || !strings.HasPrefix(err.Error(), name+":") {
+					t.Fatalf("buildkit rejects this file; want a ParseError with a line, got %v", err)
+				}
+				return
+			}
+			accepted++
+			if err != nil {
+				t.Fatalf("default rules: %v", err)
+			}
+			if res.Changed(src) {
+				changed++
+			}
+			id, err := rewrite.Source(src, rewrite.Options{Path: name})
+			if err != nil || !bytes.Equal(id.Output, src) {
+				t.Errorf("--disable=all is not the identity (err %v)", err)
+			}
+			checkStable(t, "default", res.Output, opts)
+
+			fopts := rewrite.Options{Path: name, Format: true}
+			fres, err := rewrite.Source(src, fopts)
+			if err != nil {
+				t.Fatalf("--fmt: %v", err)
+			}
+			if fres.Changed(src) {
+				fmtChanged++
+			}
+			checkStable(t, "--fmt", fres.Output, fopts)
+			before, _ := rewrite.Parse(name, src)
+			after, _ := rewrite.Parse(name, fres.Output)
+			if after == nil || !slices.Equal(before.Meaning(), after.Meaning()) {
+				t.Errorf("--fmt changed the meaning")
+			}
+
+			both := rewrite.Options{Path: name, Rules: rules.All(), Format: true}
+			bres, err := rewrite.Source(src, both)
+			if err != nil {
+				t.Fatalf("default rules with --fmt: %v", err)
+			}
+			checkStable(t, "default+--fmt", bres.Output, both)
+		})
+	}
+	t.Logf("corpus: %d files, %d accepted by buildkit, %d rejected; default rules change %d, --fmt changes %d",
+		len(files), accepted, rejected, changed, fmtChanged)
+}
+
+// checkStable asserts that an output re-parses and is its own output.
+func checkStable(t *testing.T, what string, out []byte, opts rewrite.Options) {
+	t.Helper()
+	if !buildkitAccepts(out) {
+		t.Fatalf("%s: output does not parse", what)
+	}
+	again, err := rewrite.Source(out, opts)
+	if err != nil {
+		t.Fatalf("%s: second run: %v", what, err)
+	}
+	if !bytes.Equal(again.Output, out) {
+		t.Errorf("%s: not idempotent:\n%s", what, rewrite.UnifiedDiff("out", out, again.Output))
+	}
+}
+
+// TestCorpusDiffApplies checks, for every corpus file the default rules change,
+// that the unified diff applied by git gives exactly the rewritten file.
+func TestCorpusDiffApplies(t *testing.T) {
+	files := corpusFiles(t)
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	dir := t.TempDir()
+	n := 0
+	for _, path := range files {
+		src, _ := os.ReadFile(path)
+		name := filepath.Base(path)
+		res, err := rewrite.Source(src, rewrite.Options{Path: name, Rules: rules.All()})
+		if err != nil || !res.Changed(src) {
+			continue
+		}
+		n++
+		if err := os.WriteFile(filepath.Join(dir, name), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("git", "apply", "-")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CEILING_DIRECTORIES="+filepath.Dir(dir))
+		cmd.Stdin = bytes.NewReader(rewrite.UnifiedDiff(name, src, res.Output))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: git apply: %v\n%s", name, err, out)
+			continue
+		}
+		got, _ := os.ReadFile(filepath.Join(dir, name))
+		if !bytes.Equal(got, res.Output) {
+			t.Errorf("%s: git apply gives other bytes than the rewrite", name)
+		}
+	}
+	t.Logf("%d changed corpus files: diff applied by git equals the rewrite", n)
+}
+
+// TestNoPanic feeds inputs no Dockerfile author writes on purpose: each must
+// give an error naming the input, or a result, never a panic.
+func TestNoPanic(t *testing.T) {
+	garbage := make([]byte, 4096)
+	for i := range garbage {
+		garbage[i] = byte(i*7919 + i>>3)
+	}
+	cases := map[string][]byte{
+		"empty":                {},
+		"blank lines":          []byte("\n\n   \n"),
+		"only comments":        []byte("# just a comment\n"),
+		"binary garbage":       garbage,
+		"invalid utf-8":        []byte("FROM alpine\nRUN echo \xff\xfe\xc3\x28\nLABEL x=\"\xe2\x82\"\n"),
+		"unterminated heredoc": []byte("FROM alpine\nRUN <<EOF\necho hi\n"),
+		"1 MB line":            []byte("FROM alpine\nRUN echo " + strings.Repeat("x", 1<<20) + "\n"),
+		"nul bytes":            []byte("FROM alpine\x00\nRUN \x00\n"),
+		"lone continuation":    []byte("FROM alpine\nRUN \\"),
+	}
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			for _, opts := range []rewrite.Options{
+				{Path: "in", Rules: rules.All()},
+				{Path: "in", Rules: rules.All(), Format: true, Propose: true},
+			} {
+				res, err := rewrite.Source(src, opts)
+				if err != nil {
+					if !strings.HasPrefix(err.Error(), "in:") {
+						t.Errorf("error does not name the input: %v", err)
+					}
+					continue
+				}
+				if !buildkitAccepts(res.Output) {
+					t.Errorf("output does not parse")
+				}
+			}
+		})
+	}
+}
