@@ -24,7 +24,7 @@ func (st *run) format() error {
 		if in.StartLine == 1 && d.BOM {
 			start += 3
 		}
-		old := string(d.Src[start:d.textEnd(in.EndLine)])
+		old := string(d.Src[start:d.LineTextEnd(in.EndLine)])
 		want := nodeMeaning(in.Node, in.POSIX)
 		for _, level := range []fmtLevel{fmtFull, fmtAnd, fmtNoAnd, fmtKeyword} {
 			text := formatInstruction(d, in, level)
@@ -32,7 +32,11 @@ func (st *run) format() error {
 				break
 			}
 			if got, ok := meaningOf(text, d.Escape, in.POSIX); ok && got == want {
-				edits = append(edits, Edit{Start: start, End: d.textEnd(in.EndLine), New: text})
+				edits = append(edits, Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text})
+				st.findings = append(st.findings, Finding{
+					Rule: "fmt", Line: st.orig[in.StartLine], Applied: true,
+					Message: "layout is not canonical (--fmt)",
+				})
 				break
 			}
 		}

@@ -59,7 +59,7 @@ type run struct {
 // runRule runs one rule on the current document, reports what it found and
 // applies the edits it may apply. It tells whether the document changed.
 func (st *run) runRule(r *Rule) (changed bool, err error) {
-	p := &Pass{Doc: st.doc, Rule: r}
+	p := &Pass{Doc: st.doc, Rule: r, Options: st.opts}
 	if err := safeRun(r, p); err != nil {
 		return false, fmt.Errorf("%s: %w", st.opts.Path, err)
 	}
@@ -107,6 +107,11 @@ func safeRun(r *Rule, p *Pass) (err error) {
 func (st *run) apply(edits []Edit, by string) error {
 	slices.SortFunc(edits, func(a, b Edit) int { return cmp.Compare(a.Start, b.Start) })
 	old := st.doc
+	for i, e := range edits {
+		if e.Start < 0 || e.End < e.Start || e.End > len(old.Src) || i > 0 && e.Start < edits[i-1].End {
+			return fmt.Errorf("%s: %s made an edit outside the file or over another (a dfopt bug): %d-%d", old.Path, by, e.Start, e.End)
+		}
+	}
 	var b strings.Builder
 	b.Grow(len(old.Src))
 	at := 0

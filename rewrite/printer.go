@@ -37,11 +37,12 @@ func (d *Document) Keyword(in *Instruction, kw string) string {
 // line, without the final line ending.
 func (d *Document) Text(in *Instruction) string {
 	s, _ := d.KeywordSpan(in)
-	return string(d.Src[s:d.textEnd(in.EndLine)])
+	return string(d.Src[s:d.LineTextEnd(in.EndLine)])
 }
 
-// textEnd is the offset of line n's line ending.
-func (d *Document) textEnd(n int) int {
+// LineTextEnd returns the offset of line n's line ending (or of its end when
+// it has none).
+func (d *Document) LineTextEnd(n int) int {
 	return d.LineStart(n) + len(strings.TrimRight(string(d.Src[d.LineStart(n):d.LineEnd(n)]), "\r\n"))
 }
 
@@ -58,7 +59,7 @@ func (d *Document) ReplaceInstruction(in *Instruction, text string) Edit {
 			kept.WriteString("\n")
 		}
 	}
-	return Edit{Start: start, End: d.textEnd(in.EndLine), New: kept.String() + text}
+	return Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: kept.String() + text}
 }
 
 // JSONArgs prints arguments in the canonical exec form: ["a", "b"].

@@ -41,6 +41,7 @@ type Rule struct {
 type Pass struct {
 	Doc      *Document
 	Rule     *Rule
+	Options  Options // what the user asked for (MergeAll, ...)
 	findings []Finding
 }
 
@@ -72,6 +73,7 @@ type Edit struct {
 // Select returns the rules of all that are switched on by enable and disable
 // (names or "all"), keeping the order of all. Unknown names are an error.
 func Select(all []*Rule, enable, disable []string) ([]*Rule, error) {
+	enable, disable = lowerAll(enable), lowerAll(disable)
 	known := map[string]bool{"all": true}
 	for _, r := range all {
 		known[r.Name] = true
@@ -97,6 +99,14 @@ func Select(all []*Rule, enable, disable []string) ([]*Rule, error) {
 		}
 	}
 	return out, nil
+}
+
+func lowerAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.ToLower(strings.TrimSpace(n))
+	}
+	return out
 }
 
 // Lookup finds a rule by name.

@@ -1,0 +1,239 @@
+// Command dfopt rewrites Dockerfiles so that the images they build come out
+// smaller, keeping what they do. It is a thin layer over package rewrite: it
+// turns flags into rewrite.Options, finds the files and reports the results.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/dfopt/dfopt/rules"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// Exit statuses, as gofmt and shfmt use them. Only main hands them to os.Exit,
+// so that run can be called from tests.
+const (
+	exitOK      = 0 // nothing to change, or the changes were written
+	exitChanged = 1 // --check, -l or -d found a file that would change
+	exitError   = 2 // bad usage, or an error in at least one file
+)
+
+// stdinName names standard input in findings, errors, -l and -d, as the
+// library does when Options.Path is empty.
+const stdinName = "<stdin>"
+
+const usageHead = `Usage: dfopt [flags] [path ...]
+       dfopt rules [NAME]
+
+dfopt rewrites Dockerfiles so that the images they build come out smaller,
+keeping what they do.
+
+With no path, or with "-", dfopt reads standard input and writes the result to
+standard output. Given paths, it prints each result to standard output unless
+-w, -d, -l or --check says otherwise. A directory is walked for Dockerfile,
+Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.* and Containerfile.*,
+skipping .git, node_modules and vendor; a file named explicitly is read
+whatever its name. (To read a file called "rules", write ./rules.)
+
+What the rules find is printed to standard error as PATH:LINE: RULE: message.
+
+Flags:
+`
+
+const usageTail = `
+Exit status: 0 when nothing would change or the changes were written; 1 when
+--check, -l or -d found a file that would change; 2 on any error (the other
+files are still processed, and a file with an error is never written).
+
+Examples:
+  dfopt < Dockerfile                   print the rewritten Dockerfile
+  dfopt -d .                           show what would change, as a diff
+  dfopt -w .                           rewrite every Dockerfile below here
+  dfopt --check .                      exit 1 if anything would change (CI)
+  dfopt --disable=add-to-copy -w Dockerfile
+  dfopt --disable=all --enable=maintainer-to-label -d Dockerfile
+  dfopt rules                          list the rules
+  dfopt rules add-to-copy              explain one rule
+`
+
+// cli is one run of the command over its inputs.
+type cli struct {
+	write, diff, list, check, quiet bool
+
+	opts rewrite.Options // Path is set per input
+
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	changed bool // some input would change
+	failed  bool // some input had an error
+}
+
+// run is the whole command; it returns the exit status for main.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "rules" {
+		return runRules(args[1:], stdout, stderr)
+	}
+
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	fs := pflag.NewFlagSet("dfopt", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard) // run prints usage and errors itself
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	fs.BoolVarP(&c.write, "write", "w", false, "write the result back to each file that changes")
+	fs.BoolVarP(&c.diff, "diff", "d", false, "print a unified diff of the changes (for git apply or patch -p1)")
+	fs.BoolVarP(&c.list, "list", "l", false, "print the paths of the files that would change")
+	fs.BoolVar(&c.check, "check", false, "print nothing on standard output; exit 1 if a file would change (-w still writes)")
+	enable := fs.StringSlice("enable", nil, "switch on the rules `NAME,...` (or all)")
+	disable := fs.StringSlice("disable", nil, "switch off the rules `NAME,...` (or all)")
+	fs.BoolVar(&c.opts.Propose, "propose", false, "also apply the edits of proposal rules (see 'dfopt rules')")
+	fs.BoolVar(&c.opts.Format, "fmt", false, "also print every instruction in canonical form")
+	merge := fs.String("merge", "", "set to `all` to let the merge-runs rule merge in builder stages too")
+	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error")
+	version := fs.Bool("version", false, "print the version and exit")
+	help := fs.BoolP("help", "h", false, "print this help and exit")
+
+	if err := fs.Parse(args); err != nil {
+		return usageError(stderr, err)
+	}
+	switch {
+	case *help:
+		fmt.Fprint(stdout, usageHead)
+		writeFlagUsages(stdout, fs)
+		fmt.Fprint(stdout, usageTail)
+		return exitOK
+	case *version:
+		fmt.Fprintf(stdout, "dfopt %s\n", moduleVersion())
+		return exitOK
+	}
+	switch *merge {
+	case "":
+	case "all":
+		c.opts.MergeAll = true
+	default:
+		return usageError(stderr, fmt.Errorf("invalid value %q for --merge: the only value is all", *merge))
+	}
+	selected, err := rewrite.Select(rules.All(), *enable, *disable)
+	if err != nil {
+		return usageError(stderr, err)
+	}
+	c.opts.Rules = selected
+
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	if c.write && slices.Contains(paths, "-") {
+		return usageError(stderr, fmt.Errorf("cannot use -w with standard input"))
+	}
+	for _, p := range paths {
+		c.visit(p)
+	}
+	switch {
+	case c.failed:
+		return exitError
+	case c.changed && (c.check || c.list || c.diff):
+		return exitChanged
+	}
+	return exitOK
+}
+
+// writeFlagUsages prints one aligned line per flag. pflag's own FlagUsages
+// writes "--write[=true|false]" for every boolean flag, which reads worse.
+func writeFlagUsages(w io.Writer, fs *pflag.FlagSet) {
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := "    --" + f.Name
+		if f.Shorthand != "" {
+			name = "-" + f.Shorthand + ", --" + f.Name
+		}
+		varname, usage := pflag.UnquoteUsage(f)
+		if f.Value.Type() != "bool" {
+			name += "=" + varname
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", name, usage)
+	})
+	tw.Flush()
+}
+
+// usageError reports a mistake in the command line.
+func usageError(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "dfopt: %v\nRun 'dfopt --help' for usage.\n", err)
+	return exitError
+}
+
+// moduleVersion is the version the binary was built at, as "go install"
+// records it.
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// process rewrites one input and reports the result: findings to stderr,
+// then, as the flags say, the file written, its path listed, its diff or its
+// new content printed. file tells whether name is a file that -w may write.
+func (c *cli) process(name string, src []byte, file bool) {
+	defer func() {
+		// A library bug must cost one file, not the run.
+		if v := recover(); v != nil {
+			c.fail(name, fmt.Errorf("internal error (a dfopt bug): %v", v))
+		}
+	}()
+	opts := c.opts
+	opts.Path = name
+	res, err := rewrite.Source(src, opts)
+	if err != nil {
+		c.fail(name, err)
+		return
+	}
+	if !c.quiet {
+		for _, f := range res.Findings {
+			fmt.Fprintf(c.stderr, "%s:%d: %s: %s\n", name, f.Line, f.Rule, f.Message)
+		}
+	}
+	changed := res.Changed(src)
+	c.changed = c.changed || changed
+	if changed && c.write && file {
+		if err := writeFile(name, res.Output); err != nil {
+			c.fail(name, fmt.Errorf("write: %w", err))
+			return
+		}
+	}
+	switch {
+	case c.check:
+		// --check prints nothing on stdout, whatever else was asked.
+	case c.list || c.diff || c.write:
+		if changed && c.list {
+			fmt.Fprintln(c.stdout, name)
+		}
+		if c.diff {
+			c.stdout.Write(rewrite.UnifiedDiff(name, src, res.Output))
+		}
+	default:
+		c.stdout.Write(res.Output)
+	}
+}
+
+// fail reports an error in one input as PATH: message. Errors of package
+// rewrite already start with the path they were given, as do parse errors
+// with their PATH:LINE.
+func (c *cli) fail(name string, err error) {
+	c.failed = true
+	msg := err.Error()
+	if !strings.HasPrefix(msg, name+":") {
+		msg = name + ": " + msg
+	}
+	fmt.Fprintln(c.stderr, msg)
+}
