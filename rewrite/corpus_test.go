@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -112,42 +111,6 @@ func checkStable(t *testing.T, what string, out []byte, opts rewrite.Options) {
 	if !bytes.Equal(again.Output, out) {
 		t.Errorf("%s: not idempotent:\n%s", what, rewrite.UnifiedDiff("out", out, again.Output))
 	}
-}
-
-// TestCorpusDiffApplies checks, for every corpus file the default rules change,
-// that the unified diff applied by git gives exactly the rewritten file.
-func TestCorpusDiffApplies(t *testing.T) {
-	files := corpusFiles(t)
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	dir := t.TempDir()
-	n := 0
-	for _, path := range files {
-		src, _ := os.ReadFile(path)
-		name := filepath.Base(path)
-		res, err := rewrite.Source(src, rewrite.Options{Path: name, Rules: rules.All()})
-		if err != nil || !res.Changed(src) {
-			continue
-		}
-		n++
-		if err := os.WriteFile(filepath.Join(dir, name), src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command("git", "apply", "-")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CEILING_DIRECTORIES="+filepath.Dir(dir))
-		cmd.Stdin = bytes.NewReader(rewrite.UnifiedDiff(name, src, res.Output))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: git apply: %v\n%s", name, err, out)
-			continue
-		}
-		got, _ := os.ReadFile(filepath.Join(dir, name))
-		if !bytes.Equal(got, res.Output) {
-			t.Errorf("%s: git apply gives other bytes than the rewrite", name)
-		}
-	}
-	t.Logf("%d changed corpus files: diff applied by git equals the rewrite", n)
 }
 
 // TestNoPanic feeds inputs no Dockerfile author writes on purpose: each must
