@@ -62,25 +62,69 @@ func runMergeRuns(p *rewrite.Pass) {
 		if !ship[st] && !p.Options.MergeAll {
 			continue
 		}
-		var group []runPart
+		var seq []runPart // consecutive RUNs that could be merged
 		flush := func() {
-			if len(group) > 1 {
-				reportMerge(p, group)
-			}
-			group = nil
+			mergeSequence(p, seq)
+			seq = nil
 		}
+		var prev *rewrite.Instruction
 		for _, in := range st.Instructions {
 			part, ok := mergeablePart(d, in)
-			if !ok {
+			if !ok || ignoreAbove(d, prev, in) {
+				// A RUN under an ignore comment stays as it is: merging would
+				// widen the comment's reach to the other RUNs, or move it inside.
 				flush()
+				prev = in
 				continue
 			}
-			if len(group) > 0 && (!slices.Equal(group[0].in.Node.Flags, in.Node.Flags) || ignoreBetween(d, group[len(group)-1].in, in)) {
+			prev = in
+			if len(seq) > 0 && !slices.Equal(seq[0].in.Node.Flags, in.Node.Flags) {
 				flush()
 			}
-			group = append(group, part)
+			seq = append(seq, part)
 		}
 		flush()
+	}
+}
+
+// mergeSequence decides which neighbours of a sequence of consecutive RUNs to
+// merge, and reports each resulting group. Two small RUNs (two commands or
+// fewer each, as hadolint's DL3059 counts) are merged: the split gains nothing.
+// A RUN that removes what an earlier one wrote (a file, a package, a cache) is
+// merged with it and everything between: only then are those bytes never
+// shipped. Larger RUNs that each clean up after themselves stay apart, as
+// their authors chose; they cache better so.
+func mergeSequence(p *rewrite.Pass, seq []runPart) {
+	if len(seq) < 2 {
+		return
+	}
+	link := make([]bool, len(seq)-1) // link[i]: merge seq[i] with seq[i+1]
+	small := func(r runPart) bool { return commandCount(r.in.Shell.File) <= 2 }
+	for i := range link {
+		link[i] = small(seq[i]) && small(seq[i+1])
+	}
+	reclaim := map[int]int{} // index of a removing RUN -> the earliest RUN it reclaims from
+	for j := 1; j < len(seq); j++ {
+		removed := removalsOf(seq[j].in.Shell.File)
+		for k := 0; k < j; k++ {
+			if removed.reclaims(leftBy(seq[k].in.Shell.File)) {
+				reclaim[j] = k
+				for i := k; i < j; i++ {
+					link[i] = true
+				}
+				break
+			}
+		}
+	}
+	start := 0
+	for i := 0; i <= len(link); i++ {
+		if i < len(link) && link[i] {
+			continue
+		}
+		if i > start {
+			reportMerge(p, seq[start:i+1], start, reclaim)
+		}
+		start = i + 1
 	}
 }
 
@@ -117,10 +161,14 @@ func mergeablePart(d *rewrite.Document, in *rewrite.Instruction) (runPart, bool)
 	return part, true
 }
 
-// ignoreBetween tells whether an ignore comment stands between two RUNs: it
-// belongs to the second, and merging would move it inside the first.
-func ignoreBetween(d *rewrite.Document, a, b *rewrite.Instruction) bool {
-	for ln := a.EndLine + 1; ln < b.StartLine; ln++ {
+// ignoreAbove tells whether an ignore comment stands between the previous
+// instruction and in.
+func ignoreAbove(d *rewrite.Document, prev, in *rewrite.Instruction) bool {
+	from := 1
+	if prev != nil {
+		from = prev.EndLine + 1
+	}
+	for ln := from; ln < in.StartLine; ln++ {
 		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(d.LineText(ln)), "#"))
 		if len(f) >= 2 && (f[0] == "dfopt" || f[0] == "hadolint") {
 			return true
@@ -129,16 +177,14 @@ func ignoreBetween(d *rewrite.Document, a, b *rewrite.Instruction) bool {
 	return false
 }
 
-func reportMerge(p *rewrite.Pass, group []runPart) {
+func reportMerge(p *rewrite.Pass, group []runPart, offset int, reclaim map[int]int) {
 	d := p.Doc
 	esc := string(d.Escape)
 	first, last := group[0].in, group[len(group)-1].in
 	kwStart, _ := d.KeywordSpan(first)
 	var b strings.Builder
 	b.WriteString(string(d.Src[kwStart:first.SrcOffset(first.ArgsOff)]))
-	lines := make([]string, len(group))
 	for i, part := range group {
-		lines[i] = fmt.Sprint(part.in.StartLine)
 		if i > 0 {
 			prev := group[i-1]
 			b.WriteString(" " + esc + "\n")
@@ -165,10 +211,18 @@ func reportMerge(p *rewrite.Pass, group []runPart) {
 			b.WriteString(" " + part.comment)
 		}
 	}
+	msg := fmt.Sprintf("%d consecutive RUN instructions (lines %d to %d) make %d layers: merge them into one",
+		len(group), first.StartLine, last.StartLine, len(group))
+	for j := offset + len(group) - 1; j > offset; j-- {
+		if k, ok := reclaim[j]; ok && k >= offset {
+			msg = fmt.Sprintf("the RUN at line %d removes what the RUN at line %d wrote, whose layer still ships it: merge lines %d to %d into one RUN",
+				group[j-offset].in.StartLine, group[k-offset].in.StartLine, first.StartLine, last.StartLine)
+			break
+		}
+	}
 	p.Report(rewrite.Finding{
-		Line: first.StartLine,
-		Message: fmt.Sprintf("%d consecutive RUN instructions (lines %s) make %d layers: merge them into one",
-			len(group), strings.Join(lines, ", "), len(group)),
-		Edits: []rewrite.Edit{{Start: kwStart, End: d.LineTextEnd(last.EndLine), New: b.String()}},
+		Line:    first.StartLine,
+		Message: msg,
+		Edits:   []rewrite.Edit{{Start: kwStart, End: d.LineTextEnd(last.EndLine), New: b.String()}},
 	})
 }

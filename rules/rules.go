@@ -9,6 +9,7 @@ import "github.com/dfopt/dfopt/rewrite"
 func All() []*rewrite.Rule {
 	return []*rewrite.Rule{
 		AddToCopy,
+		MergeRuns,
 		MaintainerToLabel,
 	}
 }
