@@ -12,6 +12,9 @@ type Options struct {
 	Format bool
 	// MergeAll lets rules that keep builder stages apart treat them like shipping stages.
 	MergeAll bool
+	// CacheMounts makes the package-manager rules give installing RUNs BuildKit
+	// cache mounts instead of deleting the caches.
+	CacheMounts bool
 }
 
 // Result is what Source made of one input.

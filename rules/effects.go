@@ -33,18 +33,9 @@ type command struct {
 // commandsOf lists the simple commands of a program, wherever they stand.
 func commandsOf(f *syntax.File) []command {
 	var out []command
-	syntax.Walk(f, func(n syntax.Node) bool {
-		call, ok := n.(*syntax.CallExpr)
-		if !ok || len(call.Args) == 0 {
-			return true
-		}
-		c := command{name: path.Base(call.Args[0].Lit())}
-		for _, w := range call.Args[1:] {
-			c.args = append(c.args, w.Lit())
-		}
-		out = append(out, c)
-		return true
-	})
+	for _, c := range runCommands(f) {
+		out = append(out, callCommand(c))
+	}
 	return out
 }
 

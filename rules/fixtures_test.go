@@ -20,7 +20,8 @@ var update = flag.Bool("update", false, "rewrite the .golden and .findings files
 
 // fixtureOptions picks the options of a fixture from its folder: a rule's name
 // runs that rule alone, "all" runs the default pipeline, "fmt" only formats.
-// A <case>.args file adds words: propose, fmt, merge-all, rules=a,b.
+// A <case>.args file adds words: propose, fmt, merge-all, cache-mounts,
+// rules=a,b.
 func fixtureOptions(t *testing.T, path string) rewrite.Options {
 	t.Helper()
 	dir := filepath.Base(filepath.Dir(path))
@@ -49,6 +50,8 @@ func fixtureOptions(t *testing.T, path string) rewrite.Options {
 			opts.Format = true
 		case w == "merge-all":
 			opts.MergeAll = true
+		case w == "cache-mounts":
+			opts.CacheMounts = true
 		case strings.HasPrefix(w, "rules="):
 			sel, err := rewrite.Select(rules.All(), strings.Split(strings.TrimPrefix(w, "rules="), ","), []string{"all"})
 			if err != nil {

@@ -99,6 +99,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.opts.Propose, "propose", false, "also apply the edits of proposal rules (see 'dfopt rules')")
 	fs.BoolVar(&c.opts.Format, "fmt", false, "also print every instruction in canonical form")
 	merge := fs.String("merge", "", "set to `all` to let the merge-runs rule merge in builder stages too")
+	fs.BoolVar(&c.opts.CacheMounts, "cache-mounts", false, "give installing RUNs BuildKit cache mounts instead of deleting package caches")
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error")
 	version := fs.Bool("version", false, "print the version and exit")
 	help := fs.BoolP("help", "h", false, "print this help and exit")
