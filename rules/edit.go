@@ -107,15 +107,26 @@ func appendCommand(d *rewrite.Document, in *rewrite.Instruction, cmd string) (re
 	if last.Background || last.Coprocess || last.Disown || endsShell(f) {
 		return rewrite.Edit{}, false
 	}
-	end := srcEndPos(in, last.End())
-	if last.Semicolon.IsValid() {
-		end = srcPos(in, last.Semicolon)
-	}
-	// Stay on the line the program ends on, before blanks.
-	for end > 0 && (d.Src[end-1] == ' ' || d.Src[end-1] == '\t') {
-		end--
-	}
+	end := srcEndPos(in, stmtEnd(last))
 	return rewrite.Edit{Start: end, End: end, New: " " + string(d.Escape) + "\n    && " + cmd}, true
+}
+
+// stmtEnd is where a statement's command and redirections end, before a ";"
+// or "&" that closes it.
+func stmtEnd(s *syntax.Stmt) syntax.Pos {
+	if !s.Semicolon.IsValid() {
+		return s.End()
+	}
+	end := s.Position
+	if s.Cmd != nil {
+		end = s.Cmd.End()
+	}
+	for _, r := range s.Redirs {
+		if r.End().Offset() > end.Offset() {
+			end = r.End()
+		}
+	}
+	return end
 }
 
 // endsShell tells whether the program's top level runs exit or exec, after

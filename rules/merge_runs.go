@@ -138,13 +138,9 @@ func mergeablePart(d *rewrite.Document, in *rewrite.Instruction) (runPart, bool)
 	if background || len(f.Stmts) == 0 {
 		return runPart{}, false
 	}
-	last := f.Stmts[len(f.Stmts)-1]
-	end := last.End().Offset()
-	if last.Semicolon.IsValid() {
-		end = last.Semicolon.Offset() // a trailing ; is dropped: the part ends before it
-	}
+	// A trailing ; is dropped: the part ends with its last command.
 	start := in.SrcOffset(in.ArgsOff)
-	stop := in.SrcEnd(in.ArgsOff + int(end))
+	stop := srcEndPos(in, stmtEnd(f.Stmts[len(f.Stmts)-1]))
 	part := runPart{
 		in:    in,
 		text:  strings.TrimRight(string(d.Src[start:stop]), " \t"),

@@ -10,6 +10,8 @@ func All() []*rewrite.Rule {
 	return []*rewrite.Rule{
 		AddToCopy,
 		MergeRuns,
+		AptHygiene,
+		AptNoInstallRecommends,
 		MaintainerToLabel,
 	}
 }
