@@ -17,7 +17,7 @@ var AptHygiene = &rewrite.Rule{
 	Kind:     rewrite.Safe,
 	Hadolint: []string{"DL3009", "DL3014", "DL3027"},
 	Doc: `A RUN that runs apt-get install gets, in the same RUN:
-- apt-get update before the install, when none runs there. Lists fetched by an
+- apt-get update before the install (or upgrade), when none runs there. Lists fetched by an
   earlier RUN come from that RUN's cached layer and go stale: installs then fail
   or install old versions. A RUN just before (only other kinds of instruction
   between) that runs nothing but apt-get update is pulled in.
@@ -105,6 +105,11 @@ var promptVerbs = map[string]bool{
 	"purge": true, "autoremove": true, "build-dep": true,
 }
 
+// installVerbsApt fetch packages named in the lists: they want fresh lists.
+var installVerbsApt = map[string]bool{
+	"install": true, "upgrade": true, "dist-upgrade": true, "full-upgrade": true, "build-dep": true,
+}
+
 // listVerbs read the package lists.
 var listVerbs = map[string]bool{
 	"install": true, "upgrade": true, "dist-upgrade": true, "full-upgrade": true, "build-dep": true,
@@ -179,7 +184,7 @@ func runAptHygiene(p *rewrite.Pass) {
 			}
 			var install *aptCall
 			for _, c := range calls {
-				if c.name != "apt-cache" && (c.verb == "install" || c.verb == "build-dep") {
+				if c.name != "apt-cache" && installVerbsApt[c.verb] {
 					install = &c
 					break
 				}

@@ -12,6 +12,7 @@ func All() []*rewrite.Rule {
 		MergeRuns,
 		AptHygiene,
 		AptNoInstallRecommends,
+		CopyThenRemove,
 		MaintainerToLabel,
 	}
 }
