@@ -40,7 +40,8 @@ func buildkitAccepts(src []byte) bool {
 
 func TestCorpus(t *testing.T) {
 	files := corpusFiles(t)
-	var accepted, rejected, changed, fmtChanged int
+	var accepted, rejected, changed, fmtChanged, runsBefore, runsAfter int
+	perRule := map[string][2]int{} // rule -> findings applied, reported only
 	for _, path := range files {
 		name := filepath.Base(path)
 		src, err := os.ReadFile(path)
@@ -64,6 +65,17 @@ func TestCorpus(t *testing.T) {
 			}
 			if res.Changed(src) {
 				changed++
+			}
+			runsBefore += countRuns(t, src)
+			runsAfter += countRuns(t, res.Output)
+			for _, f := range res.Findings {
+				n := perRule[f.Rule]
+				if f.Applied {
+					n[0]++
+				} else {
+					n[1]++
+				}
+				perRule[f.Rule] = n
 			}
 			id, err := rewrite.Source(src, rewrite.Options{Path: name})
 			if err != nil || !bytes.Equal(id.Output, src) {
@@ -96,6 +108,25 @@ func TestCorpus(t *testing.T) {
 	}
 	t.Logf("corpus: %d files, %d accepted by buildkit, %d rejected; default rules change %d, --fmt changes %d",
 		len(files), accepted, rejected, changed, fmtChanged)
+	t.Logf("RUN instructions: %d before, %d after the default rules", runsBefore, runsAfter)
+	for _, r := range rules.All() {
+		n := perRule[r.Name]
+		t.Logf("  %-26s %4d findings applied, %4d reported only", r.Name, n[0], n[1])
+	}
+}
+
+func countRuns(t *testing.T, src []byte) int {
+	doc, err := rewrite.Parse("x", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, in := range doc.Instructions {
+		if in.Keyword == "run" {
+			n++
+		}
+	}
+	return n
 }
 
 // checkStable asserts that an output re-parses and is its own output.
