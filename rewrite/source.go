@@ -15,6 +15,9 @@ type Options struct {
 	// CacheMounts makes the package-manager rules give installing RUNs BuildKit
 	// cache mounts instead of deleting the caches.
 	CacheMounts bool
+	// Context is the build context, when there is one (--context, or the
+	// Dockerfile's folder); rules that need it report proposals without it.
+	Context *BuildContext
 }
 
 // Result is what Source made of one input.

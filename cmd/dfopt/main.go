@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -70,7 +71,8 @@ Examples:
 type cli struct {
 	write, diff, list, check, quiet bool
 
-	opts rewrite.Options // Path is set per input
+	opts       rewrite.Options // Path and Context are set per input
+	contextDir string          // --context; "" means each Dockerfile's folder
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -99,6 +101,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.opts.Propose, "propose", false, "also apply the edits of proposal rules (see 'dfopt rules')")
 	fs.BoolVar(&c.opts.Format, "fmt", false, "also print every instruction in canonical form")
 	merge := fs.String("merge", "", "set to `all` to let the merge-runs rule merge in builder stages too")
+	fs.StringVar(&c.contextDir, "context", "", "the build context `DIR` rules may look at (default: each Dockerfile's folder; none for standard input)")
 	fs.BoolVar(&c.opts.CacheMounts, "cache-mounts", false, "give installing RUNs BuildKit cache mounts instead of deleting package caches")
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error")
 	version := fs.Bool("version", false, "print the version and exit")
@@ -194,6 +197,14 @@ func (c *cli) process(name string, src []byte, file bool) {
 	}()
 	opts := c.opts
 	opts.Path = name
+	if dir := c.contextFor(name, file); dir != "" {
+		ctx, err := rewrite.OpenContext(dir, map[bool]string{true: name}[file])
+		if err != nil {
+			c.fail(name, err)
+			return
+		}
+		opts.Context = ctx
+	}
 	res, err := rewrite.Source(src, opts)
 	if err != nil {
 		c.fail(name, err)
@@ -225,6 +236,18 @@ func (c *cli) process(name string, src []byte, file bool) {
 	default:
 		c.stdout.Write(res.Output)
 	}
+}
+
+// contextFor names the build context of an input: --context, else the
+// Dockerfile's folder; standard input has none unless --context names one.
+func (c *cli) contextFor(name string, file bool) string {
+	switch {
+	case c.contextDir != "":
+		return c.contextDir
+	case file:
+		return filepath.Dir(name)
+	}
+	return ""
 }
 
 // fail reports an error in one input as PATH: message. Errors of package
