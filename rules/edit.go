@@ -195,7 +195,7 @@ func baseName(s string) string {
 // first word after the name that is not a flag), or -1.
 func verbIndex(c *syntax.CallExpr) int {
 	start := 1
-	if n := c.Args[0].Lit(); (n == "python" || n == "python3") && len(c.Args) > 2 {
+	if n := baseName(c.Args[0].Lit()); (n == "python" || n == "python3") && len(c.Args) > 2 && c.Args[1].Lit() == "-m" {
 		start = 3 // python -m pip VERB
 	}
 	for i := start; i < len(c.Args); i++ {

@@ -89,7 +89,7 @@ func packageManager(c command) (mgr, verb string, rest []string) {
 var cacheOf = map[string][]string{
 	"apt": {"/var/cache/apt", "/var/lib/apt/lists"},
 	"apk": {"/var/cache/apk"},
-	"rpm": {"/var/cache/yum", "/var/cache/dnf", "/var/cache/zypp"},
+	"rpm": {"/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/tdnf", "/var/cache/zypp"},
 	"pip": {"/root/.cache/pip"},
 	"npm": {"/root/.npm", "/usr/local/share/.cache/yarn", "/root/.cache/yarn", "node_modules"},
 	"gem": {"/root/.gem", "/usr/local/bundle/cache"},

@@ -12,6 +12,11 @@ func All() []*rewrite.Rule {
 		MergeRuns,
 		AptHygiene,
 		AptNoInstallRecommends,
+		ApkNoCache,
+		RPMClean,
+		PipNoCache,
+		NodeCache,
+		GoClean,
 		CopyThenRemove,
 		MaintainerToLabel,
 	}
