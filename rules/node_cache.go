@@ -3,6 +3,7 @@ package rules
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/rewrite"
 )
@@ -65,7 +66,7 @@ Good:
 // runNodeCache reports, for each RUN of a shipping stage, what keeps the
 // JavaScript, Ruby and PHP package managers' caches and docs out of its layer.
 func runNodeCache(p *rewrite.Pass) {
-	berry := yarnBerry.MatchString(string(p.Doc.Src))
+	berry := sync.OnceValue(func() bool { return yarnBerry.Match(p.Doc.Src) }) // only read when yarn runs
 	for _, cr := range cacheRuns(p.Doc) {
 		var fix cacheFix
 		for _, tc := range cr.calls {
@@ -73,7 +74,7 @@ func runNodeCache(p *rewrite.Pass) {
 			case "npm":
 				nodeNpm(p, cr, tc, &fix)
 			case "yarn":
-				if !berry {
+				if !berry() {
 					nodeYarn(p, cr, tc, &fix)
 				}
 			case "pnpm":
