@@ -1,0 +1,46 @@
+// Package realbuild proves on a real Docker engine what the golden fixtures can
+// only claim: that a Dockerfile dfopt rewrote builds an image with the same file
+// system and the same run-time configuration as the original.
+//
+// The golden tests compare text; a rewrite that reads well can still build a
+// different image (a merged RUN that loses a cd, a COPY that lands a file with
+// other permissions, a VOLUME that now swallows a write). So the tests here
+// build every chosen fixture twice, before and after dfopt, export both
+// containers' file systems with docker export and compare them path by path
+// (type, mode, owner, size, link target, sha256 of the content; times aside),
+// and compare the image configuration a rewrite must keep (Env, Cmd,
+// Entrypoint, WorkingDir, User, ExposedPorts, Volumes, Labels and the rest).
+//
+// The folder exists apart from rules/ because these tests need a Docker engine,
+// take minutes rather than milliseconds, and bring their own machinery:
+// engine.sh installs Debian's docker.io and starts a private dockerd with
+// locally made base images (no registry is reachable where dfopt is tested),
+// and run.sh is what CI calls. Without DFOPT_REALBUILD=1 and an engine that
+// answers, every test that needs one skips and says how to run it:
+//
+//	bash realbuild/run.sh                         # engine, tests, engine stopped
+//	DFOPT_REALBUILD_DEBIAN=1 bash realbuild/run.sh # also debian:bookworm and the apt size test
+//
+// Which fixtures are built: fixtures/merge-runs/*.Dockerfile,
+// fixtures/all/*.Dockerfile, and any fixtures/<rule>/<case>.Dockerfile with a
+// <case>.realbuild marker file beside it (a <case>.realbuild-debian marker puts
+// it in the apt size report instead). A fixture builds in the folder
+// fixtures/<rule>/<case>/ when there is one, else in an empty context. It skips,
+// saying why, when dfopt leaves it unchanged, when it needs an image the engine
+// does not have (only busybox:latest and, with DFOPT_REALBUILD_DEBIAN=1,
+// debian:bookworm exist), or what the builder lacks: heredocs, flags such as
+// RUN --mount with the classic builder, # syntax= (no registry), and whatever
+// else the builder's own Dockerfile parser rejects in the input (Debian's
+// dockerd 20.10 has an old built-in frontend: no heredocs, no RUN --network).
+//
+// Every fixture is built with each builder that works: BuildKit
+// (DOCKER_BUILDKIT=1, which needs the docker.io CLI or buildx) and the classic
+// builder (DOCKER_BUILDKIT=0). DFOPT_REALBUILD_BUILDERS=buildkit picks one.
+//
+// What the file system comparison cannot see is said here rather than
+// ignored silently: times, and the files the engine itself puts in each
+// container. What it sees that a Dockerfile did not ask for: with the classic
+// builder on the vfs storage driver, a hard link made in one RUN to a file of
+// an earlier RUN is stored as a copy, so merging those RUNs shows up as "file ->
+// hard link"; write fixtures that link in the RUN that makes the file.
+package realbuild

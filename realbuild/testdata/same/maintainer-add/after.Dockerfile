@@ -1,0 +1,7 @@
+# MAINTAINER and ADD of a local file, which dfopt turns into LABEL maintainer
+# and COPY; context/ is the build context.
+FROM busybox:latest
+LABEL maintainer="Jane Doe <jane@example.com>"
+COPY config.txt /etc/app/
+RUN cat /etc/app/config.txt > /etc/app/copy.txt \
+    && chmod 600 /etc/app/copy.txt

@@ -1,0 +1,18 @@
+# A user (Debian's busybox has no adduser: /etc/passwd by hand), ENV, WORKDIR,
+# USER, EXPOSE and CMD between RUNs; after.Dockerfile merges the RUNs that sit
+# side by side and keeps every other instruction where it was.
+FROM busybox:latest
+ENV APP_HOME=/srv/app \
+    APP_USER=app
+RUN echo "$APP_USER:x:1000:1000::$APP_HOME:/bin/sh" >> /etc/passwd \
+    && echo "$APP_USER:x:1000:" >> /etc/group \
+    && mkdir -p "$APP_HOME/data" \
+    && chown -R "$APP_USER:$APP_USER" "$APP_HOME"
+WORKDIR $APP_HOME
+RUN echo "home=$(pwd)" > settings.conf \
+    && echo "user=$(id -un)" >> settings.conf
+USER app
+RUN echo "whoami=$(id -un) uid=$(id -u)" > data/whoami.txt \
+    && touch data/owned-by-app
+EXPOSE 8080/tcp
+CMD ["sh", "-c", "cat settings.conf"]
