@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -22,6 +23,7 @@ type BuildContext struct {
 	Patterns   []string // its patterns, as BuildKit reads them
 
 	matcher *patternmatcher.PatternMatcher
+	files   func() ([]ContextFile, error) // walks the folder once, on first use
 }
 
 // OpenContext opens dir as the build context of the Dockerfile at dockerfile
@@ -61,6 +63,7 @@ func OpenContext(dir, dockerfile string) (*BuildContext, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.IgnoreFile, err)
 	}
+	c.files = sync.OnceValues(c.walk)
 	return c, nil
 }
 
@@ -92,8 +95,10 @@ type ContextFile struct {
 }
 
 // Files lists what the build sends: every file and folder not ignored, in
-// lexical order.
-func (c *BuildContext) Files() ([]ContextFile, error) {
+// lexical order. The folder is read once; every rule and pass shares the list.
+func (c *BuildContext) Files() ([]ContextFile, error) { return c.files() }
+
+func (c *BuildContext) walk() ([]ContextFile, error) {
 	var out []ContextFile
 	err := filepath.WalkDir(c.Dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {

@@ -44,7 +44,7 @@ func Source(src []byte, opts Options) (*Result, error) {
 	slices.SortStableFunc(st.findings, func(a, b Finding) int {
 		return cmp.Compare(a.Line, b.Line)
 	})
-	return &Result{Output: st.doc.Src, Findings: st.findings}, nil
+	return &Result{Output: st.doc.Src, Findings: st.findings, Files: st.files}, nil
 }
 
 // run is the state of one Source call.
@@ -54,6 +54,7 @@ type run struct {
 	orig     []int // orig[n] is the input line that line n of doc came from
 	findings []Finding
 	seen     map[string]bool
+	files    []FileChange // the other files applied findings change
 }
 
 // runRule runs one rule on the current document, reports what it found and
@@ -69,12 +70,13 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 		if ign.suppresses(st.doc, r, f) {
 			continue
 		}
-		apply := len(f.Edits) > 0 && (r.Kind == Safe || st.opts.Propose)
+		apply := (len(f.Edits) > 0 || len(f.Files) > 0) && (r.Kind == Safe && !f.Proposal || st.opts.Propose)
 		if apply && overlapsAny(edits, f.Edits) {
 			continue // a later pass finds it again on the edited document
 		}
 		if apply {
 			edits = append(edits, f.Edits...)
+			st.files = mergeFiles(st.files, f.Files)
 			f.Applied = true
 		}
 		f.Line = st.orig[max(1, min(f.Line, len(st.orig)-1))]

@@ -59,6 +59,12 @@ type Finding struct {
 	Line    int // 1-based line in the document the rule ran on; the pipeline maps it to the input
 	Message string
 	Edits   []Edit
+	// Files are changes to files beside the Dockerfile (see FileChange),
+	// applied or not together with Edits.
+	Files []FileChange
+	// Proposal marks one finding of a safe rule as a proposal: its edits are
+	// applied only with Options.Propose, like those of a Proposal rule.
+	Proposal bool
 	// Applied is set by the pipeline when the edits were written to the output.
 	Applied bool
 }

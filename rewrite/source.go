@@ -18,12 +18,23 @@ type Options struct {
 	// Context is the build context, when there is one (--context, or the
 	// Dockerfile's folder); rules that need it report proposals without it.
 	Context *BuildContext
+	// WriteDockerignore lets the dockerignore rule extend the context's
+	// ignore file (or create a .dockerignore); the change comes back in
+	// Result.Files.
+	WriteDockerignore bool
+	// LargeFile is the size in bytes over which a file copied into the
+	// image is reported as large (0: the default, 10 MiB).
+	LargeFile int64
 }
 
 // Result is what Source made of one input.
 type Result struct {
 	Output   []byte
 	Findings []Finding // lines refer to the input
+	// Files are the changes to files other than the Dockerfile that applied
+	// findings make (a .dockerignore, say), sorted by path. Source writes
+	// nothing; the caller does, as it does with Output.
+	Files []FileChange
 }
 
 // Changed reports whether the output differs from the input.

@@ -21,10 +21,15 @@ var update = flag.Bool("update", false, "rewrite the .golden and .findings files
 // fixtureOptions picks the options of a fixture from its folder: a rule's name
 // runs that rule alone, "all" runs the default pipeline, "fmt" only formats.
 // A <case>.args file adds words: propose, fmt, merge-all, cache-mounts,
-// rules=a,b.
+// dockerignore, large-file=SIZE, rules=a,b. A case with a build context is a
+// folder, fixtures/<rule>/<case>/, holding the Dockerfile, Dockerfile.args and
+// so on beside the context's files.
 func fixtureOptions(t *testing.T, path string) rewrite.Options {
 	t.Helper()
 	dir := filepath.Base(filepath.Dir(path))
+	if isContextCase(path) {
+		dir = filepath.Base(filepath.Dir(filepath.Dir(path)))
+	}
 	opts := rewrite.Options{Path: filepath.Base(path)}
 	switch dir {
 	case "all":
@@ -52,6 +57,12 @@ func fixtureOptions(t *testing.T, path string) rewrite.Options {
 			opts.MergeAll = true
 		case w == "cache-mounts":
 			opts.CacheMounts = true
+		case w == "dockerignore":
+			opts.WriteDockerignore = true
+		case strings.HasPrefix(w, "large-file="):
+			if opts.LargeFile, err = rules.ParseSize(strings.TrimPrefix(w, "large-file=")); err != nil {
+				t.Fatal(err)
+			}
 		case strings.HasPrefix(w, "rules="):
 			sel, err := rewrite.Select(rules.All(), strings.Split(strings.TrimPrefix(w, "rules="), ","), []string{"all"})
 			if err != nil {
@@ -65,8 +76,13 @@ func fixtureOptions(t *testing.T, path string) rewrite.Options {
 	return opts
 }
 
+// isContextCase tells whether a fixture is a folder that is its build context.
+func isContextCase(path string) bool { return filepath.Base(path) == "Dockerfile" }
+
 func TestGolden(t *testing.T) {
 	cases, err := filepath.Glob("../fixtures/*/*.Dockerfile")
+	withContext, _ := filepath.Glob("../fixtures/*/*/Dockerfile")
+	cases = append(cases, withContext...)
 	if err != nil || len(cases) == 0 {
 		t.Fatalf("no fixtures found: %v", err)
 	}
@@ -74,6 +90,13 @@ func TestGolden(t *testing.T) {
 		name := strings.TrimPrefix(path, "../fixtures/")
 		t.Run(name, func(t *testing.T) {
 			opts := fixtureOptions(t, path)
+			if isContextCase(path) {
+				ctx, err := rewrite.OpenContext(filepath.Dir(path), path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Context = ctx
+			}
 			src, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -85,6 +108,7 @@ func TestGolden(t *testing.T) {
 			base := strings.TrimSuffix(path, ".Dockerfile")
 			compareGolden(t, base+".golden", res.Output)
 			compareGolden(t, base+".findings", findingsText(res.Findings))
+			compareFileGoldens(t, path, res.Files)
 
 			// Idempotence: the golden is its own output.
 			again, err := rewrite.Source(res.Output, opts)
@@ -102,6 +126,29 @@ func TestGolden(t *testing.T) {
 				t.Errorf("with no rules the output differs from the input (err %v)", err)
 			}
 		})
+	}
+}
+
+// compareFileGoldens compares the other files a context case writes (its
+// .dockerignore, say) with <name>.golden beside them, and checks that every
+// such golden still has its file.
+func compareFileGoldens(t *testing.T, path string, files []rewrite.FileChange) {
+	t.Helper()
+	want := map[string]bool{}
+	if isContextCase(path) {
+		goldens, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.golden"))
+		for _, g := range goldens {
+			if g != path+".golden" {
+				want[g] = true
+			}
+		}
+	}
+	for _, f := range files {
+		compareGolden(t, f.Path+".golden", f.New)
+		delete(want, f.Path+".golden")
+	}
+	for g := range want {
+		t.Errorf("%s: the case writes no such file any more", g)
 	}
 }
 

@@ -17,6 +17,9 @@ func All() []*rewrite.Rule {
 		PipNoCache,
 		NodeCache,
 		GoClean,
+		Dockerignore,
+		DataInImage,
+		CopyManifestsFirst,
 		CopyThenRemove,
 		MaintainerToLabel,
 	}

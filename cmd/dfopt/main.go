@@ -63,6 +63,7 @@ Examples:
   dfopt --check .                      exit 1 if anything would change (CI)
   dfopt --disable=add-to-copy -w Dockerfile
   dfopt --disable=all --enable=maintainer-to-label -d Dockerfile
+  dfopt --dockerignore -d Dockerfile   also show the .dockerignore entries to add
   dfopt rules                          list the rules
   dfopt rules add-to-copy              explain one rule
 `
@@ -102,6 +103,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.opts.Format, "fmt", false, "also print every instruction in canonical form")
 	merge := fs.String("merge", "", "set to `all` to let the merge-runs rule merge in builder stages too")
 	fs.StringVar(&c.contextDir, "context", "", "the build context `DIR` rules may look at (default: each Dockerfile's folder; none for standard input)")
+	fs.BoolVar(&c.opts.WriteDockerignore, "dockerignore", false, "let the dockerignore rule add entries to the context's ignore file (written with -w, shown by -d)")
+	largeFile := fs.String("large-file", "", "report files copied into the image over `SIZE` (default 10MB; 512k, 1G, bytes)")
 	fs.BoolVar(&c.opts.CacheMounts, "cache-mounts", false, "give installing RUNs BuildKit cache mounts instead of deleting package caches")
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error")
 	version := fs.Bool("version", false, "print the version and exit")
@@ -126,6 +129,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		c.opts.MergeAll = true
 	default:
 		return usageError(stderr, fmt.Errorf("invalid value %q for --merge: the only value is all", *merge))
+	}
+	if *largeFile != "" {
+		size, err := rules.ParseSize(*largeFile)
+		if err != nil {
+			return usageError(stderr, fmt.Errorf("--large-file: %w", err))
+		}
+		c.opts.LargeFile = size
 	}
 	selected, err := rewrite.Select(rules.All(), *enable, *disable)
 	if err != nil {
@@ -216,12 +226,15 @@ func (c *cli) process(name string, src []byte, file bool) {
 		}
 	}
 	changed := res.Changed(src)
-	c.changed = c.changed || changed
+	c.changed = c.changed || changed || len(res.Files) > 0
 	if changed && c.write && file {
 		if err := writeFile(name, res.Output); err != nil {
 			c.fail(name, fmt.Errorf("write: %w", err))
 			return
 		}
+	}
+	if c.write && file && !c.writeFiles(name, res.Files) {
+		return
 	}
 	switch {
 	case c.check:
@@ -233,9 +246,50 @@ func (c *cli) process(name string, src []byte, file bool) {
 		if c.diff {
 			c.stdout.Write(rewrite.UnifiedDiff(name, src, res.Output))
 		}
+		for _, f := range res.Files {
+			if c.list {
+				fmt.Fprintln(c.stdout, f.Path)
+			}
+			if c.diff {
+				c.stdout.Write(f.Diff())
+			}
+		}
 	default:
 		c.stdout.Write(res.Output)
 	}
+}
+
+// writeFiles writes the other files a Dockerfile's rules change (its
+// .dockerignore, say), reporting a failure against the Dockerfile.
+func (c *cli) writeFiles(name string, files []rewrite.FileChange) bool {
+	for _, f := range files {
+		var err error
+		if f.Create {
+			err = createFile(f.Path, f.New)
+		} else {
+			err = writeFile(f.Path, f.New)
+		}
+		if err != nil {
+			c.fail(name, fmt.Errorf("write %s: %w", f.Path, err))
+			return false
+		}
+	}
+	return true
+}
+
+// createFile writes a new file, failing if one appeared meanwhile; the
+// umask sets its mode, as for any file an editor creates.
+func createFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return bareError(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
 }
 
 // contextFor names the build context of an input: --context, else the

@@ -1,0 +1,98 @@
+package rewrite
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// FileChange is a file other than the Dockerfile that a rule writes, such as
+// the build context's ignore file. A rule attaches it to a Finding (Files);
+// Source gathers the changes it applies in Result.Files and writes nothing:
+// the caller writes them, or shows their diff, as it does with the output.
+type FileChange struct {
+	// Path names the file as the BuildContext does: joined to its Dir, or
+	// the Dockerfile's own ignore file beside the Dockerfile.
+	Path   string
+	Old    []byte // the content the rule read; empty when Create
+	New    []byte
+	Create bool // the file does not exist yet
+}
+
+// Diff returns the change as a unified diff for git apply and patch -p1; a
+// file to create gets "--- /dev/null", which is how both learn to create it.
+func (f FileChange) Diff() []byte {
+	d := UnifiedDiff(f.Path, f.Old, f.New)
+	if f.Create && d != nil {
+		_, rest, _ := bytes.Cut(d, []byte("\n"))
+		d = append([]byte("--- /dev/null\n"), rest...)
+	}
+	return d
+}
+
+// mergeFiles adds changes to have: a later change of a path takes the place
+// of an earlier one (a later pass of the pipeline saw more), and the list
+// stays sorted by path.
+func mergeFiles(have, add []FileChange) []FileChange {
+	for _, f := range add {
+		i, found := slices.BinarySearchFunc(have, f.Path, func(g FileChange, p string) int { return cmp.Compare(g.Path, p) })
+		if found {
+			have[i] = f
+		} else {
+			have = slices.Insert(have, i, f)
+		}
+	}
+	return have
+}
+
+// ExtendIgnoreFile returns the change that appends entries, under a comment
+// line, to the ignore file in force: the bytes already there stay as they
+// are, so no entry is ever dropped. With no ignore file it creates the
+// context's .dockerignore. New lines take the file's own line endings.
+func (c *BuildContext) ExtendIgnoreFile(comment string, entries []string) (FileChange, error) {
+	f := FileChange{Path: c.IgnoreFile}
+	if f.Path == "" {
+		f.Path, f.Create = filepath.Join(c.Dir, ".dockerignore"), true
+	} else {
+		old, err := os.ReadFile(f.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			f.Create = true
+		case err != nil:
+			return f, err
+		}
+		f.Old = old
+	}
+	nl := "\n"
+	if bytes.Contains(f.Old, []byte("\r\n")) {
+		nl = "\r\n"
+	}
+	var b bytes.Buffer
+	b.Write(f.Old)
+	if len(f.Old) > 0 && !bytes.HasSuffix(f.Old, []byte("\n")) {
+		b.WriteString(nl)
+	}
+	if len(f.Old) > 0 && strings.TrimSpace(lastLine(f.Old)) != "" {
+		b.WriteString(nl) // a blank line sets the new block apart
+	}
+	b.WriteString("# " + comment + nl)
+	for _, e := range entries {
+		b.WriteString(e + nl)
+	}
+	f.New = b.Bytes()
+	return f, nil
+}
+
+// lastLine returns the last line of text without its line ending.
+func lastLine(text []byte) string {
+	t := strings.TrimSuffix(strings.TrimSuffix(string(text), "\n"), "\r")
+	if i := strings.LastIndexByte(t, '\n'); i >= 0 {
+		t = t[i+1:]
+	}
+	return t
+}

@@ -1,0 +1,809 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// CopyManifestsFirst copies a project's dependency manifests, installs the
+// dependencies, and only then copies the rest of the project, so that a code
+// change no longer re-runs the install.
+var CopyManifestsFirst = &rewrite.Rule{
+	Name:  "copy-manifests-first",
+	Title: "Copy dependency manifests and install before copying the whole project",
+	Kind:  rewrite.Safe,
+	Doc: `A COPY of the whole build context (or of a source tree) before a
+dependency install makes every code edit re-run the install: its cache key
+includes every copied file. dfopt copies just the manifests the install reads
+(those that exist in the build context and are not ignored), runs the install,
+then the original COPY and the rest.
+
+Installs that read only manifests move up as they are: npm ci/install, yarn
+install, pnpm install, bun install (package.json, lockfiles, .npmrc, workspace
+members' package.json), pip install -r (the requirement files and the files they
+include), pipenv install, bundle install (Gemfile, Gemfile.lock), mix deps.get,
+dotnet restore. Where the install also builds the project, a dependency-only
+step is added before the COPY and the original command stays after it: go mod
+download (go.mod, go.sum) before go build; poetry install --no-root;
+uv sync --no-install-project; composer install --no-scripts --no-autoloader;
+mvn dependency:go-offline; dotnet restore before dotnet build or publish.
+
+Without a build context, or when a manifest the install needs is missing or
+ignored, or the install may read other files (npm lifecycle scripts, a Gemfile
+with gemspec, local path requirements, multi-module projects), the finding is a
+proposal with the reason; cargo and gradle builds are always proposals (they
+need a dependency stub or a tool such as cargo-chef).
+
+Bad:
+
+    WORKDIR /app
+    COPY . .
+    RUN npm ci
+
+Good:
+
+    WORKDIR /app
+    COPY package.json package-lock.json ./
+    RUN npm ci
+    COPY . .
+`,
+	Run: runCopyManifestsFirst,
+}
+
+// install is a dependency install found in a RUN.
+type install struct {
+	eco      *ecosystem
+	call     *syntax.CallExpr
+	cwd      string   // absolute folder the install runs in
+	reqFiles []string // manifests named on the command line (pip -r), relative to cwd
+	prefetch string   // the dependency-only command (prefetch ecosystems)
+}
+
+// ecosystem describes one package manager's manifests and how to install
+// from them alone.
+type ecosystem struct {
+	name      string
+	required  []string // manifests the install cannot do without
+	optional  []string // manifests copied when they exist (files or folders)
+	moveAlone bool     // the install reads only manifests: it moves up as it is
+	proposal  string   // always a proposal, for this reason
+}
+
+var (
+	ecoNpm      = &ecosystem{name: "npm", required: []string{"package.json"}, optional: []string{"package-lock.json", "npm-shrinkwrap.json", ".npmrc"}, moveAlone: true}
+	ecoYarn     = &ecosystem{name: "yarn", required: []string{"package.json"}, optional: []string{"yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/releases", ".yarn/plugins", ".yarn/patches"}, moveAlone: true}
+	ecoPnpm     = &ecosystem{name: "pnpm", required: []string{"package.json"}, optional: []string{"pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", ".pnpmfile.cjs", "patches"}, moveAlone: true}
+	ecoBun      = &ecosystem{name: "bun", required: []string{"package.json"}, optional: []string{"bun.lockb", "bun.lock", "bunfig.toml", ".npmrc"}, moveAlone: true}
+	ecoPip      = &ecosystem{name: "pip", moveAlone: true}
+	ecoPipenv   = &ecosystem{name: "pipenv", required: []string{"Pipfile"}, optional: []string{"Pipfile.lock"}, moveAlone: true}
+	ecoPoetry   = &ecosystem{name: "poetry", required: []string{"pyproject.toml"}, optional: []string{"poetry.lock", "poetry.toml"}}
+	ecoUv       = &ecosystem{name: "uv", required: []string{"pyproject.toml"}, optional: []string{"uv.lock", ".python-version", "uv.toml"}}
+	ecoGo       = &ecosystem{name: "go", required: []string{"go.mod"}, optional: []string{"go.sum"}}
+	ecoBundler  = &ecosystem{name: "bundler", required: []string{"Gemfile"}, optional: []string{"Gemfile.lock"}, moveAlone: true}
+	ecoComposer = &ecosystem{name: "composer", required: []string{"composer.json"}, optional: []string{"composer.lock", "auth.json"}}
+	ecoMaven    = &ecosystem{name: "maven", required: []string{"pom.xml"}, optional: []string{".mvn", "mvnw"}}
+	ecoMix      = &ecosystem{name: "mix", required: []string{"mix.exs"}, optional: []string{"mix.lock", "config"}, moveAlone: true}
+	ecoDotnet   = &ecosystem{name: "dotnet"}
+	ecoCargo    = &ecosystem{name: "cargo", required: []string{"Cargo.toml"}, optional: []string{"Cargo.lock"}, proposal: "cargo needs a stub crate or cargo-chef to build dependencies alone"}
+	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}, proposal: "gradle resolves dependencies per task: copy the build scripts and run a dependency task before the full COPY"}
+)
+
+// words returns a call's words as literals ("" where a word is not one).
+func words(c *syntax.CallExpr) []string {
+	out := make([]string, len(c.Args))
+	for i, w := range c.Args {
+		out[i] = w.Lit()
+	}
+	return out
+}
+
+// detectInstall tells whether a command installs dependencies from manifests,
+// and how.
+func detectInstall(c *syntax.CallExpr) (in install, ok bool) {
+	w := words(c)
+	name := baseName(w[0])
+	args := w[1:]
+	if slices.Contains(args, "") {
+		return install{}, false // a word dfopt cannot read: the install could be anything
+	}
+	verb, rest := "", []string(nil)
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			verb, rest = a, args[i+1:]
+			break
+		}
+	}
+	noOperands := len(operands(rest)) == 0
+	// flags are the words after the verb, options with their values, that the
+	// dependency-only command keeps.
+	flags := func(exclude ...string) string {
+		var fs []string
+		for _, a := range rest {
+			if !slices.Contains(exclude, a) {
+				fs = append(fs, a)
+			}
+		}
+		return strings.Join(fs, " ")
+	}
+	with := func(cmd, fl string) string { return strings.TrimSpace(cmd + " " + fl) }
+	switch name {
+	case "npm":
+		if verb == "ci" || verb == "clean-install" || (verb == "install" || verb == "i") && noOperands {
+			return install{eco: ecoNpm, call: c}, true
+		}
+	case "yarn":
+		if verb == "" || verb == "install" && noOperands {
+			return install{eco: ecoYarn, call: c}, true
+		}
+	case "pnpm":
+		if (verb == "install" || verb == "i") && noOperands {
+			return install{eco: ecoPnpm, call: c}, true
+		}
+	case "bun":
+		if (verb == "install" || verb == "i") && noOperands {
+			return install{eco: ecoBun, call: c}, true
+		}
+	case "pip", "pip3", "python", "python3", "uv":
+		if name == "uv" && verb == "sync" {
+			return install{eco: ecoUv, call: c, prefetch: with("uv sync --no-install-project", flags())}, true
+		}
+		if (name == "python" || name == "python3") && (len(args) < 3 || args[0] != "-m" || !strings.HasPrefix(args[1], "pip")) {
+			return install{}, false
+		}
+		if name == "uv" && verb != "pip" {
+			return install{}, false
+		}
+		return pipRequirementsInstall(c, args)
+	case "pipenv":
+		if (verb == "install" || verb == "sync") && noOperands {
+			return install{eco: ecoPipenv, call: c}, true
+		}
+	case "poetry":
+		if verb == "install" && !slices.Contains(args, "--only-root") {
+			return install{eco: ecoPoetry, call: c, prefetch: with("poetry install --no-root", flags("--no-root"))}, true
+		}
+	case "go":
+		switch verb {
+		case "build", "install", "test", "vet", "generate", "run":
+			return install{eco: ecoGo, call: c, prefetch: "go mod download"}, true
+		case "mod":
+			if len(rest) > 0 && rest[0] == "download" {
+				return install{eco: ecoGo, call: c}, true
+			}
+		}
+	case "bundle":
+		if verb == "install" && noOperands {
+			return install{eco: ecoBundler, call: c}, true
+		}
+	case "composer":
+		if verb == "install" {
+			return install{eco: ecoComposer, call: c, prefetch: with("composer install --no-scripts --no-autoloader", flags("--no-scripts", "--no-autoloader"))}, true
+		}
+	case "mvn", "mvnw":
+		for _, goal := range args {
+			switch goal {
+			case "package", "install", "verify", "compile", "test":
+				return install{eco: ecoMaven, call: c, prefetch: w[0] + " -B dependency:go-offline"}, true
+			}
+		}
+	case "mix":
+		if verb == "deps.get" {
+			return install{eco: ecoMix, call: c}, true
+		}
+	case "dotnet":
+		switch verb {
+		case "restore":
+			return install{eco: ecoDotnet, call: c}, true
+		case "build", "publish", "test", "pack":
+			if slices.Contains(args, "--no-restore") {
+				return install{}, false
+			}
+			return install{eco: ecoDotnet, call: c, prefetch: with("dotnet restore", strings.Join(operands(rest), " "))}, true
+		}
+	case "cargo":
+		if verb == "build" || verb == "install" || verb == "test" {
+			return install{eco: ecoCargo, call: c}, true
+		}
+	case "gradle", "gradlew":
+		if verb != "" {
+			return install{eco: ecoGradle, call: c}, true
+		}
+	}
+	return install{}, false
+}
+
+// pipRequirementsInstall reads pip install -r: the requirement files are its manifests.
+// Local paths and editable installs need the sources, so they do not count.
+func pipRequirementsInstall(c *syntax.CallExpr, args []string) (install, bool) {
+	i := slices.Index(args, "install")
+	if i < 0 {
+		return install{}, false
+	}
+	var req []string
+	rest := args[i+1:]
+	for k := 0; k < len(rest); k++ {
+		a := rest[k]
+		switch {
+		case a == "-r" || a == "--requirement" || a == "-c" || a == "--constraint":
+			if k+1 < len(rest) {
+				req = append(req, rest[k+1])
+				k++
+			}
+		case strings.HasPrefix(a, "--requirement=") || strings.HasPrefix(a, "--constraint="):
+			req = append(req, a[strings.Index(a, "=")+1:])
+		case strings.HasPrefix(a, "-r") && len(a) > 2:
+			req = append(req, a[2:])
+		case a == "-e" || a == "--editable" || a == "." || strings.Contains(a, "/") || strings.HasSuffix(a, ".whl") || strings.HasSuffix(a, ".tar.gz"):
+			return install{}, false
+		}
+	}
+	if len(req) == 0 {
+		return install{}, false
+	}
+	return install{eco: ecoPip, call: c, reqFiles: req}, true
+}
+
+// workdirs gives the WORKDIR in force at each instruction, following stages
+// built FROM earlier ones.
+func workdirs(d *rewrite.Document) map[*rewrite.Instruction]string {
+	at := map[*rewrite.Instruction]string{}
+	final := map[*rewrite.Stage]string{}
+	for _, st := range d.Stages {
+		wd := "/"
+		if p := d.Parent(st); p != nil {
+			wd = final[p]
+		}
+		for _, in := range st.Instructions {
+			if w, ok := in.Command.(*instructions.WorkdirCommand); ok {
+				wd = resolve(wd, w.Path)
+			}
+			at[in] = wd
+		}
+		final[st] = wd
+	}
+	return at
+}
+
+// wholeCopy reads a COPY or ADD that takes the whole context, or one folder of
+// it, into a folder: the folder of the context it copies ("" for all of it)
+// and its absolute destination.
+func wholeCopy(d *rewrite.Document, ctx *rewrite.BuildContext, in *rewrite.Instruction, wd string) (srcDir, dest string, ok bool) {
+	var srcs []string
+	var dst string
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		if c.From != "" {
+			return "", "", false
+		}
+		srcs, dst = c.SourcePaths, c.DestPath
+	case *instructions.AddCommand:
+		srcs, dst = c.SourcePaths, c.DestPath
+	default:
+		return "", "", false
+	}
+	if len(srcs) != 1 || len(in.Node.Heredocs) > 0 || strings.Contains(dst, "$") {
+		return "", "", false
+	}
+	src := strings.TrimPrefix(srcs[0], "./")
+	switch {
+	case src == "" || src == "." || src == "*":
+		srcDir = ""
+	case ctx != nil && !strings.ContainsAny(src, "*?[$") && isContextDir(ctx, src):
+		srcDir = path.Clean(src)
+	default:
+		return "", "", false
+	}
+	return srcDir, resolve(wd, dst), true
+}
+
+func isContextDir(ctx *rewrite.BuildContext, rel string) bool {
+	info, err := os.Stat(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
+	return err == nil && info.IsDir() && !ctx.Ignored(rel)
+}
+
+func runCopyManifestsFirst(p *rewrite.Pass) {
+	d := p.Doc
+	wds := workdirs(d)
+	for _, st := range d.Stages {
+		for i, cp := range st.Instructions {
+			srcDir, dest, ok := wholeCopy(d, p.Options.Context, cp, wds[cp])
+			if !ok {
+				continue
+			}
+			j, run, inst, found := nextInstall(d, st, i, wds, cp)
+			if !found {
+				continue
+			}
+			if manifestsCopiedBefore(st, i, inst.eco) {
+				continue
+			}
+			planManifestsFirst(p, st, i, j, srcDir, dest, run, inst, wds)
+		}
+	}
+}
+
+// nextInstall finds the dependency install in the first RUN after the COPY,
+// past instructions that do not touch the copied files (ENV, ARG, WORKDIR,
+// LABEL, EXPOSE) and that the COPY does not depend on.
+func nextInstall(d *rewrite.Document, st *rewrite.Stage, i int, wds map[*rewrite.Instruction]string, cp *rewrite.Instruction) (int, *rewrite.Instruction, install, bool) {
+	for j := i + 1; j < len(st.Instructions); j++ {
+		in := st.Instructions[j]
+		switch in.Keyword {
+		case "env", "arg":
+			for _, n := range definedNames(in) {
+				if strings.Contains(cp.Line, "$"+n) || strings.Contains(cp.Line, "${"+n) {
+					return 0, nil, install{}, false
+				}
+			}
+			continue
+		case "workdir":
+			if !strings.HasPrefix(copyDest(cp), "/") {
+				return 0, nil, install{}, false
+			}
+			continue
+		case "label", "expose":
+			continue
+		case "run":
+			if in.Shell == nil {
+				return 0, nil, install{}, false
+			}
+			for _, c := range runCommands(in.Shell.File) {
+				if inst, ok := detectInstall(c); ok {
+					inst.cwd = wds[in]
+					if dir, ok := leadingCd(in.Shell.File); ok {
+						inst.cwd = resolve(inst.cwd, dir)
+					}
+					return j, in, inst, true
+				}
+			}
+		}
+		return 0, nil, install{}, false
+	}
+	return 0, nil, install{}, false
+}
+
+func copyDest(in *rewrite.Instruction) string {
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		return c.DestPath
+	case *instructions.AddCommand:
+		return c.DestPath
+	}
+	return ""
+}
+
+// definedNames lists the variables an ENV or ARG sets.
+func definedNames(in *rewrite.Instruction) []string {
+	var out []string
+	switch c := in.Command.(type) {
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			out = append(out, kv.Key)
+		}
+	case *instructions.ArgCommand:
+		for _, a := range c.Args {
+			out = append(out, a.Key)
+		}
+	}
+	return out
+}
+
+// leadingCd reads a program that starts with "cd DIR &&".
+func leadingCd(f *syntax.File) (string, bool) {
+	if len(f.Stmts) != 1 {
+		return "", false
+	}
+	s := f.Stmts[0]
+	for {
+		b, ok := s.Cmd.(*syntax.BinaryCmd)
+		if !ok || b.Op != syntax.AndStmt {
+			break
+		}
+		s = b.X
+	}
+	c, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(c.Args) != 2 || c.Args[0].Lit() != "cd" || c.Args[1].Lit() == "" {
+		return "", false
+	}
+	return c.Args[1].Lit(), true
+}
+
+// manifestsCopiedBefore tells whether the stage already copies the
+// ecosystem's main manifest before instruction i: the file is manifest-first.
+func manifestsCopiedBefore(st *rewrite.Stage, i int, eco *ecosystem) bool {
+	for _, in := range st.Instructions[:i] {
+		c, ok := in.Command.(*instructions.CopyCommand)
+		if !ok || c.From != "" {
+			continue
+		}
+		for _, s := range c.SourcePaths {
+			base := path.Base(s)
+			for _, m := range append(slices.Clone(eco.required), eco.optional...) {
+				if ok, _ := path.Match(base, m); ok || base == m {
+					return true
+				}
+			}
+			switch eco {
+			case ecoPip:
+				if strings.Contains(base, "requirements") || strings.HasSuffix(base, ".txt") {
+					return true
+				}
+			case ecoDotnet:
+				if strings.HasSuffix(base, "proj") || strings.HasSuffix(base, ".sln") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// planManifestsFirst reports one install that waits for the whole project,
+// with the rewrite that copies its manifests first where dfopt can show what
+// they are.
+func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, dest string, run *rewrite.Instruction, inst install, wds map[*rewrite.Instruction]string) {
+	d := p.Doc
+	cp := st.Instructions[i]
+	msg := fmt.Sprintf("the COPY at line %d copies the whole project before the %s install at line %d, so every code change re-runs the install",
+		cp.StartLine, inst.eco.name, run.StartLine)
+	report := func(detail string, proposal bool, edits []rewrite.Edit) {
+		p.Report(rewrite.Finding{Line: cp.StartLine, Message: msg + ": " + detail, Proposal: proposal, Edits: edits})
+	}
+	if inst.eco.proposal != "" {
+		report("proposal: "+inst.eco.proposal, true, nil)
+		return
+	}
+	ctx := p.Options.Context
+	if ctx == nil {
+		report("copy its manifests first (proposal: without a build context dfopt cannot see which manifests exist)", true, nil)
+		return
+	}
+	if inst.cwd != dest && !strings.HasPrefix(inst.cwd, strings.TrimSuffix(dest, "/")+"/") {
+		return // the install works outside what the COPY wrote
+	}
+	dir := path.Join(srcDir, strings.TrimPrefix(strings.TrimPrefix(inst.cwd, dest), "/"))
+	if dir == "." {
+		dir = ""
+	}
+	files, missing, why := manifestsOf(ctx, dir, inst)
+	if len(missing) > 0 {
+		report(fmt.Sprintf("copy its manifests first (proposal: %s not in the build context, or ignored)", strings.Join(missing, ", ")), true, nil)
+		return
+	}
+	move := inst.prefetch == ""
+	if move && !installOnly(run, inst) {
+		report("copy its manifests first and give the install a RUN of its own (proposal: the RUN also runs commands that may read the project's files)", true, nil)
+		return
+	}
+	ins := wds[cp]
+	if move {
+		ins = wds[run]
+	}
+	copyText := manifestCopyText(d, cp, files, dir, inst.cwd, ins)
+	var edit rewrite.Edit
+	if move {
+		edit = moveInstallUp(d, cp, run, copyText)
+	} else {
+		runText := d.Keyword(cp, "RUN") + " "
+		if inst.cwd != ins {
+			runText += "cd " + inst.cwd + " && "
+		}
+		at := d.LineStart(commentBlockStart(d, cp))
+		edit = rewrite.Edit{Start: at, End: at, New: copyText + runText + inst.prefetch + "\n"}
+	}
+	detail := "copy " + strings.Join(files, ", ") + " and install first"
+	if !move {
+		detail = "copy " + strings.Join(files, ", ") + " and run " + inst.prefetch + " first"
+	}
+	if why != "" {
+		report(detail+" (proposal: "+why+")", true, []rewrite.Edit{edit})
+		return
+	}
+	report(detail, false, []rewrite.Edit{edit})
+}
+
+// manifestsOf lists, relative to the context, the manifests of an install
+// running in folder dir of the context; those it needs and cannot find; and a
+// reason to make the rewrite a proposal, when the install may read more.
+func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, missing []string, why string) {
+	eco := inst.eco
+	add := func(rel string, required bool) {
+		p := path.Join(dir, rel)
+		switch {
+		case slices.Contains(files, p):
+		case ctx.Sent(p):
+			files = append(files, p)
+		case required:
+			missing = append(missing, p)
+		}
+	}
+	for _, f := range eco.required {
+		add(f, true)
+	}
+	for _, f := range eco.optional {
+		add(f, false)
+	}
+	read := func(rel string) string {
+		b, err := os.ReadFile(filepath.Join(ctx.Dir, filepath.FromSlash(path.Join(dir, rel))))
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+	switch eco {
+	case ecoNpm, ecoYarn, ecoPnpm, ecoBun:
+		var pkg struct {
+			Scripts    map[string]string `json:"scripts"`
+			Workspaces json.RawMessage   `json:"workspaces"`
+		}
+		_ = json.Unmarshal([]byte(read("package.json")), &pkg)
+		for _, s := range []string{"preinstall", "install", "postinstall", "prepare"} {
+			if pkg.Scripts[s] != "" && !slices.Contains(words(inst.call), "--ignore-scripts") {
+				why = "package.json runs a " + s + " script, which may read other files"
+			}
+		}
+		var globs []string
+		var obj struct {
+			Packages []string `json:"packages"`
+		}
+		if json.Unmarshal(pkg.Workspaces, &globs) != nil && json.Unmarshal(pkg.Workspaces, &obj) == nil {
+			globs = obj.Packages
+		}
+		for _, line := range strings.Split(read("pnpm-workspace.yaml"), "\n") {
+			if t := strings.TrimSpace(line); strings.HasPrefix(t, "- ") {
+				globs = append(globs, strings.Trim(strings.TrimSpace(t[2:]), `'"`))
+			}
+		}
+		for _, m := range workspaceMembers(ctx, dir, globs) {
+			add(path.Join(m, "package.json"), false)
+		}
+	case ecoPip:
+		seen := map[string]bool{}
+		var visit func(rel string)
+		visit = func(rel string) {
+			if seen[rel] {
+				return
+			}
+			seen[rel] = true
+			add(rel, true)
+			for _, line := range strings.Split(read(rel), "\n") {
+				f := strings.Fields(line)
+				switch {
+				case len(f) == 0 || strings.HasPrefix(f[0], "#"):
+				case (f[0] == "-r" || f[0] == "-c" || f[0] == "--requirement" || f[0] == "--constraint") && len(f) > 1:
+					visit(path.Join(path.Dir(rel), f[1]))
+				case f[0] == "-e" || f[0] == "--editable" || strings.HasPrefix(f[0], ".") || strings.HasPrefix(f[0], "/") || strings.HasPrefix(f[0], "file:"):
+					why = "a requirement file names a local path, which needs the project's files"
+				}
+			}
+		}
+		for _, r := range inst.reqFiles {
+			visit(r)
+		}
+	case ecoBundler:
+		if g := read("Gemfile"); strings.Contains(g, "gemspec") || strings.Contains(g, "path:") {
+			why = "the Gemfile reads a gemspec or a local path"
+		}
+	case ecoMaven:
+		if strings.Contains(read("pom.xml"), "<modules>") {
+			why = "a multi-module build needs every module's pom.xml"
+		}
+	case ecoUv:
+		if strings.Contains(read("pyproject.toml"), "[tool.uv.workspace]") {
+			why = "a uv workspace needs every member's pyproject.toml"
+		}
+	case ecoGo:
+		if m := read("go.mod"); strings.Contains(m, "=> ./") || strings.Contains(m, "=> ../") {
+			why = "go.mod replaces modules with local folders"
+		}
+		if ctx.Sent(path.Join(dir, "go.work")) {
+			why = "a go.work workspace needs every module's go.mod"
+		}
+	case ecoDotnet:
+		found := dotnetProjectFiles(ctx, dir)
+		if len(found) == 0 {
+			missing = append(missing, path.Join(dir, "*.csproj"))
+		}
+		files = append(files, found...)
+	}
+	return files, missing, why
+}
+
+// workspaceMembers expands workspace patterns (one * per segment, as npm,
+// yarn and pnpm use them) into the member folders of the context.
+func workspaceMembers(ctx *rewrite.BuildContext, dir string, globs []string) []string {
+	if len(globs) == 0 {
+		return nil
+	}
+	all, err := ctx.Files()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range all {
+		if !f.Dir {
+			continue
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(f.Path, dir), "/")
+		if dir != "" && !strings.HasPrefix(f.Path, dir+"/") {
+			continue
+		}
+		for _, g := range globs {
+			g = strings.TrimSuffix(strings.TrimPrefix(g, "./"), "/")
+			if ok, _ := path.Match(g, rel); ok && !strings.HasPrefix(g, "!") {
+				out = append(out, rel)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// dotnetProjectFiles finds the files dotnet restore reads below dir.
+func dotnetProjectFiles(ctx *rewrite.BuildContext, dir string) []string {
+	all, err := ctx.Files()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range all {
+		if f.Dir || dir != "" && !strings.HasPrefix(f.Path, dir+"/") || strings.Contains("/"+f.Path+"/", "/bin/") || strings.Contains("/"+f.Path+"/", "/obj/") {
+			continue
+		}
+		base := path.Base(f.Path)
+		switch {
+		case strings.HasSuffix(base, ".sln"), strings.HasSuffix(base, ".slnx"), strings.HasSuffix(base, ".csproj"),
+			strings.HasSuffix(base, ".fsproj"), strings.HasSuffix(base, ".vbproj"),
+			base == "Directory.Build.props", base == "Directory.Build.targets", base == "Directory.Packages.props",
+			strings.EqualFold(base, "nuget.config"), base == "global.json":
+			out = append(out, f.Path)
+		}
+	}
+	return out
+}
+
+// installOnly tells whether a RUN does nothing but the install, a leading cd
+// and cache clean-up, so that it can run before the project is copied.
+func installOnly(run *rewrite.Instruction, inst install) bool {
+	for _, c := range runCommands(run.Shell.File) {
+		if c == inst.call {
+			continue
+		}
+		w := words(c)
+		switch name := baseName(w[0]); {
+		case name == "cd" || name == "true":
+		case name == "rm" && !slices.ContainsFunc(w[1:], func(a string) bool { return a == "" || !strings.HasPrefix(a, "-") && !isCachePath(a) }):
+		case len(w) > 1 && (w[1] == "cache" || w[1] == "store"):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isCachePath(p string) bool {
+	for _, prefix := range []string{"/root/.", "/tmp/", "/var/cache/", "/usr/local/share/.cache", "/home/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// commentBlockStart returns the first line of the comment block right above an
+// instruction (its own line when there is none).
+func commentBlockStart(d *rewrite.Document, in *rewrite.Instruction) int {
+	ln := in.StartLine
+	for ln > 1 && strings.HasPrefix(strings.TrimSpace(d.LineText(ln-1)), "#") && !insideAnother(d, ln-1) {
+		ln--
+	}
+	return ln
+}
+
+func insideAnother(d *rewrite.Document, ln int) bool {
+	for _, in := range d.Instructions {
+		if ln >= in.StartLine && ln <= in.EndLine {
+			return true
+		}
+	}
+	return false
+}
+
+// manifestCopyText writes the COPY lines for the manifests: files folder by
+// folder, each folder-manifest on its own, with the ownership flags of the
+// original COPY. Destinations are absolute when the original COPY's is, else
+// relative to the WORKDIR in force where the lines go (ins) when the install
+// folder lies below it.
+func manifestCopyText(d *rewrite.Document, cp *rewrite.Instruction, files []string, dir, cwd, ins string) string {
+	kw := d.Keyword(cp, "COPY")
+	var flags []string
+	for _, f := range cp.Node.Flags {
+		if strings.HasPrefix(f, "--chown") || strings.HasPrefix(f, "--chmod") || f == "--link" || strings.HasPrefix(f, "--link=") {
+			flags = append(flags, f)
+		}
+	}
+	relative := !strings.HasPrefix(copyDest(cp), "/")
+	destFor := func(sub string) string {
+		target := path.Join(cwd, sub)
+		if !relative {
+			return strings.TrimSuffix(target, "/") + "/"
+		}
+		if target == ins {
+			return "./"
+		}
+		if strings.HasPrefix(target, strings.TrimSuffix(ins, "/")+"/") {
+			return strings.TrimPrefix(target, strings.TrimSuffix(ins, "/")+"/") + "/"
+		}
+		return target + "/"
+	}
+	line := func(srcs []string, dst string) string {
+		args := append(slices.Clone(srcs), dst)
+		text := strings.Join(args, " ")
+		if slices.ContainsFunc(args, func(a string) bool { return strings.ContainsAny(a, " \t\"'") }) {
+			text = rewrite.JSONArgs(args)
+		}
+		return strings.Join(append(append([]string{kw}, flags...), text), " ") + "\n"
+	}
+	var b strings.Builder
+	groups := map[string][]string{}
+	var order []string
+	for _, f := range files {
+		rel := strings.TrimPrefix(strings.TrimPrefix(f, dir), "/")
+		sub := path.Dir(rel)
+		if isDirManifest(rel) {
+			b.WriteString(line([]string{f}, destFor(rel)))
+			continue
+		}
+		if _, ok := groups[sub]; !ok {
+			order = append(order, sub)
+		}
+		groups[sub] = append(groups[sub], f)
+	}
+	var out strings.Builder
+	for _, sub := range order {
+		out.WriteString(line(groups[sub], destFor(sub)))
+	}
+	return out.String() + b.String()
+}
+
+// isDirManifest tells the manifests that are folders.
+func isDirManifest(rel string) bool {
+	switch rel {
+	case ".yarn/releases", ".yarn/plugins", ".yarn/patches", "patches", "config", ".mvn":
+		return true
+	}
+	return false
+}
+
+// moveInstallUp returns the edit that puts the instructions between the COPY
+// and the install, the manifest COPY and the install before the COPY, each
+// with its comment block and its bytes as they were.
+func moveInstallUp(d *rewrite.Document, cp, run *rewrite.Instruction, copyText string) rewrite.Edit {
+	start := d.LineStart(commentBlockStart(d, cp))
+	end := d.LineEnd(run.EndLine)
+	piece := func(from, to int) string { // lines from..to, each ending with a line break
+		if from > to {
+			return ""
+		}
+		s := string(d.Src[d.LineStart(from):d.LineEnd(to)])
+		if !strings.HasSuffix(s, "\n") {
+			s += d.Newline
+		}
+		return s
+	}
+	runStart := commentBlockStart(d, run)
+	text := piece(cp.EndLine+1, runStart-1) + copyText + piece(runStart, run.EndLine) + piece(commentBlockStart(d, cp), cp.EndLine)
+	if !strings.HasSuffix(string(d.Src[start:end]), "\n") {
+		text = strings.TrimSuffix(strings.TrimSuffix(text, "\n"), "\r")
+	}
+	return rewrite.Edit{Start: start, End: end, New: text}
+}

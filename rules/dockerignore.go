@@ -1,0 +1,980 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/patternmatcher"
+)
+
+// Dockerignore reports what a COPY of the whole build context sends that no
+// image needs, and secret-looking files that any COPY puts in the image.
+var Dockerignore = &rewrite.Rule{
+	Name:  "dockerignore",
+	Title: "A .dockerignore that keeps .git, dependencies, build outputs, logs and secrets out of COPY .",
+	Kind:  rewrite.Safe,
+	Doc: `COPY . sends the whole build context: without a .dockerignore that keeps
+them out, .git, node_modules, virtualenvs, build outputs, logs, editor files and
+secrets (.env files, private keys, .npmrc tokens, .aws and .ssh folders) slow
+every build, change its cache key whenever they change, and land in the image.
+With a build context (--context, or the Dockerfile's folder) dfopt reports them
+when a stage that ships takes the whole context. Even without --dockerignore,
+it reports the secret-looking files that any COPY or ADD of such a stage puts
+in the image, as "security:" findings.
+
+With --dockerignore it appends entries for them to the ignore file in force
+(the Dockerfile's own <Dockerfile>.dockerignore, or the context's .dockerignore,
+which it creates when there is none), under a comment line. It never removes an
+entry, and leaves out an entry that would keep back a path a COPY or ADD names
+(in this Dockerfile or a sibling one in the context), or something the build may
+read: node_modules unless a RUN installs packages, .git when a RUN runs git or
+the project takes its version from git, build outputs unless a RUN builds them
+again, .npmrc when a RUN runs npm, a file the Dockerfile names.
+
+Bad (no .dockerignore; the context holds .git, node_modules and .env):
+
+    FROM node:22-slim
+    WORKDIR /app
+    COPY . .
+    RUN npm ci
+    CMD ["node", "server.js"]
+
+Good (.dockerignore):
+
+    .git
+    node_modules
+    .env
+`,
+	Run: runDockerignore,
+}
+
+func runDockerignore(p *rewrite.Pass) {
+	ctx := p.Options.Context
+	if ctx == nil {
+		return
+	}
+	copies := contextCopies(p.Doc, p.Doc.Shipping())
+	if len(copies) == 0 {
+		return
+	}
+	var scan *contextScan
+	for _, c := range copies {
+		if c.whole != "" && scan == nil {
+			scan = scanContext(ctx)
+			reportSent(p, ctx, c, scan)
+		}
+	}
+	for _, c := range copies {
+		reportSecrets(p, ctx, c, scan)
+	}
+}
+
+// reportSecrets reports the secret-looking files a COPY or ADD puts in the
+// image. A whole-context copy reads them from the scan of the context.
+func reportSecrets(p *rewrite.Pass, ctx *rewrite.BuildContext, c *contextCopy, scan *contextScan) {
+	var found []string
+	add := func(rel string, dir bool, k *junkKind) {
+		if k != nil && k.secret && !slices.Contains(found, display(rel, dir)) {
+			found = append(found, display(rel, dir))
+		}
+	}
+	if c.whole != "" {
+		for _, it := range scan.items {
+			if !c.excluded(it.rel) {
+				add(it.rel, it.dir, it.kind)
+			}
+		}
+	} else {
+		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
+			k := classify(ctx, rel, e.IsDir())
+			add(rel, e.IsDir(), k)
+			return k != nil
+		})
+	}
+	if len(found) == 0 {
+		return
+	}
+	p.Report(rewrite.Finding{
+		Line: c.in.StartLine,
+		Message: fmt.Sprintf("security: %s puts secret-looking files in the image, where anyone who can pull it can read them: %s; keep them out of the build context and pass secrets at run time or with RUN --mount=type=secret",
+			c.keyword(), listSome(found, 5)),
+	})
+}
+
+// reportSent reports what the whole-context copy c sends that the ignore file
+// should keep out, and with --dockerignore attaches the entries that do so.
+func reportSent(p *rewrite.Pass, ctx *rewrite.BuildContext, c *contextCopy, scan *contextScan) {
+	ignoreName := ".dockerignore"
+	if ctx.IgnoreFile != "" {
+		ignoreName = filepath.Base(ctx.IgnoreFile)
+	}
+	if len(scan.items) == 0 {
+		return // even a missing ignore file keeps nothing in that it should keep out
+	}
+	users := ignoreFileUsers(p, ctx)
+	entries, left := chooseEntries(scan, users)
+	lead := fmt.Sprintf("%s %s sends the whole build context", c.keyword(), c.whole)
+
+	var msg string
+	var names []string
+	for _, it := range scan.items {
+		names = append(names, display(it.rel, it.dir))
+	}
+	switch {
+	case ctx.IgnoreFile == "":
+		msg = fmt.Sprintf("%s, and there is no .dockerignore to keep out %s: they slow every build, break its cache and end up in the image", lead, listSome(names, 8))
+	default:
+		msg = fmt.Sprintf("%s, and %s does not keep out %s: they slow every build, break its cache and end up in the image", lead, ignoreName, listSome(names, 8))
+	}
+	switch {
+	case len(entries) == 0:
+		msg += " (dfopt --dockerignore adds none: the build may need them)"
+	case len(left) == 0:
+		msg += " (dfopt --dockerignore adds them)"
+	default:
+		msg += fmt.Sprintf(" (dfopt --dockerignore adds all but %s, which the build may need)", listSome(left, 8))
+	}
+	f := rewrite.Finding{Line: c.in.StartLine, Message: msg}
+	if p.Options.WriteDockerignore && len(entries) > 0 {
+		if change, err := ctx.ExtendIgnoreFile("added by dfopt --dockerignore", entries); err == nil {
+			f.Files = []rewrite.FileChange{change}
+		}
+	}
+	p.Report(f)
+}
+
+// chooseEntries picks the ignore-file entries for the scanned items: one
+// pattern for all the items of a kind (**/node_modules) where that pattern
+// keeps back nothing else, else one entry per item. Items the build may need
+// get none; left names them.
+func chooseEntries(scan *contextScan, users dockerfileUses) (entries, left []string) {
+	var groups []string
+	byPattern := map[string][]contextItem{}
+	for _, it := range scan.items {
+		if _, ok := byPattern[it.pattern]; !ok {
+			groups = append(groups, it.pattern)
+		}
+		byPattern[it.pattern] = append(byPattern[it.pattern], it)
+	}
+	// Entries of a kind stand together, in the order of junkKinds.
+	slices.SortStableFunc(groups, func(a, b string) int {
+		return slices.Index(junkKinds, byPattern[a][0].kind) - slices.Index(junkKinds, byPattern[b][0].kind)
+	})
+	for _, g := range groups {
+		items := byPattern[g]
+		var ok []contextItem
+		for _, it := range items {
+			if it.kind.safeFor(users, it.rel) && !users.mentionBlocks(it) {
+				ok = append(ok, it)
+			} else {
+				left = append(left, display(it.rel, it.dir))
+			}
+		}
+		if len(ok) == 0 {
+			continue
+		}
+		pattern := g
+		if allAtRoot(items) {
+			pattern = strings.TrimPrefix(g, "**/")
+		}
+		if len(ok) == len(items) && scan.onlyItems(pattern, items) && !scan.ignoresNamed(pattern, users) {
+			entries = append(entries, pattern)
+			continue
+		}
+		for _, it := range ok {
+			if exact, fine := exactEntry(it.rel); fine && !scan.ignoresNamed(exact, users) {
+				entries = append(entries, exact)
+			} else {
+				left = append(left, display(it.rel, it.dir))
+			}
+		}
+	}
+	slices.Sort(left)
+	return entries, left
+}
+
+func allAtRoot(items []contextItem) bool {
+	for _, it := range items {
+		if strings.Contains(it.rel, "/") {
+			return false
+		}
+	}
+	return true
+}
+
+// exactEntry is the ignore-file entry for one path, when the path can be
+// written as one without its characters reading as a pattern or a comment.
+func exactEntry(rel string) (string, bool) {
+	if strings.ContainsAny(rel, `*?[]\`) || strings.HasPrefix(rel, "#") || strings.HasPrefix(rel, "!") || strings.TrimSpace(rel) != rel {
+		return "", false
+	}
+	return rel, true
+}
+
+func display(rel string, dir bool) string {
+	if dir {
+		return rel + "/"
+	}
+	return rel
+}
+
+// listSome joins up to n names, saying how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(names[:n], ", "), len(names)-n)
+}
+
+// A junkKind is a kind of path that a build context should not send.
+type junkKind struct {
+	secret bool
+	// match tells whether a path of the context is of this kind, and the
+	// pattern that keeps back every path of the kind (with a leading **/).
+	match func(ctx *rewrite.BuildContext, rel, name string, dir bool) (pattern string, ok bool)
+	// needs tells whether a Dockerfile that takes the whole context may
+	// read the path: then no entry keeps it back.
+	needs func(u *dockerfileUse, rel string) bool
+	// named says that a Dockerfile naming the path's base name anywhere may
+	// use it: a log file it tails, an .env file it copies.
+	named bool
+}
+
+// safeFor tells whether every Dockerfile sharing the ignore file can do
+// without the path rel of this kind.
+func (k *junkKind) safeFor(users dockerfileUses, rel string) bool {
+	for _, u := range users {
+		if u.whole && k.needs != nil && k.needs(u, rel) {
+			return false
+		}
+	}
+	return true
+}
+
+func fileNamed(names ...string) func(*rewrite.BuildContext, string, string, bool) (string, bool) {
+	return func(_ *rewrite.BuildContext, _, name string, dir bool) (string, bool) {
+		return "**/" + name, !dir && slices.Contains(names, name)
+	}
+}
+
+func dirNamed(names ...string) func(*rewrite.BuildContext, string, string, bool) (string, bool) {
+	return func(_ *rewrite.BuildContext, _, name string, dir bool) (string, bool) {
+		return "**/" + name, dir && slices.Contains(names, name)
+	}
+}
+
+func fileExt(exts ...string) func(*rewrite.BuildContext, string, string, bool) (string, bool) {
+	return func(_ *rewrite.BuildContext, _, name string, dir bool) (string, bool) {
+		ext := path.Ext(name)
+		return "**/*" + ext, !dir && ext != name && slices.Contains(exts, strings.ToLower(ext))
+	}
+}
+
+// junkKinds are checked in order; the first that matches a path wins.
+var junkKinds = []*junkKind{
+	{match: dirNamed(".git", ".hg", ".svn"), named: true,
+		needs: func(u *dockerfileUse, _ string) bool { return u.runs("git", "hg", "svn") || u.versionFromVCS }},
+	{match: dirNamed("node_modules", "bower_components"), needs: func(u *dockerfileUse, _ string) bool { return !u.installsJS }},
+	{match: virtualenv, needs: func(u *dockerfileUse, _ string) bool { return !u.installsPython }},
+	{match: dirNamed("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox")},
+	{match: fileExt(".pyc", ".pyo")},
+	{match: buildOutput, needs: func(u *dockerfileUse, rel string) bool { return !u.builds(buildSystemOf(u.ctx, rel)) }},
+	{match: dirNamed(".idea", ".vscode"), named: true},
+	{match: fileNamed(".DS_Store", "Thumbs.db")},
+	{match: coverageReport, named: true},
+	{match: fileExt(".log"), named: true},
+
+	// Secrets.
+	{secret: true, match: envFile, named: true},
+	{secret: true, match: privateKey, named: true},
+	{secret: true, match: fileNamed("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"), named: true},
+	{secret: true, match: fileExt(".p12", ".pfx", ".jks", ".keystore"), named: true},
+	{secret: true, match: tokenFile(".npmrc", "_authToken", "_auth", "_password"), named: true,
+		needs: func(u *dockerfileUse, _ string) bool { return u.runs("npm", "npx", "yarn", "pnpm", "bun") }},
+	{secret: true, match: tokenFile(".pypirc", "password"), named: true,
+		needs: func(u *dockerfileUse, _ string) bool { return u.runs("twine", "poetry", "flit", "hatch") }},
+	{secret: true, match: fileNamed(".netrc", ".git-credentials"), named: true,
+		needs: func(u *dockerfileUse, _ string) bool { return u.runs("git", "curl", "wget", "pip", "pip3", "ftp") }},
+	{secret: true, match: fileNamed("credentials", "credentials.json"), named: true},
+	{secret: true, match: dirNamed(".aws"), named: true, needs: func(u *dockerfileUse, _ string) bool { return u.runs("aws") }},
+	{secret: true, match: dirNamed(".ssh", ".gnupg"), named: true,
+		needs: func(u *dockerfileUse, _ string) bool { return u.runs("ssh", "scp", "git", "rsync", "gpg") }},
+}
+
+func classify(ctx *rewrite.BuildContext, rel string, dir bool) *junkKind {
+	k, _ := classifyPattern(ctx, rel, dir)
+	return k
+}
+
+func classifyPattern(ctx *rewrite.BuildContext, rel string, dir bool) (*junkKind, string) {
+	name := path.Base(rel)
+	for _, k := range junkKinds {
+		if pattern, ok := k.match(ctx, rel, name, dir); ok {
+			return k, pattern
+		}
+	}
+	return nil, ""
+}
+
+// virtualenv is a folder holding a Python virtual environment.
+func virtualenv(ctx *rewrite.BuildContext, rel, name string, dir bool) (string, bool) {
+	return rel, dir && strings.Count(rel, "/") < 2 && exists(ctx, rel+"/pyvenv.cfg")
+}
+
+// coverageReport is what coverage tools leave behind: Python's .coverage and
+// htmlcov, istanbul's coverage folder.
+func coverageReport(ctx *rewrite.BuildContext, rel, name string, dir bool) (string, bool) {
+	switch {
+	case !dir && name == ".coverage":
+		return "**/.coverage", true
+	case dir && name == "htmlcov":
+		return "**/htmlcov", true
+	case dir && name == "coverage":
+		for _, f := range []string{"lcov.info", "coverage-final.json", "clover.xml", "lcov-report"} {
+			if exists(ctx, rel+"/"+f) {
+				return "**/coverage", true
+			}
+		}
+	}
+	return "", false
+}
+
+// envFile is .env or .env.something, but not a template such as .env.example.
+func envFile(_ *rewrite.BuildContext, rel, name string, dir bool) (string, bool) {
+	if dir {
+		return "", false
+	}
+	if name == ".env" {
+		return "**/.env", true
+	}
+	suffix, ok := strings.CutPrefix(name, ".env.")
+	if !ok {
+		return "", false
+	}
+	for _, t := range []string{"example", "sample", "template", "dist", "defaults", "schema"} {
+		if strings.Contains(strings.ToLower(suffix), t) {
+			return "", false
+		}
+	}
+	return "**/.env.*", true
+}
+
+// privateKey is a .pem or .key file holding a PEM private key; certificates
+// and public keys are not secrets.
+func privateKey(ctx *rewrite.BuildContext, rel, name string, dir bool) (string, bool) {
+	ext := path.Ext(name)
+	if dir || !strings.EqualFold(ext, ".pem") && !strings.EqualFold(ext, ".key") {
+		return "", false
+	}
+	return "**/*" + ext, bytes.Contains(head(ctx, rel, 64<<10), []byte("PRIVATE KEY-----"))
+}
+
+// tokenFile is a configuration file of that name holding one of the keys.
+func tokenFile(file string, keys ...string) func(*rewrite.BuildContext, string, string, bool) (string, bool) {
+	return func(ctx *rewrite.BuildContext, rel, name string, dir bool) (string, bool) {
+		if dir || name != file {
+			return "", false
+		}
+		text := head(ctx, rel, 64<<10)
+		for _, k := range keys {
+			if bytes.Contains(text, []byte(k)) {
+				return "**/" + file, true
+			}
+		}
+		return "", false
+	}
+}
+
+// buildOutput is a folder at the top of the context that a build system
+// writes, recognised by the build's own files: Cargo's and Maven's target,
+// .NET's bin and obj, Gradle's build, a JavaScript bundler's dist or build.
+// Only Dockerfiles that run that build again can do without it.
+func buildOutput(ctx *rewrite.BuildContext, rel, name string, dir bool) (string, bool) {
+	if !dir || strings.Contains(rel, "/") {
+		return "", false
+	}
+	return name, buildSystemOf(ctx, name) != ""
+}
+
+// buildSystemOf names the build tool whose output the folder is, or "".
+func buildSystemOf(ctx *rewrite.BuildContext, dir string) string {
+	switch dir {
+	case "target":
+		if exists(ctx, "Cargo.toml") && exists(ctx, "target/CACHEDIR.TAG") {
+			return "cargo"
+		}
+		if exists(ctx, "pom.xml") && (exists(ctx, "target/classes") || exists(ctx, "target/maven-status")) {
+			return "mvn"
+		}
+	case "bin", "obj":
+		if exists(ctx, "obj/project.assets.json") && hasFileWithExt(ctx, ".", ".csproj", ".fsproj", ".vbproj", ".sln") {
+			return "dotnet"
+		}
+	case "build", "dist":
+		if dir == "build" && (exists(ctx, "build.gradle") || exists(ctx, "build.gradle.kts")) &&
+			(exists(ctx, "build/classes") || exists(ctx, "build/libs") || exists(ctx, "build/tmp")) {
+			return "gradle"
+		}
+		if jsBuildOutput(ctx, dir) {
+			return "js"
+		}
+	}
+	return ""
+}
+
+// jsBuildOutput tells whether dir is what package.json's build script makes:
+// there is such a script, it does not read the folder, and the folder holds
+// a bundle (an index.html or source maps).
+func jsBuildOutput(ctx *rewrite.BuildContext, dir string) bool {
+	var pkg struct {
+		Scripts map[string]string `json:"scripts"`
+	}
+	if json.Unmarshal(head(ctx, "package.json", 1<<20), &pkg) != nil || pkg.Scripts["build"] == "" {
+		return false
+	}
+	for _, s := range pkg.Scripts {
+		if strings.Contains(s, dir+"/") {
+			return false
+		}
+	}
+	return exists(ctx, dir+"/index.html") || hasFileWithExt(ctx, dir, ".map")
+}
+
+// The build tools whose outputs buildOutput recognises, by the commands that
+// run them.
+var buildCommands = map[string][]string{
+	"cargo":  {"cargo"},
+	"mvn":    {"mvn", "mvnw"},
+	"dotnet": {"dotnet"},
+	"gradle": {"gradle", "gradlew"},
+}
+
+func exists(ctx *rewrite.BuildContext, rel string) bool {
+	_, err := os.Lstat(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
+	return err == nil
+}
+
+func hasFileWithExt(ctx *rewrite.BuildContext, dir string, exts ...string) bool {
+	entries, _ := os.ReadDir(filepath.Join(ctx.Dir, filepath.FromSlash(dir)))
+	for _, e := range entries {
+		if !e.IsDir() && slices.Contains(exts, strings.ToLower(path.Ext(e.Name()))) {
+			return true
+		}
+	}
+	return false
+}
+
+// head returns up to n bytes from the start of a context file.
+func head(ctx *rewrite.BuildContext, rel string, n int64) []byte {
+	f, err := os.Open(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, n))
+	return b
+}
+
+// contextScan is what a whole-context copy sends, as far as the ignore file
+// is concerned.
+type contextScan struct {
+	items []contextItem // paths of a junk kind, in lexical order
+	sent  []string      // every path sent, but the contents of the items' folders
+}
+
+type contextItem struct {
+	rel     string
+	dir     bool
+	kind    *junkKind
+	pattern string // the entry for every path of its kind, with a leading **/
+}
+
+// scanContext walks the paths the build sends, classifying them; it does not
+// enter the folders it flags.
+func scanContext(ctx *rewrite.BuildContext) *contextScan {
+	s := &contextScan{}
+	walkSent(ctx, ".", func(rel string, e fs.DirEntry) bool {
+		if rel == "." {
+			return false
+		}
+		s.sent = append(s.sent, rel)
+		k, pattern := classifyPattern(ctx, rel, e.IsDir())
+		if k == nil {
+			return false
+		}
+		s.items = append(s.items, contextItem{rel: rel, dir: e.IsDir(), kind: k, pattern: pattern})
+		return e.IsDir()
+	})
+	return s
+}
+
+// onlyItems tells whether a kind's pattern ("**/name", "*.ext", "name")
+// keeps back nothing the build sends but the items given. A path below a
+// folder the pattern matches need not be checked: the folder is sent too,
+// and is either an item or already a reason to say no.
+func (s *contextScan) onlyItems(pattern string, items []contextItem) bool {
+	isItem := map[string]bool{}
+	for _, it := range items {
+		isItem[it.rel] = true
+	}
+	anyDepth := strings.HasPrefix(pattern, "**/")
+	glob := strings.TrimPrefix(pattern, "**/")
+	for _, rel := range s.sent {
+		name := rel
+		if anyDepth {
+			name = path.Base(rel)
+		}
+		if ok, err := path.Match(glob, name); (ok || err != nil) && !isItem[rel] {
+			return false
+		}
+	}
+	return true
+}
+
+// ignoresNamed tells whether an entry would keep back a path that a COPY or
+// ADD of the Dockerfiles names: the path itself, a folder above it, or
+// something sent below it.
+func (s *contextScan) ignoresNamed(pattern string, users dockerfileUses) bool {
+	pm, err := patternmatcher.New([]string{pattern})
+	if err != nil {
+		return true
+	}
+	for _, u := range users {
+		for _, n := range u.namedPaths(s) {
+			if ok, _ := pm.MatchesOrParentMatches(n); ok {
+				return true
+			}
+			for _, rel := range s.sent {
+				if strings.HasPrefix(rel, n+"/") {
+					if ok, _ := pm.MatchesOrParentMatches(rel); ok {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// dockerfileUse is what a Dockerfile takes from the build context, as far as
+// an ignore-file entry could take it away.
+type dockerfileUse struct {
+	ctx            *rewrite.BuildContext
+	whole          bool     // a COPY, ADD or RUN bind mount takes the whole context
+	unknown        bool     // a COPY or ADD source that dfopt cannot read ($VAR)
+	named          []string // the context paths COPY and ADD name; wildcards kept
+	commands       map[string]bool
+	text           []string // the instructions, but the whole-context copies
+	installsJS     bool     // a RUN installs node packages
+	installsPython bool     // a RUN installs Python packages
+	buildsJS       bool     // a RUN runs the build script of package.json
+	versionFromVCS bool     // the project takes its version from git (setuptools-scm, …)
+}
+
+type dockerfileUses []*dockerfileUse
+
+// builds tells whether a RUN runs the build tool that buildSystemOf named.
+func (u *dockerfileUse) builds(tool string) bool {
+	if tool == "js" {
+		return u.buildsJS
+	}
+	return tool != "" && u.runs(buildCommands[tool]...)
+}
+
+func (u *dockerfileUse) runs(names ...string) bool {
+	for _, n := range names {
+		if u.commands[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// namedPaths lists the paths the COPY and ADD sources name, wildcards
+// matched against the paths sent.
+func (u *dockerfileUse) namedPaths(s *contextScan) []string {
+	var out []string
+	for _, n := range u.named {
+		if !strings.ContainsAny(n, "*?[") {
+			out = append(out, n)
+			continue
+		}
+		for _, rel := range s.sent {
+			if ok, _ := path.Match(n, rel); ok {
+				out = append(out, rel)
+			}
+		}
+		// A wildcard inside a flagged folder matches paths the scan did
+		// not list: name the folder.
+		prefix := literalDir(n)
+		for _, it := range s.items {
+			if it.dir && (prefix == it.rel || strings.HasPrefix(prefix, it.rel+"/")) {
+				out = append(out, prefix)
+			}
+		}
+	}
+	return out
+}
+
+// literalDir is the part of a wildcard path before its first wildcard
+// component.
+func literalDir(p string) string {
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		if strings.ContainsAny(part, "*?[") {
+			return strings.Join(parts[:i], "/")
+		}
+	}
+	return p
+}
+
+// mentionBlocks tells whether some Dockerfile names an item of a kind that
+// a mention keeps in, or cannot be read well enough to tell.
+func (users dockerfileUses) mentionBlocks(it contextItem) bool {
+	for _, u := range users {
+		if u.unknown {
+			return true
+		}
+		if !it.kind.named {
+			continue
+		}
+		for _, t := range u.text {
+			if mentions(t, path.Base(it.rel)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mentions tells whether text holds name as a name of its own, not as part
+// of a longer one.
+func mentions(text, name string) bool {
+	nameByte := func(c byte) bool {
+		return c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	for i := 0; i+len(name) <= len(text); {
+		j := strings.Index(text[i:], name)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(name)
+		if (j == 0 || !nameByte(text[j-1])) && (end == len(text) || !nameByte(text[end])) {
+			return true
+		}
+		i = j + 1
+	}
+	return false
+}
+
+// ignoreFileUsers returns what the Dockerfiles that read the ignore file
+// take from the context: this one, and, for the context's shared
+// .dockerignore, the other Dockerfiles at the top of the context that have
+// no ignore file of their own.
+func ignoreFileUsers(p *rewrite.Pass, ctx *rewrite.BuildContext) dockerfileUses {
+	users := dockerfileUses{useOf(p.Doc, ctx)}
+	if ctx.IgnoreFile != "" && filepath.Base(ctx.IgnoreFile) != ".dockerignore" {
+		return users
+	}
+	self, _ := os.Stat(p.Options.Path)
+	entries, _ := os.ReadDir(ctx.Dir)
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !isDockerfileName(name) || exists(ctx, name+".dockerignore") {
+			continue
+		}
+		full := filepath.Join(ctx.Dir, name)
+		if info, err := os.Stat(full); err != nil || self != nil && os.SameFile(info, self) {
+			continue
+		}
+		src, err := os.ReadFile(full)
+		if err != nil {
+			continue
+		}
+		if d, err := rewrite.Parse(full, src); err == nil {
+			users = append(users, useOf(d, ctx))
+		}
+	}
+	return users
+}
+
+// isDockerfileName tells whether a file name is one docker build -f is
+// usually given.
+func isDockerfileName(name string) bool {
+	return name == "Dockerfile" || name == "Containerfile" || strings.HasSuffix(name, ".Dockerfile") ||
+		strings.HasSuffix(name, ".dockerfile") || strings.HasPrefix(name, "Dockerfile.") || strings.HasPrefix(name, "Containerfile.")
+}
+
+// vcsVersioning are the tools that read a project's version from git.
+var vcsVersioning = []string{"setuptools_scm", "setuptools-scm", "hatch-vcs", "versioneer", "dunamai", "dynamic-versioning",
+	"git describe", "git rev-parse", "git-rev-sync", "git-describe"}
+
+func useOf(d *rewrite.Document, ctx *rewrite.BuildContext) *dockerfileUse {
+	u := &dockerfileUse{ctx: ctx, commands: map[string]bool{}}
+	wholeLines := map[int]bool{}
+	for _, c := range contextCopies(d, nil) {
+		if c.whole != "" {
+			u.whole = true
+			wholeLines[c.in.StartLine] = true
+		}
+		u.unknown = u.unknown || c.unknown
+		for _, s := range c.srcs {
+			if s != "." && s != "*" {
+				u.named = append(u.named, s)
+			}
+		}
+	}
+	for _, in := range d.Instructions {
+		if !wholeLines[in.StartLine] {
+			u.text = append(u.text, in.Line)
+		}
+		run, ok := in.Command.(*instructions.RunCommand)
+		if !ok {
+			continue
+		}
+		for _, m := range instructions.GetMounts(run) {
+			if m.Type == instructions.MountTypeBind && m.From == "" && path.Clean("/"+m.Source) == "/" {
+				u.whole = true
+			}
+		}
+		for _, c := range runCommandsOf(in) {
+			u.commands[c.name] = true
+			args := operands(c.args)
+			verb := ""
+			if len(args) > 0 {
+				verb = args[0]
+			}
+			switch c.name {
+			case "npm", "pnpm", "bun", "yarn":
+				u.installsJS = u.installsJS || slices.Contains([]string{"install", "ci", "i", "add"}, verb) || c.name == "yarn" && verb == ""
+				u.buildsJS = u.buildsJS || verb == "build" && c.name != "npm" || verb == "run" && len(args) > 1 && args[1] == "build"
+			case "pip", "pip3", "uv", "poetry", "pipenv", "pdm", "virtualenv", "conda", "mamba", "micromamba":
+				u.installsPython = true
+			default:
+				if strings.HasPrefix(c.name, "python") && (slices.Contains(c.args, "pip") || slices.Contains(c.args, "venv")) {
+					u.installsPython = true
+				}
+			}
+		}
+	}
+	if u.whole {
+		for _, f := range []string{"pyproject.toml", "setup.py", "setup.cfg", "package.json"} {
+			text := string(head(ctx, f, 1<<20))
+			for _, t := range vcsVersioning {
+				u.versionFromVCS = u.versionFromVCS || strings.Contains(text, t)
+			}
+		}
+	}
+	return u
+}
+
+// runCommandsOf lists the commands of a RUN: from its shell program, or, for
+// an exec-form or non-POSIX RUN, every word, so that a check for a command
+// errs on the side of finding it.
+func runCommandsOf(in *rewrite.Instruction) []command {
+	if in.Shell != nil {
+		cmds := commandsOf(in.Shell.File)
+		for i := range cmds {
+			cmds[i].name = baseName(cmds[i].name)
+		}
+		return cmds
+	}
+	var out []command
+	for _, w := range strings.FieldsFunc(in.Args, func(r rune) bool { return strings.ContainsRune(" \t\"',[]&|;()", r) }) {
+		out = append(out, command{name: baseName(w)})
+	}
+	return out
+}
+
+// contextCopy is a COPY or ADD that takes files from the build context.
+type contextCopy struct {
+	in      *rewrite.Instruction
+	srcs    []string // context paths: slash-separated, clean, "." for the context itself; wildcards kept
+	whole   string   // the source, as written, that takes the whole context, or ""
+	unknown bool     // a source dfopt cannot read ($VAR without a default)
+	unpack  bool     // an ADD, which unpacks local archives
+	exclude *patternmatcher.PatternMatcher
+}
+
+func (c *contextCopy) keyword() string { return strings.ToUpper(c.in.Keyword) }
+
+// contextCopies lists the COPY and ADD instructions that read the build
+// context, in the given stages (nil: all).
+func contextCopies(d *rewrite.Document, stages map[*rewrite.Stage]bool) []*contextCopy {
+	vars := map[string]string{}
+	var out []*contextCopy
+	for _, in := range d.Instructions {
+		var srcs, excludes []string
+		c := &contextCopy{in: in}
+		switch cmd := in.Command.(type) {
+		case *instructions.ArgCommand:
+			for _, a := range cmd.Args {
+				if a.Value != nil {
+					vars[a.Key] = *a.Value
+				}
+			}
+			continue
+		case *instructions.EnvCommand:
+			for _, kv := range cmd.Env {
+				vars[kv.Key] = kv.Value
+			}
+			continue
+		case *instructions.CopyCommand:
+			if cmd.From != "" {
+				continue
+			}
+			srcs, excludes = cmd.SourcePaths, cmd.ExcludePatterns
+		case *instructions.AddCommand:
+			srcs, excludes = cmd.SourcePaths, cmd.ExcludePatterns
+			c.unpack = cmd.Unpack == nil || *cmd.Unpack
+		default:
+			continue
+		}
+		if stages != nil && !stages[in.Stage] {
+			continue
+		}
+		for _, s := range srcs {
+			rel, ok := contextPath(s, vars)
+			switch {
+			case !ok && !isRemote(s):
+				c.unknown = true
+			case !ok:
+			case rel == "." || rel == "*":
+				c.whole = s
+				c.srcs = append(c.srcs, rel)
+			default:
+				c.srcs = append(c.srcs, rel)
+			}
+		}
+		if len(excludes) > 0 {
+			c.exclude, _ = patternmatcher.New(excludes)
+		}
+		if len(c.srcs) > 0 || c.unknown {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+var varRef = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+
+// contextPath turns a COPY or ADD source into a path in the context, with
+// the variables that have values put in; ok is false for a URL, a git
+// source, or a variable without a value.
+func contextPath(src string, vars map[string]string) (string, bool) {
+	if isRemote(src) {
+		return "", false
+	}
+	unknown := false
+	src = varRef.ReplaceAllStringFunc(src, func(ref string) string {
+		m := varRef.FindStringSubmatch(ref)
+		v, ok := vars[m[1]+m[2]]
+		unknown = unknown || !ok
+		return v
+	})
+	if unknown || strings.Contains(src, "$") {
+		return "", false
+	}
+	if rel := strings.TrimPrefix(path.Clean("/"+src), "/"); rel != "" {
+		return rel, true
+	}
+	return ".", true
+}
+
+func isRemote(src string) bool {
+	l := strings.ToLower(src)
+	return strings.Contains(l, "://") || strings.HasPrefix(l, "git@")
+}
+
+func (c *contextCopy) excluded(rel string) bool {
+	if c.exclude == nil {
+		return false
+	}
+	ok, _ := c.exclude.MatchesOrParentMatches(rel)
+	return ok
+}
+
+// walk calls visit for every path the copy sends, each source's top
+// included ("." for the context itself); visit returns true to skip what is
+// below a folder.
+func (c *contextCopy) walk(ctx *rewrite.BuildContext, visit func(rel string, e fs.DirEntry) bool) {
+	for _, src := range c.srcs {
+		for _, root := range sourceRoots(ctx, src) {
+			walkSent(ctx, root, func(rel string, e fs.DirEntry) bool {
+				below := strings.TrimPrefix(rel, root+"/")
+				if root == "." {
+					below = rel
+				}
+				if rel != root && c.excluded(below) {
+					return true // --exclude keeps it back
+				}
+				return visit(rel, e)
+			})
+		}
+	}
+}
+
+// sourceRoots returns the paths a source names: itself, or what its
+// wildcards match.
+func sourceRoots(ctx *rewrite.BuildContext, src string) []string {
+	if src == "*" {
+		return []string{"."}
+	}
+	if !strings.ContainsAny(src, "*?[") {
+		return []string{src}
+	}
+	depth := strings.Count(src, "/")
+	var out []string
+	walkSent(ctx, literalDir(src), func(rel string, e fs.DirEntry) bool {
+		if rel == "." || strings.Count(rel, "/") < depth {
+			return false
+		}
+		if ok, _ := path.Match(src, rel); ok {
+			out = append(out, rel)
+		}
+		return true
+	})
+	return out
+}
+
+// walkSent walks the context from root (a context path), calling visit for
+// every path the build sends, root included; visit returns true to skip
+// what is below a folder.
+func walkSent(ctx *rewrite.BuildContext, root string, visit func(rel string, e fs.DirEntry) bool) {
+	if root == "" {
+		root = "."
+	}
+	exclusions := slices.ContainsFunc(ctx.Patterns, func(p string) bool { return strings.HasPrefix(p, "!") })
+	_ = filepath.WalkDir(filepath.Join(ctx.Dir, filepath.FromSlash(root)), func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, err := filepath.Rel(ctx.Dir, p)
+		if err != nil {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		if rel != "." && ctx.Ignored(rel) {
+			if e.IsDir() && !exclusions {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if visit(rel, e) && e.IsDir() {
+			return filepath.SkipDir
+		}
+		return nil
+	})
+}
