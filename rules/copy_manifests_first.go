@@ -186,7 +186,7 @@ func detectInstall(c *syntax.CallExpr) (in install, ok bool) {
 		}
 	case "composer":
 		if verb == "install" {
-			return install{eco: ecoComposer, call: c, prefetch: with("composer install --no-scripts --no-autoloader", flags("--no-scripts", "--no-autoloader"))}, true
+			return install{eco: ecoComposer, call: c, prefetch: with("composer install --no-scripts --no-autoloader", flags("--no-scripts", "--no-autoloader", "--optimize-autoloader", "-o", "--classmap-authoritative", "-a", "--apcu-autoloader"))}, true
 		}
 	case "mvn", "mvnw":
 		for _, goal := range args {
@@ -207,7 +207,11 @@ func detectInstall(c *syntax.CallExpr) (in install, ok bool) {
 			if slices.Contains(args, "--no-restore") {
 				return install{}, false
 			}
-			return install{eco: ecoDotnet, call: c, prefetch: with("dotnet restore", strings.Join(operands(rest), " "))}, true
+			project := "" // dotnet restore takes the project or solution, not the build's options
+			if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+				project = rest[0]
+			}
+			return install{eco: ecoDotnet, call: c, prefetch: with("dotnet restore", project)}, true
 		}
 	case "cargo":
 		if verb == "build" || verb == "install" || verb == "test" {
