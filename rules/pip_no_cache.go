@@ -39,10 +39,11 @@ conda clean) after the install; or a later RUN installs with uv or conda
 installs that always run (not inside if, case, loops or a list with ||), and
 only where conda can still be found at the end of the RUN.
 
-pipenv has no flag that skips its cache, and pipenv --clear, which deletes its
+pipenv install and sync, run as root, get rm -rf /root/.cache/pipenv
+/root/.cache/pip at the end of the RUN: pipenv has no flag that skips its cache,
+and pipenv --clear, which deletes its
 cache and pip's, can stop the build with an error (on Python 3.12 and later its
-clean-up handler fails when a cache folder does not exist), so pipenv is left
-alone. Builder stages are left alone: their layers never ship.
+clean-up handler fails when a cache folder does not exist). Builder stages are left alone: their layers never ship.
 
 With --cache-mounts, pip, uv and poetry RUNs that run as root get BuildKit cache
 mounts instead (--mount=type=cache,target=/root/.cache/pip, /root/.cache/uv,
@@ -76,6 +77,8 @@ func runPipNoCache(p *rewrite.Pass) {
 				pipPoetry(p, cr, tc, &fix)
 			case "conda":
 				pipConda(p.Doc, cr, tc, &fix)
+			case "pipenv":
+				pipPipenv(cr, tc, &fix)
 			default:
 				if i := pipInstallVerb(tc); i > 0 {
 					pipInstall(p, cr, tc, i, &fix)
@@ -255,6 +258,36 @@ func pipConda(doc *rewrite.Document, cr *cacheRun, tc toolCall, fix *cacheFix) {
 		return
 	}
 	fix.appendAfter(cr, tc, "clean -afy", what+" keeps the packages it downloaded in the image: run conda clean -afy after it")
+}
+
+// pipenvCaches are where pipenv install and sync keep what they download
+// when they run as root: pipenv's own cache and pip's.
+var pipenvCaches = []string{"/root/.cache/pipenv", "/root/.cache/pip"}
+
+// pipPipenv removes pipenv's caches at the end of the RUN. pipenv has no flag
+// that skips them, and pipenv --clear fails where a cache folder is missing,
+// so the folders are removed directly; only as root, where they are known.
+func pipPipenv(cr *cacheRun, tc toolCall, fix *cacheFix) {
+	switch tc.arg(tc.verbFrom(1, nil)) {
+	case "install", "sync":
+	default:
+		return
+	}
+	if !cr.root || tc.sudo || cr.cond[tc.call] || tc.has("--help", "-h") ||
+		cr.envSet(tc, "PIPENV_CACHE_DIR") || cr.envSet(tc, "XDG_CACHE_HOME") || cr.mountCovers(pipenvCaches) {
+		return
+	}
+	if cr.cleanedAfter(tc, pipenvCaches, func(toolCall) bool { return false }) {
+		return
+	}
+	if _, background := shellEffects(cr.in.Shell.File); background {
+		return
+	}
+	cmd := "rm -rf " + strings.Join(pipenvCaches, " ")
+	if !slices.Contains(fix.appends, cmd) {
+		fix.appends = append(fix.appends, cmd)
+		fix.appMsgs = append(fix.appMsgs, "pipenv "+tc.arg(tc.verbFrom(1, nil))+" keeps its and pip's download caches in the image: remove them at the end of the RUN")
+	}
 }
 
 // mountOnPkgs tells whether the RUN has a cache mount over a conda pkgs folder.
