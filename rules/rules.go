@@ -17,6 +17,7 @@ func All() []*rewrite.Rule {
 		PipNoCache,
 		NodeCache,
 		GoClean,
+		JVMCache,
 		Dockerignore,
 		DataInImage,
 		CopyManifestsFirst,

@@ -1,0 +1,172 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// JVMCache keeps Maven's and Gradle's dependency caches out of images that
+// ship: removed after the last build, or kept in a cache mount.
+var JVMCache = &rewrite.Rule{
+	Name:  "jvm-cache",
+	Title: "Maven and Gradle: no dependency cache left in the image",
+	Kind:  rewrite.Safe,
+	Doc: `mvn and gradle download every dependency into /root/.m2/repository and
+/root/.gradle/caches, often hundreds of megabytes, and a stage that ships keeps
+them. The last RUN of the shipping stages that runs mvn (or gradle) gets
+rm -rf /root/.m2/repository (or /root/.gradle/caches) at its end, as root, when
+the image's command does not run the build tool itself and no
+-Dmaven.repo.local or GRADLE_USER_HOME moves the cache. With --cache-mounts
+every such RUN gets --mount=type=cache,target=/root/.m2 (or /root/.gradle)
+instead, which needs BuildKit. A cache that an earlier RUN filled (a
+dependency:go-offline step, say) still ships in that RUN's layer; cache mounts
+avoid that too. Builder stages are left alone: their layers never ship.
+
+Bad:
+
+    FROM maven:3-eclipse-temurin-21
+    COPY . /src
+    RUN mvn -B -f /src/pom.xml package
+    CMD ["java", "-jar", "/src/target/app.jar"]
+
+Good:
+
+    FROM maven:3-eclipse-temurin-21
+    COPY . /src
+    RUN mvn -B -f /src/pom.xml package \
+        && rm -rf /root/.m2/repository
+    CMD ["java", "-jar", "/src/target/app.jar"]
+`,
+	Run: runJVMCache,
+}
+
+// jvmTool is one build tool's cache.
+type jvmTool struct {
+	names []string
+	cache string // what the clean-up removes
+	mount string // what a cache mount covers
+	moved []string
+}
+
+var jvmTools = []jvmTool{
+	{names: []string{"mvn", "mvnw"}, cache: "/root/.m2/repository", mount: "/root/.m2", moved: []string{"maven.repo.local", "MAVEN_REPO", "MAVEN_CONFIG"}},
+	{names: []string{"gradle", "gradlew"}, cache: "/root/.gradle/caches", mount: "/root/.gradle", moved: []string{"GRADLE_USER_HOME", "gradle.user.home", "--project-cache-dir", "-g", "--gradle-user-home"}},
+}
+
+func runJVMCache(p *rewrite.Pass) {
+	d := p.Doc
+	ship := d.Shipping()
+	for _, tool := range jvmTools {
+		var last *rewrite.Instruction
+		root := true
+		user := map[*rewrite.Instruction]bool{}
+		for _, st := range d.Stages {
+			if !ship[st] {
+				continue
+			}
+			if par := d.Parent(st); par == nil {
+				root = true
+			}
+			for _, in := range st.Instructions {
+				if u, ok := in.Command.(*instructions.UserCommand); ok {
+					name := strings.SplitN(u.User, ":", 2)[0]
+					root = name == "root" || name == "0"
+				}
+				if in.Keyword != "run" || in.Shell == nil || !runsTool(in, tool) {
+					continue
+				}
+				user[in] = root
+				last = in
+				if p.Options.CacheMounts && root && !hasJVMCacheMount(in, tool.mount) && !movesCache(d, in, tool) {
+					p.Report(rewrite.Finding{
+						Line:    in.StartLine,
+						Message: fmt.Sprintf("%s keeps its dependency cache in the image: keep it in a cache mount on %s", tool.names[0], tool.mount),
+						Edits:   []rewrite.Edit{addRunFlags(d, in, "--mount=type=cache,target="+tool.mount)},
+					})
+				}
+			}
+		}
+		if last == nil || p.Options.CacheMounts || !user[last] || hasJVMCacheMount(last, tool.mount) || movesCache(d, last, tool) ||
+			cleansPath(last, tool.cache) || commandRunsTool(d, tool) {
+			continue
+		}
+		if e, ok := appendCommand(d, last, "rm -rf "+tool.cache); ok {
+			p.Report(rewrite.Finding{
+				Line:    last.StartLine,
+				Message: fmt.Sprintf("%s leaves its downloads in %s, which ships in this layer: remove it at the end of the last RUN that builds", tool.names[0], tool.cache),
+				Edits:   []rewrite.Edit{e},
+			})
+		}
+	}
+}
+
+func isTool(name string, tool jvmTool) bool {
+	return slices.Contains(tool.names, baseName(name))
+}
+
+func runsTool(in *rewrite.Instruction, tool jvmTool) bool {
+	for _, c := range runCommands(in.Shell.File) {
+		if isTool(c.Args[0].Lit(), tool) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasJVMCacheMount(in *rewrite.Instruction, target string) bool {
+	for _, f := range in.Node.Flags {
+		if strings.Contains(f, "type=cache") && strings.Contains(f, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// movesCache tells whether the build tool's cache lives somewhere else: an
+// option on the command line or an ENV of the stages.
+func movesCache(d *rewrite.Document, in *rewrite.Instruction, tool jvmTool) bool {
+	text := in.Line
+	for _, x := range d.Instructions {
+		if x.Keyword == "env" || x.Keyword == "arg" {
+			text += "\n" + x.Line
+		}
+	}
+	for _, m := range tool.moved {
+		if strings.Contains(text, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// cleansPath tells whether the RUN removes the cache (or a folder holding it).
+func cleansPath(in *rewrite.Instruction, cache string) bool {
+	for _, t := range removalsOf(in.Shell.File).paths {
+		if t = literalPrefix(t); t != "" && t != "/" && (t == cache || strings.HasPrefix(cache, t+"/") || strings.HasPrefix(t, cache+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// commandRunsTool tells whether the image's command runs the build tool, which
+// would download everything again at start-up.
+func commandRunsTool(d *rewrite.Document, tool jvmTool) bool {
+	if len(d.Stages) == 0 {
+		return false
+	}
+	for _, in := range d.Stages[len(d.Stages)-1].Instructions {
+		if in.Keyword == "cmd" || in.Keyword == "entrypoint" {
+			for _, n := range tool.names {
+				if strings.Contains(in.Line, n) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
