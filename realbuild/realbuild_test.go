@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfopt/dfopt/internal/fixture"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -74,32 +75,10 @@ func realBuildFixtures(t *testing.T, root string) []string {
 
 // fixtureOptions are the options a fixture is rewritten with: every rule with
 // RUN merging reaching builder stages too, changed by a <case>.args file as in
-// rules/fixtures_test.go (propose, fmt, merge-all, rules=a,b).
+// the golden tests (see package internal/fixture).
 func fixtureOptions(path string) (rewrite.Options, error) {
 	opts := rewrite.Options{Path: filepath.Base(path), Rules: rules.All(), MergeAll: true}
-	args, err := os.ReadFile(strings.TrimSuffix(path, ".Dockerfile") + ".args")
-	if err != nil && !os.IsNotExist(err) {
-		return opts, err
-	}
-	for _, w := range strings.Fields(string(args)) {
-		switch {
-		case w == "propose":
-			opts.Propose = true
-		case w == "fmt":
-			opts.Format = true
-		case w == "merge-all":
-			opts.MergeAll = true
-		case strings.HasPrefix(w, "rules="):
-			sel, err := rewrite.Select(rules.All(), strings.Split(strings.TrimPrefix(w, "rules="), ","), []string{"all"})
-			if err != nil {
-				return opts, fmt.Errorf("%s.args: %w", path, err)
-			}
-			opts.Rules = sel
-		default:
-			return opts, fmt.Errorf("%s.args: unknown word %q", path, w)
-		}
-	}
-	return opts, nil
+	return opts, fixture.ApplyArgs(&opts, path)
 }
 
 // fixtureContext is a fixture's build context: the folder fixtures/<rule>/<case>/

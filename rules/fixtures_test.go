@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfopt/dfopt/internal/fixture"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -43,35 +44,8 @@ func fixtureOptions(t *testing.T, path string) rewrite.Options {
 		}
 		opts.Rules = []*rewrite.Rule{r}
 	}
-	args, err := os.ReadFile(strings.TrimSuffix(path, ".Dockerfile") + ".args")
-	if err != nil && !os.IsNotExist(err) {
+	if err := fixture.ApplyArgs(&opts, path); err != nil {
 		t.Fatal(err)
-	}
-	for _, w := range strings.Fields(string(args)) {
-		switch {
-		case w == "propose":
-			opts.Propose = true
-		case w == "fmt":
-			opts.Format = true
-		case w == "merge-all":
-			opts.MergeAll = true
-		case w == "cache-mounts":
-			opts.CacheMounts = true
-		case w == "dockerignore":
-			opts.WriteDockerignore = true
-		case strings.HasPrefix(w, "large-file="):
-			if opts.LargeFile, err = rules.ParseSize(strings.TrimPrefix(w, "large-file=")); err != nil {
-				t.Fatal(err)
-			}
-		case strings.HasPrefix(w, "rules="):
-			sel, err := rewrite.Select(rules.All(), strings.Split(strings.TrimPrefix(w, "rules="), ","), []string{"all"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts.Rules = sel
-		default:
-			t.Fatalf("%s.args: unknown word %q", path, w)
-		}
 	}
 	return opts
 }
