@@ -60,7 +60,7 @@ type run struct {
 // runRule runs one rule on the current document, reports what it found and
 // applies the edits it may apply. It tells whether the document changed.
 func (st *run) runRule(r *Rule) (changed bool, err error) {
-	p := &Pass{Doc: st.doc, Rule: r, Options: st.opts}
+	p := &Pass{Doc: st.doc, Rule: r, Options: st.opts, orig: st.orig}
 	if err := safeRun(r, p); err != nil {
 		return false, fmt.Errorf("%s: %w", st.opts.Path, err)
 	}
@@ -79,7 +79,7 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 			st.files = mergeFiles(st.files, f.Files)
 			f.Applied = true
 		}
-		f.Line = st.orig[max(1, min(f.Line, len(st.orig)-1))]
+		f.Line = p.InputLine(f.Line)
 		key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message)
 		if !st.seen[key] {
 			st.seen[key] = true
@@ -177,34 +177,67 @@ func identityLines(n int) []int {
 }
 
 // lineMap returns, for every line of doc (made from old by edits), the line of
-// old it comes from: lines outside the edits map one to one, lines written by
-// an edit map to the line the edit starts on.
+// old it comes from: lines outside the edits map one to one; a line an edit
+// wrote maps to the same text among the lines the edit replaced (so text a rule
+// moved keeps its line), else to the line the edit starts on.
 func lineMap(old, doc *Document, edits []Edit, nl string) []int {
-	type span struct{ newStart, newEnd, oldStart, shiftBefore int }
-	spans := make([]span, 0, len(edits))
+	spans := make([]editSpan, 0, len(edits))
 	shift := 0 // new offset minus old offset after the edits seen so far
 	for _, e := range edits {
 		n := len(withNewline(e.New, nl))
-		spans = append(spans, span{e.Start + shift, e.Start + shift + n, e.Start, shift})
+		spans = append(spans, editSpan{newStart: e.Start + shift, newEnd: e.Start + shift + n, shiftBefore: shift, edit: e})
 		shift += n - (e.End - e.Start)
 	}
 	m := make([]int, doc.Lines()+1)
+	used := map[int]bool{} // old lines already matched by moved text
 	for line := 1; line <= doc.Lines(); line++ {
 		off := doc.LineStart(line)
 		oldOff := off - shift
-		for _, sp := range spans {
-			if off < sp.newStart {
-				oldOff = off - sp.shiftBefore
-				break
-			}
-			if off < sp.newEnd {
-				oldOff = sp.oldStart
-				break
-			}
+		i := 0
+		for ; i < len(spans) && off >= spans[i].newEnd; i++ {
+		}
+		switch {
+		case i < len(spans) && off >= spans[i].newStart:
+			m[line] = origin(old, doc.LineText(line), spans, i, used)
+			continue
+		case i < len(spans):
+			oldOff = off - spans[i].shiftBefore
 		}
 		m[line] = old.LineOf(max(0, min(oldOff, len(old.Src)-1)))
 	}
 	return m
+}
+
+// editSpan is where one edit's new text lies in the new document.
+type editSpan struct {
+	newStart, newEnd, shiftBefore int
+	edit                          Edit
+}
+
+// origin finds the old line that a line of edit i's new text was copied from:
+// the first unused line with the same text among the lines edit i replaced,
+// then among those the other edits replaced (a move is a deletion here and an
+// insertion there), else the line edit i starts on.
+func origin(old *Document, text string, spans []editSpan, i int, used map[int]bool) int {
+	lineAt := func(off int) int { return old.LineOf(max(0, min(off, len(old.Src)-1))) }
+	start := lineAt(spans[i].edit.Start)
+	if strings.TrimSpace(text) == "" {
+		return start
+	}
+	order := append([]int{i}, slices.DeleteFunc(identityLines(len(spans)-1), func(k int) bool { return k == i })...)
+	for _, k := range order {
+		e := spans[k].edit
+		if e.End <= e.Start {
+			continue
+		}
+		for ln := lineAt(e.Start); ln <= lineAt(e.End-1); ln++ {
+			if !used[ln] && old.LineText(ln) == text {
+				used[ln] = true
+				return ln
+			}
+		}
+	}
+	return start
 }
 
 func composeLines(orig, step []int) []int {

@@ -43,6 +43,17 @@ type Pass struct {
 	Rule     *Rule
 	Options  Options // what the user asked for (MergeAll, ...)
 	findings []Finding
+	orig     []int // line of the input each line of Doc comes from
+}
+
+// InputLine returns the line of the input file that line n of the document
+// comes from. Messages that name other lines use it: after earlier rewrites the
+// document's line numbers are not the user's.
+func (p *Pass) InputLine(n int) int {
+	if len(p.orig) == 0 {
+		return n
+	}
+	return p.orig[max(1, min(n, len(p.orig)-1))]
 }
 
 // Report records a finding of the running rule. Lines of the edits are worked out

@@ -418,7 +418,7 @@ func reportVirtualApart(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruct
 			p.Report(rewrite.Finding{
 				Line: in.StartLine,
 				Message: fmt.Sprintf("the virtual package %s is deleted only by the RUN at line %d: its files still ship in this RUN's layer; add and delete it in one RUN",
-					name, r.StartLine),
+					name, p.InputLine(r.StartLine)),
 			})
 			break
 		}

@@ -199,7 +199,7 @@ func runAptHygiene(p *rewrite.Pass) {
 				what = append(what, "run apt-get update in the same RUN: lists from an earlier layer go stale")
 				if prev := updateOnlyRunBefore(st, i); prev != nil {
 					edits = append(edits, rewrite.Edit{Start: d.LineStart(prev.StartLine), End: d.LineEnd(prev.EndLine)})
-					what = append(what, fmt.Sprintf("the RUN at line %d that only updated is pulled in", prev.StartLine))
+					what = append(what, fmt.Sprintf("the RUN at line %d that only updated is pulled in", p.InputLine(prev.StartLine)))
 				}
 				updated = true
 			}

@@ -458,7 +458,7 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 	d := p.Doc
 	cp := st.Instructions[i]
 	msg := fmt.Sprintf("the COPY at line %d copies the whole project before the %s install at line %d, so every code change re-runs the install",
-		cp.StartLine, inst.eco.name, run.StartLine)
+		p.InputLine(cp.StartLine), inst.eco.name, p.InputLine(run.StartLine))
 	report := func(detail string, proposal bool, edits []rewrite.Edit) {
 		p.Report(rewrite.Finding{Line: cp.StartLine, Message: msg + ": " + detail, Proposal: proposal, Edits: edits})
 	}

@@ -130,7 +130,7 @@ func reportRemovedCopies(p *rewrite.Pass, in *rewrite.Instruction, workdir strin
 				p.Report(rewrite.Finding{
 					Line: in.StartLine,
 					Message: fmt.Sprintf("removes %s, which the COPY or ADD at line %d put in the image: its bytes still ship in that layer (use RUN --mount=type=bind for files only a build step reads, or a builder stage)",
-						t, c.line),
+						t, p.InputLine(c.line)),
 				})
 				return
 			}

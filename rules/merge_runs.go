@@ -208,11 +208,11 @@ func reportMerge(p *rewrite.Pass, group []runPart, offset int, reclaim map[int]i
 		}
 	}
 	msg := fmt.Sprintf("%d consecutive RUN instructions (lines %d to %d) make %d layers: merge them into one",
-		len(group), first.StartLine, last.StartLine, len(group))
+		len(group), p.InputLine(first.StartLine), p.InputLine(last.StartLine), len(group))
 	for j := offset + len(group) - 1; j > offset; j-- {
 		if k, ok := reclaim[j]; ok && k >= offset {
 			msg = fmt.Sprintf("the RUN at line %d removes what the RUN at line %d wrote, whose layer still ships it: merge lines %d to %d into one RUN",
-				group[j-offset].in.StartLine, group[k-offset].in.StartLine, first.StartLine, last.StartLine)
+				p.InputLine(group[j-offset].in.StartLine), p.InputLine(group[k-offset].in.StartLine), p.InputLine(first.StartLine), p.InputLine(last.StartLine))
 			break
 		}
 	}

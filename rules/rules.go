@@ -21,6 +21,7 @@ func All() []*rewrite.Rule {
 		Dockerignore,
 		DataInImage,
 		CopyManifestsFirst,
+		VolatileCopyLater,
 		CopyThenRemove,
 		MaintainerToLabel,
 	}
