@@ -29,7 +29,9 @@ them out, .git, node_modules, virtualenvs, build outputs, logs, editor files and
 secrets (.env files, private keys, .npmrc tokens, .aws and .ssh folders) slow
 every build, change its cache key whenever they change, and land in the image.
 With a build context (--context, or the Dockerfile's folder) dfopt reports them
-when a stage that ships takes the whole context. Even without --dockerignore,
+when a stage that ships takes the whole context, and a context with no
+.dockerignore at all is reported even when nothing unwanted is there yet. Even
+without --dockerignore,
 it reports the secret-looking files that any COPY or ADD of such a stage puts
 in the image, as "security:" findings.
 
@@ -120,7 +122,14 @@ func reportSent(p *rewrite.Pass, ctx *rewrite.BuildContext, c *contextCopy, scan
 		ignoreName = filepath.Base(ctx.IgnoreFile)
 	}
 	if len(scan.items) == 0 {
-		return // even a missing ignore file keeps nothing in that it should keep out
+		if ctx.IgnoreFile == "" {
+			// Nothing unwanted is there today; the next .env or node_modules
+			// would go straight in.
+			p.Report(rewrite.Finding{Line: c.in.StartLine, Message: fmt.Sprintf(
+				"%s %s sends the whole build context and there is no .dockerignore: add one, so that what appears later (.git, node_modules, .env, logs, keys) stays out of the build and the image",
+				c.keyword(), c.whole)})
+		}
+		return
 	}
 	users := ignoreFileUsers(p, ctx)
 	entries, left := chooseEntries(scan, users)

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -255,6 +256,11 @@ func TestContextRulesSilentOnCorpus(t *testing.T) {
 			})
 			if err != nil {
 				continue // files BuildKit rejects are the corpus test's business
+			}
+			if ctx != nil { // an empty context has no .dockerignore: only that may be said
+				res.Findings = slices.DeleteFunc(res.Findings, func(f rewrite.Finding) bool {
+					return f.Rule == "dockerignore" && strings.Contains(f.Message, "there is no .dockerignore: add one")
+				})
 			}
 			if len(res.Findings) > 0 || len(res.Files) > 0 {
 				t.Errorf("%s (context %v): %d findings, %d files: %s", path, ctx != nil, len(res.Findings), len(res.Files), messages(res))
