@@ -33,7 +33,7 @@ members' package.json), pip install -r (the requirement files and the files they
 include), pipenv install, bundle install (Gemfile, Gemfile.lock), mix deps.get,
 dotnet restore. Where the install also builds the project, a dependency-only
 step is added before the COPY and the original command stays after it: go mod
-download (go.mod, go.sum) before go build; poetry install --no-root;
+download (go.mod, go.sum; with go.work, every module it uses) before go build; poetry install --no-root;
 uv sync --no-install-project; composer install --no-scripts --no-autoloader;
 mvn dependency:go-offline; dotnet restore before dotnet build or publish.
 
@@ -610,7 +610,18 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 			why = "go.mod replaces modules with local folders"
 		}
 		if ctx.Sent(path.Join(dir, "go.work")) {
-			why = "a go.work workspace needs every module's go.mod"
+			// A workspace root need not be a module itself.
+			missing = slices.DeleteFunc(missing, func(m string) bool { return m == path.Join(dir, "go.mod") })
+			add("go.work", true)
+			add("go.work.sum", false)
+			for _, use := range goWorkUses(read("go.work")) {
+				if strings.HasPrefix(path.Clean(use), "..") {
+					why = "go.work uses a module outside the copied folder"
+					continue
+				}
+				add(path.Join(use, "go.mod"), true)
+				add(path.Join(use, "go.sum"), false)
+			}
 		}
 	case ecoDotnet:
 		found := dotnetProjectFiles(ctx, dir)
@@ -620,6 +631,27 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 		files = append(files, found...)
 	}
 	return files, missing, why
+}
+
+// goWorkUses reads the module folders a go.work file uses.
+func goWorkUses(work string) []string {
+	var out []string
+	inBlock := false
+	for _, line := range strings.Split(work, "\n") {
+		f := strings.Fields(strings.SplitN(line, "//", 2)[0])
+		switch {
+		case len(f) == 0:
+		case inBlock && f[0] == ")":
+			inBlock = false
+		case inBlock:
+			out = append(out, strings.Trim(f[0], `"`))
+		case f[0] == "use" && len(f) > 1 && f[1] == "(":
+			inBlock = true
+		case f[0] == "use" && len(f) > 1:
+			out = append(out, strings.Trim(f[1], `"`))
+		}
+	}
+	return out
 }
 
 // workspaceMembers expands workspace patterns (one * per segment, as npm,
