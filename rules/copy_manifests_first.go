@@ -35,13 +35,15 @@ dotnet restore. Where the install also builds the project, a dependency-only
 step is added before the COPY and the original command stays after it: go mod
 download (go.mod, go.sum; with go.work, every module it uses) before go build; poetry install --no-root;
 uv sync --no-install-project; composer install --no-scripts --no-autoloader;
-mvn dependency:go-offline; dotnet restore before dotnet build or publish.
+mvn dependency:go-offline; gradle dependencies (build scripts, settings,
+gradle.properties, the gradle/ folder and gradlew); dotnet restore before dotnet
+build or publish.
 
 Without a build context, or when a manifest the install needs is missing or
 ignored, or the install may read other files (npm lifecycle scripts, a Gemfile
 with gemspec, local path requirements, multi-module projects), the finding is a
-proposal with the reason; cargo and gradle builds are always proposals (they
-need a dependency stub or a tool such as cargo-chef).
+proposal with the reason; cargo builds are always proposals (they need a
+dependency stub or a tool such as cargo-chef).
 
 Bad:
 
@@ -94,7 +96,7 @@ var (
 	ecoMix      = &ecosystem{name: "mix", required: []string{"mix.exs"}, optional: []string{"mix.lock", "config"}, moveAlone: true}
 	ecoDotnet   = &ecosystem{name: "dotnet"}
 	ecoCargo    = &ecosystem{name: "cargo", required: []string{"Cargo.toml"}, optional: []string{"Cargo.lock"}, proposal: "cargo needs a stub crate or cargo-chef to build dependencies alone"}
-	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}, proposal: "gradle resolves dependencies per task: copy the build scripts and run a dependency task before the full COPY"}
+	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}}
 )
 
 // words returns a call's words as literals ("" where a word is not one).
@@ -219,7 +221,7 @@ func detectInstall(c *syntax.CallExpr) (in install, ok bool) {
 		}
 	case "gradle", "gradlew":
 		if verb != "" {
-			return install{eco: ecoGradle, call: c}, true
+			return install{eco: ecoGradle, call: c, prefetch: w[0] + " dependencies --no-daemon"}, true
 		}
 	}
 	return install{}, false
@@ -623,6 +625,13 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 				add(path.Join(use, "go.sum"), false)
 			}
 		}
+	case ecoGradle:
+		if !slices.Contains(files, path.Join(dir, "build.gradle")) && !slices.Contains(files, path.Join(dir, "build.gradle.kts")) {
+			missing = append(missing, path.Join(dir, "build.gradle"))
+		}
+		if settings := read("settings.gradle") + read("settings.gradle.kts"); strings.Contains(settings, "include") {
+			why = "a multi-project build needs every project's build script"
+		}
 	case ecoDotnet:
 		found := dotnetProjectFiles(ctx, dir)
 		if len(found) == 0 {
@@ -814,7 +823,7 @@ func manifestCopyText(d *rewrite.Document, cp *rewrite.Instruction, files []stri
 // isDirManifest tells the manifests that are folders.
 func isDirManifest(rel string) bool {
 	switch rel {
-	case ".yarn/releases", ".yarn/plugins", ".yarn/patches", "patches", "config", ".mvn":
+	case ".yarn/releases", ".yarn/plugins", ".yarn/patches", "patches", "config", ".mvn", "gradle":
 		return true
 	}
 	return false
