@@ -37,6 +37,30 @@
 // (DOCKER_BUILDKIT=1, which needs the docker.io CLI or buildx) and the classic
 // builder (DOCKER_BUILDKIT=0). DFOPT_REALBUILD_BUILDERS=buildkit picks one.
 //
+// TestRebuildCache (with DFOPT_REALBUILD_DEBIAN=1) proves copy-manifests-first
+// where it pays off: on a rebuild. testdata/apps/ holds a Node app (npm ci of a
+// package-lock.json from the npm registry), a Go app (modules from the Go
+// module proxy; go.sum is complete, so sum.golang.org is never asked) and a
+// Python app (pip install -r requirements.txt, met by Debian's python3-flask:
+// no Python package index is reachable), each with the Dockerfile many
+// projects have: apt-get install of the toolchain, COPY . ., then the install.
+// The test rewrites each with every rule and the app as the build context,
+// checks that the manifests are now copied and installed first, and builds
+// both files; then DFOPT_REBUILD_RUNS times (3) it appends a comment to a
+// source file and builds both again. Each rebuild of dfopt's output must show
+// its dependency step cached (BuildKit's plain progress says CACHED, the
+// classic builder "Using cache") and each rebuild of the original must run
+// its own; the last two images must compare equal as above, but for the
+// content of Go's build-cache trim.txt, which is the time it was written. The
+// wall times and their medians are logged, never judged, and appended to the
+// file DFOPT_REALBUILD_REPORT names. Where the host trusts certificates of its
+// own in /usr/local/share/ca-certificates (an HTTPS-intercepting proxy's), the
+// apps build on debian:bookworm with those certificates added, so that npm and
+// go reach their registries where the host does. The toolchains (Debian's npm
+// alone is some 300 packages) are installed once per app, all apps at once,
+// before the timed builds; the test adds about four minutes, with one builder
+// (BuildKit) unless DFOPT_REALBUILD_BUILDERS names more.
+//
 // What the file system comparison cannot see is said here rather than
 // ignored silently: times, and the files the engine itself puts in each
 // container. What it sees that a Dockerfile did not ask for: with the classic

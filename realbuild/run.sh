@@ -10,7 +10,10 @@
 #
 # DFOPT_REALBUILD_KEEP=1 leaves the engine running afterwards (stop it with
 # realbuild/engine.sh stop); DFOPT_REALBUILD_BUILDERS=buildkit,classic picks
-# the builders (default: every one that works).
+# the builders (default: every one that works; BuildKit alone for the rebuild
+# test); DFOPT_REBUILD_RUNS=N sets how often the rebuild test changes and
+# rebuilds each app (default 3); DFOPT_REALBUILD_REPORT=FILE collects the
+# size and rebuild reports.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -1,0 +1,789 @@
+package realbuild
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/dfopt/dfopt/rules"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// appsDir holds the apps TestRebuildCache builds, one folder each.
+const appsDir = "testdata/apps"
+
+// rebuildApp is one app of testdata/apps: a small real project whose
+// Dockerfile copies the whole project before installing its dependencies, as
+// many Dockerfiles do, and what copy-manifests-first must make of it.
+type rebuildApp struct {
+	name      string   // its folder under testdata/apps
+	manifests []string // what the optimized Dockerfile copies before the install, in that order
+	install   string   // how the dependency step before COPY . . starts in the optimized Dockerfile
+	source    string   // the source file each rebuild edits
+	comment   string   // what starts a line comment in it
+}
+
+func rebuildApps() []rebuildApp {
+	return []rebuildApp{
+		{name: "node", manifests: []string{"package.json", "package-lock.json"}, install: "RUN npm ci", source: "server.js", comment: "//"},
+		{name: "go", manifests: []string{"go.mod", "go.sum"}, install: "RUN go mod download", source: "main.go", comment: "//"},
+		{name: "python", manifests: []string{"requirements.txt"}, install: "RUN pip install", source: "app.py", comment: "#"},
+	}
+}
+
+// rebuildRuns is how often each app is changed and built again:
+// DFOPT_REBUILD_RUNS, 3 by default.
+func rebuildRuns(t *testing.T) int {
+	t.Helper()
+	s := os.Getenv("DFOPT_REBUILD_RUNS")
+	if s == "" {
+		return 3
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("DFOPT_REBUILD_RUNS=%q: want a whole number of at least 1", s)
+	}
+	return n
+}
+
+// stepName is how both builders name an instruction in their output, with
+// single spaces between words: "RUN npm ci --omit=dev".
+func stepName(text string) string {
+	f := strings.Fields(text)
+	if len(f) > 0 {
+		f[0] = strings.ToUpper(f[0])
+	}
+	return strings.Join(f, " ")
+}
+
+// appSteps are the steps of an app's Dockerfile the rebuild check looks at.
+type appSteps struct {
+	toolchain []byte // the lines before the whole-project COPY: base image, apt-get, WORKDIR
+	whole     string // the COPY of the whole project
+	install   string // the dependency step: after the whole COPY in the original, before it in dfopt's output
+	manifests string // the COPY of the manifests before the install (dfopt's output only)
+}
+
+// wholeCopy finds the COPY of the whole build context ("COPY . ." and the like).
+func wholeCopy(nodes []*parser.Node) int {
+	return slices.IndexFunc(nodes, func(n *parser.Node) bool {
+		return strings.EqualFold(n.Value, "copy") && len(n.Flags) == 0 &&
+			n.Next != nil && strings.TrimPrefix(n.Next.Value, "./") == "." && n.Next.Next != nil && n.Next.Next.Next == nil
+	})
+}
+
+// readSteps finds an app's steps in its original Dockerfile (optimized
+// false: the install is the first RUN after the whole COPY) or in dfopt's
+// output (optimized true: the manifests' COPY and the install come right
+// before the whole COPY).
+func readSteps(src []byte, app rebuildApp, optimized bool) (appSteps, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return appSteps{}, err
+	}
+	nodes := res.AST.Children
+	w := wholeCopy(nodes)
+	if w < 0 {
+		return appSteps{}, fmt.Errorf("no COPY of the whole project")
+	}
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	s := appSteps{
+		toolchain: bytes.Join(lines[:nodes[w].StartLine-1], nil),
+		whole:     stepName(nodes[w].Original),
+	}
+	if !optimized {
+		r := slices.IndexFunc(nodes[w:], func(n *parser.Node) bool { return strings.EqualFold(n.Value, "run") })
+		if r < 0 {
+			return appSteps{}, fmt.Errorf("no RUN after %s", s.whole)
+		}
+		s.install = stepName(nodes[w+r].Original)
+		return s, nil
+	}
+	if w < 2 {
+		return appSteps{}, fmt.Errorf("nothing before %s: the manifests are not copied first", s.whole)
+	}
+	run, cp := nodes[w-1], nodes[w-2]
+	s.install, s.manifests = stepName(run.Original), stepName(cp.Original)
+	if !strings.HasPrefix(s.install, app.install) {
+		return appSteps{}, fmt.Errorf("the step before %s is %q, not %s", s.whole, s.install, app.install)
+	}
+	want := "COPY " + strings.Join(app.manifests, " ") + " "
+	if !strings.HasPrefix(s.manifests, want) {
+		return appSteps{}, fmt.Errorf("the step before %q is %q, not a %s...", s.install, s.manifests, want)
+	}
+	return s, nil
+}
+
+// rebuildCase is one app ready to build: its build context (a copy of the
+// app that the rebuilds edit), the original Dockerfile, dfopt's output and
+// their steps.
+type rebuildCase struct {
+	app       rebuildApp
+	dir       string
+	orig, opt []byte
+	origSteps appSteps
+	optSteps  appSteps
+}
+
+// prepareRebuild copies an app into a fresh build context and rewrites its
+// Dockerfile with every rule and that context, as dfopt -w would. It fails
+// unless copy-manifests-first rewrote the file: the test is its proof.
+func prepareRebuild(dir string, app rebuildApp) (*rebuildCase, error) {
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(appsDir, app.name))); err != nil {
+		return nil, fmt.Errorf("copy the app: %w", err)
+	}
+	dockerfile := filepath.Join(dir, "Dockerfile")
+	src, err := os.ReadFile(dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	ctx, err := rewrite.OpenContext(dir, dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.ToSlash(filepath.Join(appsDir, app.name, "Dockerfile"))
+	res, err := rewrite.Source(src, rewrite.Options{Path: name, Rules: rules.All(), Context: ctx})
+	if err != nil {
+		return nil, fmt.Errorf("dfopt: %w", err)
+	}
+	if !res.Changed(src) {
+		return nil, fmt.Errorf("dfopt leaves %s unchanged: copy-manifests-first must rewrite it", name)
+	}
+	fired := slices.ContainsFunc(res.Findings, func(f rewrite.Finding) bool {
+		return f.Rule == rules.CopyManifestsFirst.Name && f.Applied
+	})
+	var findings []string
+	for _, f := range res.Findings {
+		findings = append(findings, fmt.Sprintf("%d: %s: %s (applied: %v)", f.Line, f.Rule, f.Message, f.Applied))
+	}
+	if !fired {
+		return nil, fmt.Errorf("copy-manifests-first did not rewrite %s; findings:\n%s\n--- dfopt's output:\n%s", name, strings.Join(findings, "\n"), res.Output)
+	}
+	c := &rebuildCase{app: app, dir: dir, orig: src, opt: res.Output}
+	if c.origSteps, err = readSteps(src, app, false); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if c.optSteps, err = readSteps(res.Output, app, true); err != nil {
+		return nil, fmt.Errorf("dfopt's output of %s: %w\n%s", name, err, res.Output)
+	}
+	// The toolchain build warms the cache both builds start from.
+	if !bytes.HasPrefix(res.Output, c.origSteps.toolchain) {
+		return nil, fmt.Errorf("dfopt's output of %s changes the lines before %s:\n%s", name, c.origSteps.whole, res.Output)
+	}
+	return c, nil
+}
+
+// localCADir is where update-ca-certificates finds the certificates a machine
+// trusts besides Debian's (*.crt, in subfolders too).
+const localCADir = "/usr/local/share/ca-certificates"
+
+// hostCAs lists the certificates the host trusts from localCADir, relative to it.
+func hostCAs() ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(localCADir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".crt") {
+			rel, err := filepath.Rel(localCADir, p)
+			if err != nil {
+				return err
+			}
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	return out, err
+}
+
+// appBase is the image the apps build on instead of debian:bookworm, so that
+// their HTTPS works where the host's does.
+const appBase = "dfopt-realbuild-rebuild-base:bookworm"
+
+// trustingBase returns the base image of the apps: debian:bookworm or, when
+// the host trusts certificates of its own (where HTTPS goes through an
+// intercepting proxy, say), debian:bookworm with those certificates in
+// localCADir, where the apps' apt-get install ca-certificates adds them to the
+// bundle that npm, node and go read. Original and optimized build on the same
+// base, so it changes neither what the comparison sees nor the rewrite.
+func trustingBase(t *testing.T, b *builder) string {
+	t.Helper()
+	cas, err := hostCAs()
+	if err != nil {
+		t.Fatalf("read the host's own CA certificates: %v", err)
+	}
+	if len(cas) == 0 {
+		return debianBase
+	}
+	dir := t.TempDir()
+	for _, rel := range cas {
+		data, err := os.ReadFile(filepath.Join(localCADir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, "ca", rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "Dockerfile")
+	text := "FROM " + debianBase + "\nCOPY ca/ " + localCADir + "/\n"
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := b.e.run(ctx, b.env(), "build", "--network=host", "-q", "-t", appBase, "-f", file, dir); err != nil {
+		t.Fatalf("build %s: %v", appBase, err)
+	}
+	t.Cleanup(func() { b.removeImages(t, []string{appBase}) })
+	t.Logf("the apps build on %s: %s with the host's own CA certificates from %s (%s), which HTTPS from this machine needs",
+		appBase, debianBase, localCADir, strings.Join(cas, ", "))
+	return appBase
+}
+
+// onBase makes a Dockerfile build on base instead of debian:bookworm.
+func onBase(text []byte, base string) ([]byte, error) {
+	from := []byte("FROM " + debianBase + "\n")
+	if n := bytes.Count(text, from); n != 1 {
+		return nil, fmt.Errorf("want one line %q, found %d", bytes.TrimSpace(from), n)
+	}
+	return bytes.Replace(text, from, []byte("FROM "+base+"\n"), 1), nil
+}
+
+// stepRun is what a build's output says of one step.
+type stepRun struct {
+	cached bool
+	secs   float64 // how long BuildKit says the step ran; -1 when it does not say
+}
+
+// buildRun is one timed build.
+type buildRun struct {
+	id    string
+	wall  time.Duration
+	steps map[string]stepRun // by stepName
+	out   string             // the builder's output
+}
+
+// timedBuild builds text as a Dockerfile in contextDir, with each step in the
+// output (BuildKit's plain progress, the classic builder's log), and measures
+// the wall time of docker build. The Dockerfile and the image ID file go to
+// scratch.
+func timedBuild(ctx context.Context, b *builder, scratch, contextDir string, text []byte) (*buildRun, error) {
+	f, err := os.CreateTemp(scratch, "*.Dockerfile")
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.Write(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	iid := strings.TrimSuffix(f.Name(), ".Dockerfile") + ".iid"
+	args := []string{"build", "--network=host", "--iidfile", iid, "-f", f.Name()}
+	if b.name == "buildkit" {
+		args = append(args, "--progress=plain")
+	} else {
+		args = append(args, "--force-rm")
+	}
+	var out bytes.Buffer
+	cmd := b.e.command(ctx, b.env(), append(args, contextDir)...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return nil, fmt.Errorf("docker %s: %w\n%s", strings.Join(args, " "), err, tailLines(out.String(), 40))
+	}
+	id, err := os.ReadFile(iid)
+	if err != nil {
+		return nil, fmt.Errorf("docker build wrote no image ID: %w", err)
+	}
+	r := &buildRun{id: strings.TrimSpace(string(id)), wall: wall, out: out.String()}
+	if b.name == "buildkit" {
+		r.steps = buildkitSteps(r.out)
+	} else {
+		r.steps = classicSteps(r.out)
+	}
+	return r, nil
+}
+
+var (
+	// "#9 [5/5] RUN npm ci", "#1 [internal] load build definition from x"
+	buildkitVertex = regexp.MustCompile(`^#(\d+) \[[^\]]*\] (.*)$`)
+	// "#9 CACHED", "#9 DONE 1.2s"
+	buildkitStatus = regexp.MustCompile(`^#(\d+) (CACHED|DONE ([0-9.]+)s)\s*$`)
+	// "Step 5/7 : RUN npm ci"
+	classicStep = regexp.MustCompile(`^Step \d+/\d+ : (.*)$`)
+)
+
+// buildkitSteps reads BuildKit's plain progress output: each vertex's name
+// and whether it was CACHED or how long it ran.
+func buildkitSteps(out string) map[string]stepRun {
+	names := map[string]string{}
+	steps := map[string]stepRun{}
+	for line := range strings.Lines(out) {
+		line = strings.TrimRight(line, "\r\n")
+		if m := buildkitVertex.FindStringSubmatch(line); m != nil {
+			names[m[1]] = stepName(m[2])
+			if _, ok := steps[names[m[1]]]; !ok {
+				steps[names[m[1]]] = stepRun{secs: -1}
+			}
+			continue
+		}
+		m := buildkitStatus.FindStringSubmatch(line)
+		if m == nil || names[m[1]] == "" {
+			continue
+		}
+		s := steps[names[m[1]]]
+		if m[2] == "CACHED" {
+			s.cached = true
+		} else if secs, err := strconv.ParseFloat(m[3], 64); err == nil {
+			s.secs = secs
+		}
+		steps[names[m[1]]] = s
+	}
+	return steps
+}
+
+// classicSteps reads the classic builder's output: each "Step k/n : ..." and
+// whether a "---> Using cache" follows it before the next step.
+func classicSteps(out string) map[string]stepRun {
+	steps := map[string]stepRun{}
+	cur := ""
+	for line := range strings.Lines(out) {
+		line = strings.TrimRight(line, "\r\n")
+		if m := classicStep.FindStringSubmatch(line); m != nil {
+			cur = stepName(m[1])
+			steps[cur] = stepRun{secs: -1}
+			continue
+		}
+		if cur != "" && strings.TrimSpace(line) == "---> Using cache" {
+			s := steps[cur]
+			s.cached = true
+			steps[cur] = s
+		}
+	}
+	return steps
+}
+
+// step looks a step up in a build's output; a step the output does not name
+// fails the test with the output, since the check cannot be made without it.
+func (r *buildRun) step(t *testing.T, label, name string) stepRun {
+	t.Helper()
+	s, ok := r.steps[name]
+	if !ok {
+		t.Fatalf("%s: the build output names no step %q; the output:\n%s", label, name, tailLines(r.out, 60))
+	}
+	return s
+}
+
+// removeImages removes the images the tests built, newest first (a classic
+// build's image is the parent of later ones), without pruning the build cache.
+func (b *builder) removeImages(t *testing.T, ids []string) {
+	ctx := context.WithoutCancel(t.Context())
+	for _, id := range slices.Backward(ids) {
+		if _, err := b.e.run(ctx, nil, "rmi", "-f", id); err != nil && !strings.Contains(err.Error(), "No such image") {
+			t.Logf("cleanup: %v", err)
+		}
+	}
+}
+
+// median of durations (the mean of the middle two for an even count).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Sorted(slices.Values(ds))
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+// rebuildRow is one line of TestRebuildCache's table.
+type rebuildRow struct {
+	app, builder      string
+	toolchain         time.Duration // the cache warm-up, all apps in parallel
+	firstOrig         time.Duration
+	firstOpt          time.Duration
+	rebuildOrig       []time.Duration
+	rebuildOpt        []time.Duration
+	skipped           float64 // how long dfopt's dependency step ran in its first build (BuildKit says; -1: unknown)
+	cached, rebuilds  int     // optimized rebuilds whose dependency step was cached, of rebuilds
+	sizeOrig, sizeOpt int64
+}
+
+const rebuildHeader = "app     builder   toolchain*  first build orig/opt  rebuild median orig/opt  speed-up         skipped**  install cached  image size orig/opt"
+
+func (r rebuildRow) String() string {
+	mo, mp := median(r.rebuildOrig), median(r.rebuildOpt)
+	speed := "-"
+	if mp > 0 {
+		speed = fmt.Sprintf("%.2fx (%+.1fs)", mo.Seconds()/mp.Seconds(), (mp - mo).Seconds())
+	}
+	skipped := "-"
+	if r.skipped >= 0 {
+		skipped = fmt.Sprintf("%.1fs", r.skipped)
+	}
+	return fmt.Sprintf("%-7s %-9s %-11s %-21s %-24s %-16s %-10s %-15s %s",
+		r.app, r.builder, secs(r.toolchain), secs(r.firstOrig)+" / "+secs(r.firstOpt),
+		secs(mo)+" / "+secs(mp), speed, skipped, fmt.Sprintf("%d/%d", r.cached, r.rebuilds),
+		humanBytes(r.sizeOrig)+" / "+humanBytes(r.sizeOpt))
+}
+
+const rebuildFootnote = `* toolchain: FROM, apt-get install and WORKDIR, built for every app at once before the timed builds, so that both first builds find them cached.
+** skipped: how long the dependency step of dfopt's output (npm ci, go mod download, pip install) ran in its first build, as BuildKit counts it; each optimized rebuild takes it from the cache.`
+
+// appendReport appends lines to the file DFOPT_REALBUILD_REPORT names, if any.
+func appendReport(t *testing.T, lines []string) {
+	t.Helper()
+	path := os.Getenv("DFOPT_REALBUILD_REPORT")
+	if path == "" || len(lines) == 0 {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("DFOPT_REALBUILD_REPORT: %v", err)
+	}
+	_, err = fmt.Fprintln(f, strings.Join(lines, "\n"))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("DFOPT_REALBUILD_REPORT: %v", err)
+	}
+}
+
+// warmUp is one app's toolchain build, made before the timed builds.
+type warmUp struct {
+	id   string
+	wall time.Duration
+	err  error
+}
+
+// warmToolchains builds every app's toolchain lines at once, so that the
+// timed builds find them cached and the slow apt-get installs overlap.
+func warmToolchains(ctx context.Context, b *builder, scratch, base string, cases []*rebuildCase) []warmUp {
+	out := make([]warmUp, len(cases))
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		if c == nil {
+			continue
+		}
+		wg.Go(func() {
+			text, err := onBase(c.origSteps.toolchain, base)
+			if err != nil {
+				out[i].err = err
+				return
+			}
+			r, err := timedBuild(ctx, b, scratch, scratch, text)
+			if err != nil {
+				out[i].err = err
+				return
+			}
+			out[i] = warmUp{id: r.id, wall: r.wall}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// TestRebuildCache proves copy-manifests-first on real builds: for a Node app
+// (npm ci from the npm registry), a Go app (modules from the Go module proxy)
+// and a Python app (pip install -r, satisfied by Debian's python3 packages),
+// it builds the original Dockerfile and dfopt's output, then changes one
+// source file and builds both again, several times. Each optimized rebuild
+// must find its dependency step cached and each original rebuild must run its
+// own; after the last rebuild both images must have the same files and
+// configuration. The build times are reported, never judged: they depend on
+// the machine and the network.
+func TestRebuildCache(t *testing.T) {
+	if os.Getenv("DFOPT_REALBUILD_DEBIAN") != "1" {
+		t.Skip("DFOPT_REALBUILD_DEBIAN is not 1; this test builds apps on debian:bookworm: DFOPT_REALBUILD_DEBIAN=1 bash realbuild/run.sh")
+	}
+	e := requireEngine(t)
+	if !e.hasImage(t.Context(), debianBase) {
+		t.Skipf("the engine has no %s: start it with DFOPT_REALBUILD_DEBIAN=1 realbuild/engine.sh start", debianBase)
+	}
+	runs := rebuildRuns(t)
+	// One builder unless DFOPT_REALBUILD_BUILDERS asks for more: each costs
+	// the apps' toolchain installs again.
+	bs := builders(t, e)
+	if os.Getenv("DFOPT_REALBUILD_BUILDERS") == "" {
+		bs = bs[:1]
+	}
+	for _, b := range bs {
+		if b.name == "buildkit" {
+			// Last, after every image is gone: the apps' builds share their
+			// cache until then.
+			t.Cleanup(func() {
+				if _, err := b.e.run(context.WithoutCancel(t.Context()), b.env(), "builder", "prune", "-a", "-f"); err != nil {
+					t.Logf("cleanup: %v", err)
+				}
+			})
+		}
+	}
+	base := trustingBase(t, bs[0])
+	apps := rebuildApps()
+	var rows []string
+	for _, b := range bs {
+		cases := make([]*rebuildCase, len(apps))
+		errs := make([]error, len(apps))
+		for i, app := range apps {
+			cases[i], errs[i] = prepareRebuild(t.TempDir(), app)
+		}
+		scratch := t.TempDir()
+		start := time.Now()
+		warm := warmToolchains(t.Context(), b, scratch, base, cases)
+		var warmed []string
+		for _, w := range warm {
+			if w.id != "" {
+				warmed = append(warmed, w.id)
+			}
+		}
+		t.Cleanup(func() { b.removeImages(t, warmed) })
+		t.Logf("%s: toolchains of %d apps built in parallel in %s", b.name, len(apps), secs(time.Since(start)))
+		for i, app := range apps {
+			row := rebuildRow{app: app.name, builder: b.name, toolchain: warm[i].wall}
+			ok := t.Run(b.name+"/"+app.name, func(t *testing.T) {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+				if warm[i].err != nil {
+					t.Fatalf("the toolchain lines do not build:\n%v", warm[i].err)
+				}
+				checkRebuilds(t, b, base, cases[i], warm[i].id, runs, &row)
+			})
+			if ok {
+				rows = append(rows, row.String())
+			} else {
+				rows = append(rows, fmt.Sprintf("%-7s %-9s FAILED", app.name, b.name))
+			}
+		}
+	}
+	t.Logf("rebuild after a source change, %d runs each:\n%s\n%s\n%s", runs, rebuildHeader, strings.Join(rows, "\n"), rebuildFootnote)
+	appendReport(t, append([]string{fmt.Sprintf("copy-manifests-first: rebuild after a source change, %d runs each", runs), rebuildHeader}, append(rows, rebuildFootnote)...))
+}
+
+// checkRebuilds builds one app's original and optimized Dockerfile, then
+// changes its source file and builds both again, runs times, checking the
+// dependency step of each rebuild; then compares the last two images. It
+// removes the app's images, its toolchain image too, when it ends.
+func checkRebuilds(t *testing.T, b *builder, base string, c *rebuildCase, toolchain string, runs int, row *rebuildRow) {
+	ctx := t.Context()
+	orig, err := onBase(c.orig, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := onBase(c.opt, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("dfopt's output:\n%s", c.opt)
+	scratch := t.TempDir()
+	// The toolchain image goes last: with the classic builder it is the
+	// parent of the others.
+	ids := []string{toolchain}
+	t.Cleanup(func() { b.removeImages(t, ids) })
+	build := func(label string, text []byte) *buildRun {
+		t.Helper()
+		r, err := timedBuild(ctx, b, scratch, c.dir, text)
+		if err != nil {
+			t.Fatalf("%s: %v", label, err)
+		}
+		ids = append(ids, r.id)
+		return r
+	}
+	first := build("first build of the original", orig)
+	firstOpt := build("first build of dfopt's output", opt)
+	row.firstOrig, row.firstOpt = first.wall, firstOpt.wall
+	row.skipped = -1
+	if s := firstOpt.step(t, "first build of dfopt's output", c.optSteps.install); !s.cached {
+		row.skipped = s.secs
+	}
+	var lastOrig, lastOpt *buildRun
+	src := filepath.Join(c.dir, c.app.source)
+	for run := 1; run <= runs; run++ {
+		f, err := os.OpenFile(src, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = fmt.Fprintf(f, "%s rebuild %d\n", c.app.comment, run)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Which goes first alternates, so neither always finds the disk cache warmer.
+		if run%2 == 1 {
+			lastOrig = build(fmt.Sprintf("rebuild %d of the original", run), orig)
+			lastOpt = build(fmt.Sprintf("rebuild %d of dfopt's output", run), opt)
+		} else {
+			lastOpt = build(fmt.Sprintf("rebuild %d of dfopt's output", run), opt)
+			lastOrig = build(fmt.Sprintf("rebuild %d of the original", run), orig)
+		}
+		row.rebuildOrig = append(row.rebuildOrig, lastOrig.wall)
+		row.rebuildOpt = append(row.rebuildOpt, lastOpt.wall)
+		row.rebuilds++
+
+		label := fmt.Sprintf("rebuild %d of the original", run)
+		if s := lastOrig.step(t, label, c.origSteps.whole); s.cached {
+			t.Fatalf("%s: %q is cached after %s changed: the edit did not reach the build", label, c.origSteps.whole, c.app.source)
+		}
+		inst := lastOrig.step(t, label, c.origSteps.install)
+		if inst.cached {
+			t.Errorf("%s: %q is cached, but it follows the COPY of the changed project", label, c.origSteps.install)
+		}
+		label = fmt.Sprintf("rebuild %d of dfopt's output", run)
+		if s := lastOpt.step(t, label, c.optSteps.whole); s.cached {
+			t.Fatalf("%s: %q is cached after %s changed: the edit did not reach the build", label, c.optSteps.whole, c.app.source)
+		}
+		mc := lastOpt.step(t, label, c.optSteps.manifests)
+		dep := lastOpt.step(t, label, c.optSteps.install)
+		switch {
+		case !mc.cached:
+			t.Errorf("%s: %q is not cached, though no manifest changed", label, c.optSteps.manifests)
+		case !dep.cached:
+			t.Errorf("%s: the dependency step %q ran again (%.1fs): it should come from the cache", label, c.optSteps.install, dep.secs)
+		default:
+			row.cached++
+		}
+		t.Logf("rebuild %d (%s changed): original %s (%s: ran %s), dfopt's output %s (%s: cached %v)", run, c.app.source,
+			secs(lastOrig.wall), c.origSteps.install, stepSecs(inst), secs(lastOpt.wall), c.optSteps.install, dep.cached)
+	}
+	before, err := builtOf(ctx, b, lastOrig.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := builtOf(ctx, b, lastOpt.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row.sizeOrig, row.sizeOpt = before.info.Size, after.info.Size
+	t.Logf("last rebuilds: %s", sizeChange(before, after))
+	diffs, stamps := apartTimeStamps(differences(before, after))
+	if len(stamps) > 0 {
+		t.Logf("not counted: files whose content is the time they were written, which differs between any two builds:\n%s", report(stamps))
+	}
+	if len(diffs) > 0 {
+		t.Errorf("the last rebuilds of the original and of dfopt's output differ (%d differences, original -> optimized):\n%s", len(diffs), report(diffs))
+	}
+}
+
+// timeStampFiles are files whose content is the time a build wrote them, so
+// that two builds of one Dockerfile differ there: Go's build cache records
+// its last trim in trim.txt, and go clean -cache leaves that file.
+func timeStampFiles() []string {
+	return []string{"/root/.cache/go-build/trim.txt"}
+}
+
+// apartTimeStamps moves the content differences of timeStampFiles out of a
+// difference list; any other difference of those files stays.
+func apartTimeStamps(diffs []string) (rest, stamps []string) {
+	for _, d := range diffs {
+		if slices.ContainsFunc(timeStampFiles(), func(p string) bool { return strings.HasPrefix(d, p+": content differs, same size ") }) {
+			stamps = append(stamps, d)
+			continue
+		}
+		rest = append(rest, d)
+	}
+	return rest, stamps
+}
+
+func stepSecs(s stepRun) string {
+	if s.secs < 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.1fs", s.secs)
+}
+
+// builtOf reads what the comparison looks at of an image that is already built.
+func builtOf(ctx context.Context, b *builder, id string) (*built, error) {
+	info, err := b.e.inspect(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := b.e.exportTree(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &built{id: id, info: info, tree: tree}, nil
+}
+
+// TestRebuildSteps checks, without an engine, how the test reads the two
+// builders' output and the apps' Dockerfiles.
+func TestRebuildSteps(t *testing.T) {
+	bk := `#5 [2/5] RUN apt-get update
+#5 CACHED
+
+#8 [4/6] COPY package.json  package-lock.json ./
+#8 CACHED
+
+#9 [5/6] RUN npm ci --omit=dev && rm -rf /root/.npm
+#9 sha256:90c53b1b3d930cf779c3b17fdc0c8d4873c553512ae8f19e1bd4f355f1a654d3
+#9 1.211 added 1 package in 398ms
+#9 DONE 1.2s
+`
+	got := buildkitSteps(bk)
+	want := map[string]stepRun{
+		"RUN apt-get update":                         {cached: true, secs: -1},
+		"COPY package.json package-lock.json ./":     {cached: true, secs: -1},
+		"RUN npm ci --omit=dev && rm -rf /root/.npm": {secs: 1.2},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("buildkitSteps:\n got %v\nwant %v", got, want)
+	}
+	classic := `Step 4/7 : COPY . .
+ ---> 1a2b3c
+Step 5/7 : RUN npm ci
+ ---> Running in 4d5e6f
+Step 6/7 : COPY package.json ./
+ ---> Using cache
+ ---> 7a8b9c
+`
+	got = classicSteps(classic)
+	want = map[string]stepRun{
+		"COPY . .":             {secs: -1},
+		"RUN npm ci":           {secs: -1},
+		"COPY package.json ./": {cached: true, secs: -1},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("classicSteps:\n got %v\nwant %v", got, want)
+	}
+	for _, app := range rebuildApps() {
+		t.Run(app.name, func(t *testing.T) {
+			c, err := prepareRebuild(t.TempDir(), app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(c.dir, app.source)); err != nil {
+				t.Errorf("the source file the rebuilds edit: %v", err)
+			}
+			t.Logf("original: install %q after %q; optimized: %q, %q, then %q",
+				c.origSteps.install, c.origSteps.whole, c.optSteps.manifests, c.optSteps.install, c.optSteps.whole)
+		})
+	}
+}
