@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -286,8 +287,8 @@ func cleansLists(in *rewrite.Instruction, calls []aptCall) bool {
 
 // listsCacheMount tells whether a cache mount keeps the lists out of the image.
 func listsCacheMount(in *rewrite.Instruction) bool {
-	for _, f := range in.Node.Flags {
-		if strings.Contains(f, "type=cache") && (strings.Contains(f, "/var/lib/apt")) {
+	for _, t := range cacheMountTargets(in) {
+		if strings.HasPrefix(path.Clean(t), "/var/lib/apt") {
 			return true
 		}
 	}

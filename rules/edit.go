@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/csv"
 	"strings"
 
 	"github.com/dfopt/dfopt/rewrite"
@@ -225,4 +226,26 @@ func hasWord(c *syntax.CallExpr, words ...string) bool {
 func addRunFlags(d *rewrite.Document, in *rewrite.Instruction, flags ...string) rewrite.Edit {
 	_, kwEnd := d.KeywordSpan(in)
 	return rewrite.Edit{Start: kwEnd, End: kwEnd, New: " " + strings.Join(flags, " ")}
+}
+
+// parseMount reads the value of one RUN --mount flag (type=cache,target=/x,…)
+// as BuildKit does: CSV fields, type bind by default. ok is false when it is
+// not valid CSV. instructions.GetMounts is of no use here: it leaves targets
+// empty until the build expands variables.
+func parseMount(spec string) (typ, target string, ok bool) {
+	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
+	if err != nil {
+		return "", "", false
+	}
+	typ = "bind"
+	for _, f := range fields {
+		k, v, _ := strings.Cut(f, "=")
+		switch strings.ToLower(k) {
+		case "type":
+			typ = strings.ToLower(v)
+		case "target", "dst", "destination":
+			target = v
+		}
+	}
+	return typ, target, true
 }

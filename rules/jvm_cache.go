@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -118,8 +119,8 @@ func runsTool(in *rewrite.Instruction, tool jvmTool) bool {
 }
 
 func hasJVMCacheMount(in *rewrite.Instruction, target string) bool {
-	for _, f := range in.Node.Flags {
-		if strings.Contains(f, "type=cache") && strings.Contains(f, target) {
+	for _, t := range cacheMountTargets(in) {
+		if t = path.Clean(t); t == target || strings.HasPrefix(target, t+"/") || strings.HasPrefix(t, target+"/") {
 			return true
 		}
 	}

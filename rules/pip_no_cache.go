@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"encoding/csv"
 	"regexp"
 	"slices"
 	"strings"
@@ -444,21 +443,7 @@ func cacheMountTargets(in *rewrite.Instruction) []string {
 		if !ok {
 			continue
 		}
-		fields, err := csv.NewReader(strings.NewReader(val)).Read()
-		if err != nil {
-			continue
-		}
-		typ, target := "bind", ""
-		for _, f := range fields {
-			k, v, _ := strings.Cut(f, "=")
-			switch strings.ToLower(k) {
-			case "type":
-				typ = strings.ToLower(v)
-			case "target", "dst", "destination":
-				target = v
-			}
-		}
-		if typ == "cache" && target != "" {
+		if typ, target, ok := parseMount(val); ok && typ == "cache" && target != "" {
 			out = append(out, target)
 		}
 	}

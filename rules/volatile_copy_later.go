@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"encoding/csv"
 	"fmt"
 	"maps"
 	"path"
@@ -630,20 +629,10 @@ func (r *footprint) add(p string) {
 // mount records where a RUN --mount puts its files (secrets and SSH agents
 // go under /run by default).
 func (r *footprint) mount(spec string) {
-	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
-	if err != nil {
+	typ, target, ok := parseMount(spec)
+	if !ok {
 		r.places = append(r.places, "/")
 		return
-	}
-	typ, target := "bind", ""
-	for _, f := range fields {
-		k, v, _ := strings.Cut(f, "=")
-		switch strings.ToLower(k) {
-		case "type":
-			typ = strings.ToLower(v)
-		case "target", "dst", "destination":
-			target = v
-		}
 	}
 	if target == "" && (typ == "secret" || typ == "ssh") {
 		target = "/run"
