@@ -26,6 +26,21 @@ type engine struct {
 }
 
 // requireEngine skips t unless DFOPT_REALBUILD=1 and docker info answers.
+// requireDebianEngine is requireEngine for tests that build on debian:bookworm:
+// they also skip, saying how to run them, unless DFOPT_REALBUILD_DEBIAN=1 and
+// the engine has that image. what says what the test does with it.
+func requireDebianEngine(t *testing.T, what string) *engine {
+	t.Helper()
+	if os.Getenv("DFOPT_REALBUILD_DEBIAN") != "1" {
+		t.Skip("DFOPT_REALBUILD_DEBIAN is not 1; this test " + what + ": DFOPT_REALBUILD_DEBIAN=1 bash realbuild/run.sh")
+	}
+	e := requireEngine(t)
+	if !e.hasImage(t.Context(), debianBase) {
+		t.Skipf("the engine has no %s: start it with DFOPT_REALBUILD_DEBIAN=1 realbuild/engine.sh start", debianBase)
+	}
+	return e
+}
+
 func requireEngine(t *testing.T) *engine {
 	t.Helper()
 	if os.Getenv("DFOPT_REALBUILD") != "1" {

@@ -73,6 +73,20 @@ func realBuildFixtures(t *testing.T, root string) []string {
 	return slices.Compact(files)
 }
 
+// optimizeFixture is dfopt's output for a fixture, with its fixture options.
+func optimizeFixture(t *testing.T, path string, src []byte) *rewrite.Result {
+	t.Helper()
+	opts, err := fixtureOptions(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rewrite.Source(src, opts)
+	if err != nil {
+		t.Fatalf("dfopt: %v", err)
+	}
+	return res
+}
+
 // fixtureOptions are the options a fixture is rewritten with: every rule with
 // RUN merging reaching builder stages too, changed by a <case>.args file as in
 // the golden tests (see package internal/fixture).
@@ -361,14 +375,7 @@ func TestRealBuild(t *testing.T) {
 					note = "skipped: " + why
 					t.Skip(why)
 				}
-				opts, err := fixtureOptions(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := rewrite.Source(src, opts)
-				if err != nil {
-					t.Fatalf("dfopt: %v", err)
-				}
+				res := optimizeFixture(t, path, src)
 				if !res.Changed(src) {
 					note = "skipped: dfopt leaves it unchanged"
 					t.Skip("dfopt leaves it unchanged: nothing to prove")

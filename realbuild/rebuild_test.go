@@ -520,13 +520,7 @@ func warmToolchains(ctx context.Context, b *builder, scratch, base string, cases
 // configuration. The build times are reported, never judged: they depend on
 // the machine and the network.
 func TestRebuildCache(t *testing.T) {
-	if os.Getenv("DFOPT_REALBUILD_DEBIAN") != "1" {
-		t.Skip("DFOPT_REALBUILD_DEBIAN is not 1; this test builds apps on debian:bookworm: DFOPT_REALBUILD_DEBIAN=1 bash realbuild/run.sh")
-	}
-	e := requireEngine(t)
-	if !e.hasImage(t.Context(), debianBase) {
-		t.Skipf("the engine has no %s: start it with DFOPT_REALBUILD_DEBIAN=1 realbuild/engine.sh start", debianBase)
-	}
+	e := requireDebianEngine(t, "builds apps on debian:bookworm")
 	runs := rebuildRuns(t)
 	// One builder unless DFOPT_REALBUILD_BUILDERS asks for more: each costs
 	// the apps' toolchain installs again.

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/dfopt/dfopt/rewrite"
 )
 
 // debianBase is the base image of the apt size fixtures; engine.sh makes it
@@ -49,13 +47,7 @@ func sizeContext(t *testing.T, path string) string {
 // equal sizes are a result too (the rules that shrink these may not exist yet).
 // With DFOPT_REALBUILD_REPORT set, each result is appended to that file.
 func TestAptImageSize(t *testing.T) {
-	if os.Getenv("DFOPT_REALBUILD_DEBIAN") != "1" {
-		t.Skip("DFOPT_REALBUILD_DEBIAN is not 1; this test also needs debian:bookworm: DFOPT_REALBUILD_DEBIAN=1 bash realbuild/run.sh")
-	}
-	e := requireEngine(t)
-	if !e.hasImage(t.Context(), debianBase) {
-		t.Skipf("the engine has no %s: start it with DFOPT_REALBUILD_DEBIAN=1 realbuild/engine.sh start", debianBase)
-	}
+	e := requireDebianEngine(t, "also needs debian:bookworm")
 	root := repoRoot(t)
 	files := sizeFixtures(t, root)
 	if len(files) == 0 {
@@ -78,14 +70,7 @@ func TestAptImageSize(t *testing.T) {
 			if why := req.whyNot(t.Context(), b); why != "" {
 				t.Skip(why)
 			}
-			opts, err := fixtureOptions(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := rewrite.Source(src, opts)
-			if err != nil {
-				t.Fatalf("dfopt: %v", err)
-			}
+			res := optimizeFixture(t, path, src)
 			if !res.Changed(src) {
 				t.Logf("dfopt leaves it unchanged: built once")
 			}
