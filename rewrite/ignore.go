@@ -27,17 +27,26 @@ func ignoresOf(d *Document) ignores {
 		}
 	}
 	for _, in := range d.Instructions {
-		for ln := in.StartLine - 1; ln >= 1; ln-- {
-			text := strings.TrimSpace(d.LineText(ln))
-			if !strings.HasPrefix(text, "#") || isInsideInstruction(d, ln) {
-				break
-			}
-			if names, global := ignoreComment(text); !global {
+		for ln := d.CommentBlockStart(in); ln < in.StartLine; ln++ {
+			if names, global := ignoreComment(d.LineText(ln)); !global {
 				ig.byInst[in.StartLine] = append(ig.byInst[in.StartLine], names...)
 			}
 		}
 	}
 	return ig
+}
+
+// CommentBlockStart returns the first line of the comment block right above
+// an instruction (no blank line between, nothing of another instruction), or
+// the instruction's own first line when there is none. The block belongs to
+// the instruction: ignore comments read it, rules that move the instruction
+// take it along.
+func (d *Document) CommentBlockStart(in *Instruction) int {
+	ln := in.StartLine
+	for ln > 1 && strings.HasPrefix(strings.TrimSpace(d.LineText(ln-1)), "#") && !isInsideInstruction(d, ln-1) {
+		ln--
+	}
+	return ln
 }
 
 // isInsideInstruction tells whether line ln lies in an instruction's span

@@ -503,7 +503,7 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 		if inst.cwd != ins {
 			runText += "cd " + inst.cwd + " && "
 		}
-		at := d.LineStart(commentBlockStart(d, cp))
+		at := d.LineStart(d.CommentBlockStart(cp))
 		edit = rewrite.Edit{Start: at, End: at, New: copyText + runText + inst.prefetch + "\n"}
 	}
 	detail := "copy " + strings.Join(files, ", ") + " and install first"
@@ -744,25 +744,6 @@ func isCachePath(p string) bool {
 	return false
 }
 
-// commentBlockStart returns the first line of the comment block right above an
-// instruction (its own line when there is none).
-func commentBlockStart(d *rewrite.Document, in *rewrite.Instruction) int {
-	ln := in.StartLine
-	for ln > 1 && strings.HasPrefix(strings.TrimSpace(d.LineText(ln-1)), "#") && !insideAnother(d, ln-1) {
-		ln--
-	}
-	return ln
-}
-
-func insideAnother(d *rewrite.Document, ln int) bool {
-	for _, in := range d.Instructions {
-		if ln >= in.StartLine && ln <= in.EndLine {
-			return true
-		}
-	}
-	return false
-}
-
 // manifestCopyText writes the COPY lines for the manifests: files folder by
 // folder, each folder-manifest on its own, with the ownership flags of the
 // original COPY. Destinations are absolute when the original COPY's is, else
@@ -833,7 +814,7 @@ func isDirManifest(rel string) bool {
 // and the install, the manifest COPY and the install before the COPY, each
 // with its comment block and its bytes as they were.
 func moveInstallUp(d *rewrite.Document, cp, run *rewrite.Instruction, copyText string) rewrite.Edit {
-	start := d.LineStart(commentBlockStart(d, cp))
+	start := d.LineStart(d.CommentBlockStart(cp))
 	end := d.LineEnd(run.EndLine)
 	piece := func(from, to int) string { // lines from..to, each ending with a line break
 		if from > to {
@@ -845,8 +826,8 @@ func moveInstallUp(d *rewrite.Document, cp, run *rewrite.Instruction, copyText s
 		}
 		return s
 	}
-	runStart := commentBlockStart(d, run)
-	text := piece(cp.EndLine+1, runStart-1) + copyText + piece(runStart, run.EndLine) + piece(commentBlockStart(d, cp), cp.EndLine)
+	runStart := d.CommentBlockStart(run)
+	text := piece(cp.EndLine+1, runStart-1) + copyText + piece(runStart, run.EndLine) + piece(d.CommentBlockStart(cp), cp.EndLine)
 	if !strings.HasSuffix(string(d.Src[start:end]), "\n") {
 		text = strings.TrimSuffix(strings.TrimSuffix(text, "\n"), "\r")
 	}

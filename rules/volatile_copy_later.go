@@ -201,7 +201,7 @@ func reportVolatileMove(p *rewrite.Pass, st *rewrite.Stage, b *volatileBlock) {
 	d := p.Doc
 	first, last := st.Instructions[b.first], st.Instructions[b.last]
 	passed := st.Instructions[b.stop-1]
-	startLine := commentTop(d, st.Instructions[b.first-1], first)
+	startLine := d.CommentBlockStart(first)
 	chunk := string(d.Src[d.LineStart(startLine):last.End])
 
 	after := last.EndLine + 1
@@ -249,20 +249,6 @@ func volatileMessage(b *volatileBlock) string {
 		return fmt.Sprintf("%s the cache of the RUN after %s, which does not read them: moved below it", what, it)
 	}
 	return fmt.Sprintf("%s the cache of the %d RUNs after %s, which do not read them: moved below them", what, b.runs, it)
-}
-
-// commentTop returns the first line of the comment block right above in
-// (no blank line between), or in's own first line; prev is the instruction
-// before in.
-func commentTop(d *rewrite.Document, prev, in *rewrite.Instruction) int {
-	top := in.StartLine
-	for ln := in.StartLine - 1; ln > prev.EndLine; ln-- {
-		if t := strings.TrimSpace(d.LineText(ln)); !strings.HasPrefix(t, "#") {
-			break
-		}
-		top = ln
-	}
-	return top
 }
 
 func blankLineAt(d *rewrite.Document, ln int) bool {
