@@ -93,14 +93,11 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // Parse reads a Dockerfile with buildkit's parser and instructions packages,
-// rejecting what buildkit rejects, and builds the source-keeping document.
+// rejecting what buildkit rejects (the corpus test holds it to
+// instructions.Parse), and builds the source-keeping document.
 func Parse(path string, src []byte) (*Document, error) {
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, &ParseError{Path: path, Line: errLine(err), Err: cleanErr(err)}
-	}
-	lint := linter.New(&linter.Config{})
-	if _, _, err := instructions.Parse(res.AST, lint); err != nil {
 		return nil, &ParseError{Path: path, Line: errLine(err), Err: cleanErr(err)}
 	}
 	d := &Document{Path: path, Src: src, Escape: res.EscapeToken, Newline: "\n"}
@@ -109,8 +106,8 @@ func Parse(path string, src []byte) (*Document, error) {
 	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
 		d.Newline = "\r\n"
 	}
-	if err := d.build(res.AST); err != nil {
-		return nil, &ParseError{Path: path, Err: err}
+	if line, err := d.build(res.AST); err != nil {
+		return nil, &ParseError{Path: path, Line: line, Err: err}
 	}
 	return d, nil
 }
@@ -172,7 +169,10 @@ func (d *Document) LineOf(off int) int {
 	return lo + 1
 }
 
-func (d *Document) build(ast *parser.Node) error {
+// build parses each instruction as buildkit's instructions.Parse does (once,
+// with a real linter) and checks what it checks: every instruction but ARG
+// belongs to a stage. It returns the line of what it rejects.
+func (d *Document) build(ast *parser.Node) (int, error) {
 	lint := linter.New(&linter.Config{})
 	var stage *Stage
 	shellPOSIX := true
@@ -187,12 +187,17 @@ func (d *Document) build(ast *parser.Node) error {
 		}
 		cmd, err := instructions.ParseInstructionWithLinter(n, lint)
 		if err != nil {
-			return fmt.Errorf("line %d: %w", n.StartLine, err)
+			return n.StartLine, cleanErr(err)
+		}
+		if _, isArg := cmd.(*instructions.ArgCommand); stage == nil && !isArg {
+			if _, isStage := cmd.(*instructions.Stage); !isStage {
+				return n.StartLine, errors.New("no build stage in current context")
+			}
 		}
 		in.Command = cmd
 		in.joinLines(d)
 		if in.Line != n.Original {
-			return fmt.Errorf("line %d: internal error: source map disagrees with buildkit's reading", n.StartLine)
+			return n.StartLine, errors.New("internal error: source map disagrees with buildkit's reading")
 		}
 		in.splitArgs(byte(d.Escape))
 		switch c := cmd.(type) {
@@ -209,7 +214,7 @@ func (d *Document) build(ast *parser.Node) error {
 			shellPOSIX = isPOSIXShell(c.Shell)
 		case *instructions.RunCommand:
 			if c.PrependShell && n.Next != nil && in.Args != n.Next.Value {
-				return fmt.Errorf("line %d: internal error: RUN arguments disagree with buildkit's reading", n.StartLine)
+				return n.StartLine, errors.New("internal error: RUN arguments disagree with buildkit's reading")
 			}
 			if c.PrependShell && len(n.Heredocs) == 0 && shellPOSIX {
 				in.Shell = parseShell(in.Args)
@@ -223,7 +228,7 @@ func (d *Document) build(ast *parser.Node) error {
 		}
 		d.Instructions = append(d.Instructions, in)
 	}
-	return nil
+	return 0, nil
 }
 
 // windowsImage tells whether a base image is a Windows one, whose default
