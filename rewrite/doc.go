@@ -26,6 +26,23 @@ type Document struct {
 	Stages       []*Stage
 
 	lineStart []int // lineStart[i] is the offset of line i+1; a final entry is len(Src)
+	facts     map[any]any
+}
+
+// Fact returns what make computes of the document, computing it once: the
+// rules of a pass share what they learn of a document (as x/tools analyzers
+// share facts), and a new document (after an edit) starts afresh. key is a
+// value of a type of the caller's own.
+func (d *Document) Fact(key any, make func() any) any {
+	if v, ok := d.facts[key]; ok {
+		return v
+	}
+	v := make()
+	if d.facts == nil {
+		d.facts = map[any]any{}
+	}
+	d.facts[key] = v
+	return v
 }
 
 // Stage is one FROM and the instructions after it.

@@ -1,0 +1,538 @@
+package runmodel
+
+import (
+	"slices"
+	"strings"
+)
+
+// Manager is what dfopt knows of one package manager or toolchain: how to
+// read its command line, where it keeps caches and indexes, and what keeps
+// them out of the image. Every rule reads this table; none keeps its own.
+type Manager struct {
+	Name     string   // apt, apk, dnf, …
+	Commands []string // program names that run it
+
+	// ValueFlags take the next word as their value (so it is no verb).
+	ValueFlags []string
+	// Install are the verbs that fetch and install packages.
+	Install []string
+	// Remove are the verbs that remove packages.
+	Remove []string
+	// IndexCommands are commands of the manager that read the index
+	// whatever their verb (apt-cache).
+	IndexCommands []string
+	// Refresh are the verbs that fetch the package index.
+	Refresh []string
+	// ReadIndex are the verbs that read the package index a Refresh left.
+	ReadIndex []string
+	// Prompt are the verbs that stop at a confirmation prompt without Yes.
+	Prompt []string
+	// Yes are the flags that answer the prompt.
+	Yes []string
+
+	// Caches are where it keeps what it downloads, and its indexes.
+	Caches []Cache
+	// NoCache is the flag that keeps the cache out of the image, if any,
+	// and NoCacheEnv the variables that do so with any value.
+	NoCache    string
+	NoCacheEnv []string
+	// Clean is the command (after the program's name) that empties its
+	// caches in the image.
+	Clean string
+	// Offline are flags, environment variables (NAME or NAME=value) and
+	// config-file settings with which a command installs from the cache
+	// alone: after them the cache must stay.
+	OfflineFlags []string
+	OfflineEnv   []string
+	// OfflineConfig are the config files (relative to the working folder,
+	// or absolute, "~/" for the home folder) and the setting that makes
+	// installs offline.
+	OfflineConfig  []string
+	OfflineSetting string
+	// Produces are the folders an install writes in the project folder.
+	Produces []string
+}
+
+// Cache is one place a manager keeps files that the image does not need.
+type Cache struct {
+	// Dir is the folder: absolute, or "~/…" in the home folder of the user
+	// that runs the manager.
+	Dir string
+	// Env are the variables that move it: NAME (the folder is the value) or
+	// NAME/sub (the folder sub inside the value).
+	Env []string
+	// Index says it holds the package index, which later commands of the
+	// manager read without fetching it (apt's lists, apk's index).
+	Index bool
+}
+
+// Managers is the table.
+var Managers = []*Manager{
+	{
+		Name:          "apt",
+		Commands:      []string{"apt-get", "apt", "aptitude", "apt-cache"},
+		IndexCommands: []string{"apt-cache"},
+		ValueFlags: []string{"-o", "--option", "-c", "--config-file", "-t", "--target-release", "--default-release",
+			"-a", "--host-architecture", "-p", "--pkg-cache", "--src-cache"},
+		Install:   []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "satisfy"},
+		Remove:    []string{"remove", "purge", "autoremove", "autopurge"},
+		Refresh:   []string{"update"},
+		ReadIndex: []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "satisfy", "source", "download", "changelog", "policy", "search", "show", "showpkg", "madison", "depends", "rdepends", "list", "showsrc", "dump", "dumpavail", "pkgnames", "unmet", "stats", "check", "indextargets"},
+		Prompt:    []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove", "autopurge", "build-dep", "satisfy"},
+		Yes:       []string{"-y", "--yes", "--assume-yes", "-qq", "-q=2", "--quiet=2", "--force-yes", "-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act"},
+		Caches: []Cache{
+			{Dir: "/var/lib/apt/lists", Index: true},
+			{Dir: "/var/cache/apt"},
+		},
+		Clean: "clean",
+	},
+	{
+		Name:     "apk",
+		Commands: []string{"apk"},
+		ValueFlags: []string{"-X", "--repository", "-p", "--root", "--arch", "--cache-dir", "--keys-dir",
+			"--repositories-file", "--wait", "--timeout", "--cache-max-age", "-t", "--virtual"},
+		Install:      []string{"add", "upgrade", "fix"},
+		Remove:       []string{"del"},
+		Refresh:      []string{"update"},
+		ReadIndex:    []string{"add", "upgrade", "fix", "search", "list", "fetch", "policy", "dot", "info", "index"},
+		Caches:       []Cache{{Dir: "/var/cache/apk", Index: true}, {Dir: "/etc/apk/cache", Index: true}},
+		NoCache:      "--no-cache",
+		OfflineFlags: []string{"--no-network"},
+	},
+	{
+		Name:         "yum",
+		Commands:     []string{"yum"},
+		ValueFlags:   rpmValueFlags,
+		Install:      []string{"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall", "downgrade", "distro-sync", "update-minimal", "upgrade-minimal", "swap", "builddep"},
+		Remove:       []string{"remove", "erase", "autoremove"},
+		Refresh:      []string{"makecache"},
+		Prompt:       rpmPromptVerbs,
+		Yes:          []string{"-y", "--assumeyes", "--assumeno"},
+		Caches:       []Cache{{Dir: "/var/cache/yum", Index: true}, {Dir: "/var/cache/dnf", Index: true}},
+		Clean:        "clean all",
+		OfflineFlags: []string{"-C", "--cacheonly"},
+	},
+	{
+		Name:         "dnf",
+		Commands:     []string{"dnf", "dnf5"},
+		ValueFlags:   rpmValueFlags,
+		Install:      []string{"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall", "downgrade", "distro-sync", "update-minimal", "upgrade-minimal", "swap", "builddep"},
+		Remove:       []string{"remove", "erase", "autoremove"},
+		Refresh:      []string{"makecache"},
+		Prompt:       rpmPromptVerbs,
+		Yes:          []string{"-y", "--assumeyes", "--assumeno"},
+		Caches:       []Cache{{Dir: "/var/cache/dnf", Index: true}, {Dir: "/var/cache/libdnf5", Index: true}, {Dir: "/var/cache/yum", Index: true}},
+		Clean:        "clean all",
+		OfflineFlags: []string{"-C", "--cacheonly"},
+	},
+	{
+		Name:       "microdnf",
+		Commands:   []string{"microdnf"},
+		ValueFlags: rpmValueFlags,
+		Install:    []string{"install", "update", "upgrade", "reinstall", "downgrade"},
+		Remove:     []string{"remove", "erase"},
+		Refresh:    []string{"makecache"},
+		Prompt:     rpmPromptVerbs,
+		Yes:        []string{"-y", "--assumeyes", "--assumeno"},
+		Caches:     []Cache{{Dir: "/var/cache/yum", Index: true}},
+		Clean:      "clean all",
+	},
+	{
+		Name:         "tdnf",
+		Commands:     []string{"tdnf"},
+		ValueFlags:   rpmValueFlags,
+		Install:      []string{"install", "update", "upgrade", "reinstall", "downgrade", "distro-sync"},
+		Remove:       []string{"remove", "erase", "autoremove"},
+		Refresh:      []string{"makecache"},
+		Prompt:       rpmPromptVerbs,
+		Yes:          []string{"-y", "--assumeyes", "--assumeno"},
+		Caches:       []Cache{{Dir: "/var/cache/tdnf", Index: true}},
+		Clean:        "clean all",
+		OfflineFlags: []string{"-C", "--cacheonly"},
+	},
+	{
+		Name:     "zypper",
+		Commands: []string{"zypper"},
+		ValueFlags: []string{"-c", "--config", "-D", "--reposd-dir", "-C", "--cache-dir", "--raw-cache-dir", "--solv-cache-dir",
+			"--pkg-cache-dir", "-R", "--root", "--installroot", "-s", "--table-style", "-p", "--plus-repo",
+			"--plus-content", "--userdata", "--releasever"},
+		Install:      []string{"install", "in", "update", "up", "patch", "dist-upgrade", "dup", "source-install", "si", "install-new-recommends", "inr"},
+		Remove:       []string{"remove", "rm"},
+		Refresh:      []string{"refresh", "ref"},
+		Prompt:       []string{"install", "in", "remove", "rm", "update", "up", "patch", "dist-upgrade", "dup"},
+		Yes:          []string{"-n", "--non-interactive", "-y", "--no-confirm"},
+		Caches:       []Cache{{Dir: "/var/cache/zypp", Index: true}},
+		Clean:        "clean -a",
+		OfflineFlags: []string{"--no-refresh"},
+	},
+	{
+		Name:     "pip",
+		Commands: []string{"pip", "pip3"},
+		ValueFlags: []string{"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target",
+			"--prefix", "--root", "--cache-dir", "--log", "--report", "--cert", "--client-cert", "--src", "-b", "--build",
+			"--python", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--proxy", "--trusted-host",
+			"--platform", "--python-version", "--implementation", "--abi", "--upgrade-strategy", "--progress-bar",
+			"--timeout", "--retries", "--exists-action", "--root-user-action", "--only-binary", "--no-binary",
+			"--use-feature", "--use-deprecated", "-C", "--config-settings", "--global-option", "--install-option"},
+		Install:        []string{"install", "download", "wheel"},
+		Remove:         []string{"uninstall"},
+		Caches:         []Cache{{Dir: "~/.cache/pip", Env: []string{"PIP_CACHE_DIR", "XDG_CACHE_HOME/pip"}}},
+		NoCache:        "--no-cache-dir",
+		NoCacheEnv:     []string{"PIP_NO_CACHE_DIR"},
+		Clean:          "cache purge",
+		OfflineFlags:   []string{"--no-index"},
+		OfflineEnv:     []string{"PIP_NO_INDEX"},
+		OfflineConfig:  []string{"/etc/pip.conf", "~/.pip/pip.conf", "~/.config/pip/pip.conf"},
+		OfflineSetting: "no-index",
+	},
+	{
+		Name:         "uv",
+		Commands:     []string{"uv"},
+		ValueFlags:   []string{"--directory", "--project", "--cache-dir", "--config-file", "--color", "--python", "-p", "--index-url", "-i", "--extra-index-url", "--find-links", "-f", "-r", "--requirement", "-c", "--constraint", "--target", "--prefix"},
+		Install:      []string{"sync", "add", "install", "lock"},
+		Remove:       []string{"remove", "uninstall"},
+		Caches:       []Cache{{Dir: "~/.cache/uv", Env: []string{"UV_CACHE_DIR", "UV_HOME/cache", "XDG_CACHE_HOME/uv"}}},
+		NoCache:      "--no-cache",
+		NoCacheEnv:   []string{"UV_NO_CACHE"},
+		Clean:        "cache clean",
+		OfflineFlags: []string{"--offline"},
+		OfflineEnv:   []string{"UV_OFFLINE"},
+		Produces:     []string{".venv"},
+	},
+	{
+		Name:       "poetry",
+		Commands:   []string{"poetry"},
+		ValueFlags: []string{"--directory", "-C", "--project", "-P", "--with", "--without", "--only", "-E", "--extras"},
+		Install:    []string{"install", "add", "update", "sync", "lock"},
+		Remove:     []string{"remove"},
+		Caches:     []Cache{{Dir: "~/.cache/pypoetry", Env: []string{"POETRY_CACHE_DIR", "XDG_CACHE_HOME/pypoetry"}}},
+		NoCache:    "--no-cache",
+		Clean:      "cache clear --all .",
+		Produces:   []string{".venv"},
+	},
+	{
+		Name:     "pipenv",
+		Commands: []string{"pipenv"},
+		Install:  []string{"install", "sync", "update", "lock"},
+		Remove:   []string{"uninstall"},
+		Caches:   []Cache{{Dir: "~/.cache/pipenv", Env: []string{"PIPENV_CACHE_DIR", "XDG_CACHE_HOME/pipenv"}}, {Dir: "~/.cache/pip", Env: []string{"PIP_CACHE_DIR", "XDG_CACHE_HOME/pip"}}},
+		Produces: []string{".venv"},
+	},
+	{
+		Name:         "conda",
+		Commands:     []string{"conda", "mamba", "micromamba"},
+		ValueFlags:   []string{"-n", "--name", "-p", "--prefix", "-c", "--channel", "-f", "--file"},
+		Install:      []string{"install", "create", "update", "upgrade"},
+		Remove:       []string{"remove", "uninstall"},
+		Clean:        "clean -afy",
+		OfflineFlags: []string{"--offline", "--use-index-cache"},
+		OfflineEnv:   []string{"CONDA_OFFLINE"},
+	},
+	{
+		Name:     "npm",
+		Commands: []string{"npm"},
+		ValueFlags: []string{"--prefix", "-C", "--cache", "--registry", "--userconfig", "--globalconfig", "--loglevel",
+			"-w", "--workspace", "--omit", "--include", "--location", "--tag"},
+		Install: []string{"install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",
+			"ci", "clean-install", "ic", "install-clean", "isntall-clean", "install-test", "it", "install-ci-test", "cit",
+			"update", "up", "upgrade", "udpate"},
+		Remove:         []string{"uninstall", "remove", "rm", "r", "un", "unlink", "prune"},
+		Caches:         []Cache{{Dir: "~/.npm", Env: []string{"npm_config_cache", "NPM_CONFIG_CACHE"}}},
+		Clean:          "cache clean --force",
+		OfflineFlags:   []string{"--offline"},
+		OfflineEnv:     []string{"npm_config_offline", "NPM_CONFIG_OFFLINE"},
+		OfflineConfig:  []string{".npmrc", "~/.npmrc", "/usr/local/etc/npmrc", "/etc/npmrc"},
+		OfflineSetting: "offline",
+		Produces:       []string{"node_modules"},
+	},
+	{
+		Name:     "yarn",
+		Commands: []string{"yarn"},
+		ValueFlags: []string{"--cwd", "--cache-folder", "--modules-folder", "--network-timeout", "--mutex", "--registry",
+			"--global-folder", "--link-folder", "--network-concurrency", "--use-yarnrc"},
+		Install:        []string{"install", "add", "upgrade", "import"},
+		Remove:         []string{"remove"},
+		Caches:         []Cache{{Dir: "/usr/local/share/.cache/yarn", Env: []string{"YARN_CACHE_FOLDER"}}, {Dir: "~/.cache/yarn", Env: []string{"YARN_CACHE_FOLDER"}}},
+		Clean:          "cache clean",
+		OfflineFlags:   []string{"--offline"},
+		OfflineEnv:     []string{"YARN_OFFLINE", "npm_config_offline", "NPM_CONFIG_OFFLINE"},
+		OfflineConfig:  []string{".yarnrc", "~/.yarnrc", ".npmrc", "~/.npmrc"},
+		OfflineSetting: "offline",
+		Produces:       []string{"node_modules"},
+	},
+	{
+		Name:           "pnpm",
+		Commands:       []string{"pnpm"},
+		ValueFlags:     []string{"--dir", "-C", "--filter", "-F", "--store-dir", "--reporter", "--config-dir"},
+		Install:        []string{"install", "i", "add", "update", "up", "upgrade", "fetch"},
+		Remove:         []string{"remove", "rm", "uninstall", "un"},
+		Caches:         []Cache{{Dir: "~/.local/share/pnpm/store", Env: []string{"npm_config_store_dir", "NPM_CONFIG_STORE_DIR", "PNPM_HOME/store", "XDG_DATA_HOME/pnpm/store"}}, {Dir: "~/.pnpm-store"}},
+		Clean:          "store prune",
+		OfflineFlags:   []string{"--offline"},
+		OfflineEnv:     []string{"npm_config_offline", "NPM_CONFIG_OFFLINE"},
+		OfflineConfig:  []string{".npmrc", "~/.npmrc"},
+		OfflineSetting: "offline",
+		Produces:       []string{"node_modules"},
+	},
+	{
+		Name:     "bun",
+		Commands: []string{"bun"},
+		Install:  []string{"install", "i", "add"},
+		Remove:   []string{"remove", "rm"},
+		Caches:   []Cache{{Dir: "~/.bun/install/cache", Env: []string{"BUN_INSTALL_CACHE_DIR"}}},
+		Produces: []string{"node_modules"},
+	},
+	{
+		Name:     "gem",
+		Commands: []string{"gem"},
+		ValueFlags: []string{"-v", "--version", "-P", "--trust-policy", "--platform", "--document", "-i", "--install-dir",
+			"-n", "--bindir", "--build-root", "--file", "--source", "-s"},
+		Install: []string{"install", "i", "update"},
+		Remove:  []string{"uninstall"},
+		Caches:  []Cache{{Dir: "~/.gem"}},
+	},
+	{
+		Name:     "bundler",
+		Commands: []string{"bundle", "bundler"},
+		ValueFlags: []string{"--gemfile", "--path", "--jobs", "-j", "--retry", "--without", "--with", "--binstubs",
+			"--shebang", "--standalone", "--trust-policy"},
+		Install:      []string{"install", "update"},
+		Caches:       []Cache{{Dir: "/usr/local/bundle/cache"}},
+		OfflineFlags: []string{"--local", "--prefer-local"},
+		Produces:     []string{"vendor/bundle", ".bundle"},
+	},
+	{
+		Name:       "composer",
+		Commands:   []string{"composer", "composer.phar"},
+		ValueFlags: []string{"-d", "--working-dir"},
+		Install:    []string{"install", "require", "update", "i", "u"},
+		Remove:     []string{"remove"},
+		Caches:     []Cache{{Dir: "~/.composer/cache", Env: []string{"COMPOSER_CACHE_DIR", "COMPOSER_HOME/cache"}}, {Dir: "~/.cache/composer", Env: []string{"COMPOSER_CACHE_DIR", "COMPOSER_HOME/cache"}}},
+		NoCache:    "--no-cache",
+		NoCacheEnv: []string{"COMPOSER_CACHE_DIR"},
+		Clean:      "clear-cache",
+		Produces:   []string{"vendor"},
+	},
+	{
+		Name:       "go",
+		Commands:   []string{"go"},
+		ValueFlags: []string{"-C", "-o", "-p", "-tags", "-ldflags", "-gcflags", "-asmflags", "-mod", "-modfile", "-pkgdir", "-toolexec", "-exec", "-run", "-bench", "-count", "-timeout", "-coverprofile", "-overlay", "-pgo", "-buildmode", "-compiler", "-installsuffix", "-trimpath=false"},
+		Install:    []string{"build", "install", "get", "mod", "test", "run", "vet", "list", "generate", "work"},
+		Caches: []Cache{
+			{Dir: "~/.cache/go-build", Env: []string{"GOCACHE", "XDG_CACHE_HOME/go-build"}},
+			{Dir: "~/go/pkg/mod", Env: []string{"GOMODCACHE", "GOPATH/pkg/mod"}},
+		},
+		Clean:      "clean -cache -modcache",
+		OfflineEnv: []string{"GOPROXY=off", "GOFLAGS=-mod=mod"},
+	},
+	{
+		Name:         "maven",
+		Commands:     []string{"mvn", "mvnw"},
+		Caches:       []Cache{{Dir: "~/.m2/repository"}},
+		OfflineFlags: []string{"-o", "--offline"},
+		Produces:     []string{"target"},
+	},
+	{
+		Name:         "gradle",
+		Commands:     []string{"gradle", "gradlew"},
+		Caches:       []Cache{{Dir: "~/.gradle/caches", Env: []string{"GRADLE_USER_HOME/caches"}}},
+		OfflineFlags: []string{"--offline"},
+		Produces:     []string{"build", ".gradle"},
+	},
+	{
+		Name:         "cargo",
+		Commands:     []string{"cargo"},
+		Caches:       []Cache{{Dir: "~/.cargo/registry", Env: []string{"CARGO_HOME/registry"}}, {Dir: "~/.cargo/git", Env: []string{"CARGO_HOME/git"}}},
+		OfflineFlags: []string{"--offline", "--frozen"},
+		OfflineEnv:   []string{"CARGO_NET_OFFLINE"},
+		Produces:     []string{"target"},
+	},
+	{
+		Name:         "dotnet",
+		Commands:     []string{"dotnet"},
+		Caches:       []Cache{{Dir: "~/.nuget/packages", Env: []string{"NUGET_PACKAGES"}}},
+		OfflineFlags: []string{"--no-restore"},
+		Produces:     []string{"obj", "bin"},
+	},
+	{
+		Name:     "mix",
+		Commands: []string{"mix"},
+		Caches:   []Cache{{Dir: "~/.hex", Env: []string{"HEX_HOME"}}, {Dir: "~/.mix", Env: []string{"MIX_HOME"}}},
+		Produces: []string{"deps", "_build"},
+	},
+}
+
+var rpmValueFlags = []string{"-c", "--config", "-d", "--debuglevel", "-e", "--errorlevel", "-x", "--exclude", "--excludepkgs",
+	"--enablerepo", "--disablerepo", "--repo", "--repoid", "--installroot", "--releasever", "--setopt",
+	"--downloaddir", "--destdir", "--color", "--rpmverbosity", "-R", "--randomwait", "--disableplugin",
+	"--enableplugin", "--forcearch", "--comment", "--repofrompath"}
+
+var rpmPromptVerbs = []string{"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall", "downgrade",
+	"remove", "erase", "autoremove", "distro-sync", "update-minimal", "upgrade-minimal", "swap"}
+
+// ManagerOf returns the manager a command runs, or nil.
+func ManagerOf(c *Cmd) *Manager {
+	if c.Name == "" || c.Opaque && KindOf(c.Name) != Packages {
+		return nil
+	}
+	name := c.Name
+	if strings.HasPrefix(name, "pip") && KindOf(name) == Packages {
+		name = "pip"
+	}
+	for _, m := range Managers {
+		if slices.Contains(m.Commands, name) {
+			return m
+		}
+	}
+	return nil
+}
+
+// ManagerNamed returns the manager of that name, or nil.
+func ManagerNamed(name string) *Manager {
+	for _, m := range Managers {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// Call is one command of a manager, read with the manager's flags.
+type Call struct {
+	*Cmd
+	M *Manager
+	// Verb is the first word that is no option nor an option's value; VerbAt
+	// is its index in Args (-1 when there is none, or a word before it is not
+	// literal and could be anything).
+	Verb   string
+	VerbAt int
+}
+
+// Read reads a command of the manager.
+func (m *Manager) Read(c *Cmd) Call {
+	at := m.operandFrom(c, 0)
+	call := Call{Cmd: c, M: m, VerbAt: at}
+	if at >= 0 {
+		call.Verb = c.Arg(at)
+	}
+	return call
+}
+
+// Next returns the index of the first operand after Args[i], or -1.
+func (k Call) Next(i int) int {
+	if i < 0 {
+		return -1
+	}
+	return k.M.operandFrom(k.Cmd, i+1)
+}
+
+// operandFrom returns the index of the first operand of c from start on:
+// not an option, nor the value of one of the manager's valued options; -1
+// when there is none, or a word before it is not literal.
+func (m *Manager) operandFrom(c *Cmd, start int) int {
+	for i := start; i < len(c.Args); i++ {
+		v, ok := c.Args[i].Value()
+		switch {
+		case !ok:
+			return -1
+		case v == "--":
+			if i+1 < len(c.Args) {
+				if _, ok := c.Args[i+1].Value(); ok {
+					return i + 1
+				}
+			}
+			return -1
+		case strings.HasPrefix(v, "-") && len(v) > 1:
+			if slices.Contains(m.ValueFlags, v) {
+				i++
+			}
+		default:
+			return i
+		}
+	}
+	return -1
+}
+
+// Installs tells whether the call installs packages.
+func (k Call) Installs() bool { return k.VerbAt >= 0 && slices.Contains(k.M.Install, k.Verb) }
+
+// Removes tells whether the call removes packages.
+func (k Call) Removes() bool { return k.VerbAt >= 0 && slices.Contains(k.M.Remove, k.Verb) }
+
+// Refreshes tells whether the call fetches the package index.
+func (k Call) Refreshes() bool { return k.VerbAt >= 0 && slices.Contains(k.M.Refresh, k.Verb) }
+
+// ReadsIndex tells whether the call reads the package index from the cache.
+func (k Call) ReadsIndex() bool {
+	if k.VerbAt < 0 {
+		return true // a verb the model cannot read could be anything
+	}
+	if k.M.NoCache != "" && k.HasFlag(k.M.NoCache) {
+		return false
+	}
+	return slices.Contains(k.M.IndexCommands, k.Name) || slices.Contains(k.M.ReadIndex, k.Verb)
+}
+
+// Answered tells whether the call answers its prompt itself.
+func (k Call) Answered() bool {
+	for _, y := range k.M.Yes {
+		if k.HasFlag(y) {
+			return true
+		}
+		if len(y) == 2 && y[0] == '-' && k.HasShort(y[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Offline tells whether the call installs from the cache alone, through a
+// flag or its own environment (NAME=v cmd, env NAME=v cmd).
+func (k Call) Offline() bool {
+	if k.HasFlag(k.M.OfflineFlags...) {
+		return true
+	}
+	for name, w := range k.Assigns {
+		if offlineValue(k.M, name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// offlineValue tells whether setting name to w makes the manager offline.
+func offlineValue(m *Manager, name string, w Word) bool {
+	for _, e := range m.OfflineEnv {
+		n, want, hasValue := strings.Cut(e, "=")
+		if !strings.EqualFold(n, name) {
+			continue
+		}
+		v, ok := w.Value()
+		if !ok {
+			return true // a value the model cannot read could be it
+		}
+		if !hasValue {
+			return v != "" && v != "false" && v != "0"
+		}
+		if strings.Contains(v, strings.TrimPrefix(want, "-")) || v == want {
+			return true
+		}
+	}
+	return false
+}
+
+// OfflineEnvName tells whether a variable name can make the manager offline.
+func (m *Manager) OfflineEnvName(name string) bool {
+	for _, e := range m.OfflineEnv {
+		n, _, _ := strings.Cut(e, "=")
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// OfflineValue tells whether a variable set to value makes the manager offline.
+func (m *Manager) OfflineValue(name, value string, known bool) bool {
+	return offlineValue(m, name, Word{Text: value, Lit: known})
+}

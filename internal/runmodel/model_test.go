@@ -1,0 +1,315 @@
+package runmodel_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dfopt/dfopt/internal/runmodel"
+	"github.com/dfopt/dfopt/rewrite"
+)
+
+// runOf parses a Dockerfile and returns the model of its n-th RUN (0-based).
+func runOf(t *testing.T, src string, n int) (*runmodel.Model, *runmodel.Run) {
+	t.Helper()
+	d, err := rewrite.Parse("t", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := runmodel.Of(d)
+	for _, in := range d.Instructions {
+		if in.Keyword == "run" || in.Keyword == "onbuild" {
+			if n == 0 {
+				return m, m.Run(in)
+			}
+			n--
+		}
+	}
+	t.Fatalf("no such RUN")
+	return nil, nil
+}
+
+// describe prints the commands of a RUN compactly: name, args, and flags.
+func describe(r *runmodel.Run) string {
+	var out []string
+	for _, c := range r.Cmds {
+		s := c.Name
+		if c.Opaque {
+			s = "OPAQUE(" + c.Name + ")"
+		}
+		var args []string
+		for _, a := range c.Args {
+			if v, ok := a.Value(); ok {
+				args = append(args, v)
+			} else {
+				args = append(args, "?")
+			}
+		}
+		if len(args) > 0 {
+			s += " " + strings.Join(args, " ")
+		}
+		var marks []string
+		if c.Cond {
+			marks = append(marks, "cond")
+		}
+		if !c.InShell {
+			marks = append(marks, "sub")
+		}
+		if !c.Own {
+			marks = append(marks, "str")
+		}
+		if c.User != "" {
+			marks = append(marks, "as "+c.User)
+		}
+		if c.MoreArgs {
+			marks = append(marks, "more")
+		}
+		if c.Cwd != "" || !c.CwdKnown {
+			if c.CwdKnown {
+				marks = append(marks, "in "+c.Cwd)
+			} else {
+				marks = append(marks, "in ?")
+			}
+		}
+		if len(marks) > 0 {
+			s += " [" + strings.Join(marks, ",") + "]"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
+}
+
+func TestCommands(t *testing.T) {
+	cases := []struct{ run, want string }{
+		{`apt-get install -y curl`, `apt-get install -y curl`},
+		{`\cd /tmp && "export" X=1 && 'apt-get' update`, `cd /tmp; export X=1 [in /tmp]; apt-get update [in /tmp]`},
+		{`sudo -u app apt-get install -y git`, `apt-get install -y git [as app]`},
+		{`sudo apt-get install -y git`, `apt-get install -y git [as root]`},
+		{`env DEBIAN_FRONTEND=noninteractive apt-get install -y tree`, `apt-get install -y tree`},
+		{`echo tree | xargs apt-get install -y`, `echo tree [sub]; apt-get install -y [sub,more]`},
+		{`sh -c 'apt-get install -y tree'`, `apt-get install -y tree [sub,str]`},
+		{`bash -lc 'apt-get install -y tree'`, `apt-get install -y tree [sub,str]; OPAQUE(bash) [str]`},
+		{`find /x -name '*.txt' -exec apt-get install -y tree \;`, `find /x -name *.txt -exec apt-get install -y tree ;; apt-get install -y tree [cond,more]`},
+		{`nice -n 5 timeout 30 command apt-get install -y tree`, `apt-get install -y tree`},
+		{`/inst.sh`, `OPAQUE(inst.sh)`},
+		{`./configure && make`, `OPAQUE(configure); OPAQUE(make)`},
+		{`./configure && make; ls`, `OPAQUE(configure); OPAQUE(make) [cond]; ls`},
+		{`$CMD install`, `OPAQUE() install`},
+		{`eval cd /tmp`, `eval cd /tmp; cd /tmp [str]`},
+		{`eval "$X"`, `OPAQUE(eval) ?`},
+		{`. /env.sh`, `OPAQUE(.) /env.sh`},
+		{`f() { apt-get install -y x; }; f`, `apt-get install -y x [cond]; f`},
+		{`true || apt-get install -y hello`, `true; apt-get install -y hello [cond]`},
+		{`apt-get update && apt-get install -y x; echo done`, `apt-get update; apt-get install -y x [cond]; echo done`},
+		{`apt-get update && apt-get install -y x`, `apt-get update; apt-get install -y x`},
+		{`if true; then apt-get install -y x; fi`, `true; apt-get install -y x [cond]`},
+		{`(cd /src && make install) && ls`, `cd /src [sub]; OPAQUE(make) install [sub,in /src]; ls`},
+		{`cd $DIR && ls`, `cd ?; ls [in ?]`},
+		{`python3 -m pip install flask`, `pip install flask`},
+		{`python3 setup.py install`, `OPAQUE(python3) setup.py install`},
+		{`npm ci && npm run build`, `npm ci; OPAQUE(npm) run build`},
+		{`go build -o /app . && go test ./...`, `go build -o /app .; OPAQUE(go) test ./...`},
+		{`su app -c 'npm ci'`, `npm ci [sub,str,as app]`},
+		{`trap 'rm -rf /tmp/x' EXIT`, `trap rm -rf /tmp/x EXIT; rm -rf /tmp/x [cond,sub,str]`},
+		{`/usr/bin/apt-get install -y x`, `apt-get install -y x`},
+		{`pip install -e .`, `OPAQUE(pip) install -e .`},
+		{`exec apt-get install -y x`, `apt-get install -y x`},
+	}
+	for _, c := range cases {
+		t.Run(c.run, func(t *testing.T) {
+			_, r := runOf(t, "FROM busybox\nRUN "+c.run+"\n", 0)
+			if got := describe(r); got != c.want {
+				t.Errorf("\n got %s\nwant %s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestForms(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"FROM x\nRUN [\"apt-get\", \"install\", \"-y\", \"x\"]\n", `apt-get install -y x [sub,str]`},
+		{"FROM x\nRUN [\"/bin/sh\", \"-c\", \"apt-get install -y x\"]\n", `apt-get install -y x [sub,str]`},
+		{"FROM x\nRUN <<EOF\napt-get install -y x\nEOF\n", `apt-get install -y x [str]`},
+		{"FROM x\nRUN cat <<EOF > /f\nhi\nEOF\n", `cat [str]`},
+		{"FROM x\nSHELL [\"cmd\", \"/S\", \"/C\"]\nRUN apt-get install x\n", `OPAQUE() [str,in ?]`},
+		{"FROM x\nONBUILD RUN apt-get install -y x\n", `apt-get install -y x [str]`},
+	}
+	for _, c := range cases {
+		t.Run(c.src, func(t *testing.T) {
+			_, r := runOf(t, c.src, 0)
+			if got := describe(r); got != c.want {
+				t.Errorf("\n got %s\nwant %s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestShape(t *testing.T) {
+	cases := []struct {
+		run  string
+		want string // leaks errexit ends chain plain background escape
+	}{
+		{`apt-get update`, "chain plain"},
+		{`\cd /tmp`, "leaks chain plain"},
+		{`command cd /tmp`, "leaks chain plain"},
+		{`builtin cd /tmp`, "leaks chain plain"},
+		{`"export" X=1`, "leaks chain plain"},
+		{`X=1`, "leaks chain plain"},
+		{`set -eux; false`, "leaks errexit"},
+		{`set -o errexit`, "leaks errexit chain plain"},
+		{`trap 'echo bye' EXIT; true`, "leaks errexit"},
+		{`(set -e; false); true`, "errexit"},
+		{`exit 0`, "leaks ends chain plain"},
+		{`sleep 1 &`, "background"},
+		{`a && { b; c; }`, "chain"},
+		{`a || b`, ""},
+
+		{`echo 'a \'`, "chain plain"},
+		{`echo foo \`, "chain plain escape"},
+		{`echo foo \\`, "chain plain"},
+		{`$X`, "leaks chain plain"},
+		{`f() { :; }`, "leaks"},
+		{`echo ${X:=1}`, "leaks chain plain"},
+	}
+	for _, c := range cases {
+		t.Run(c.run, func(t *testing.T) {
+			_, r := runOf(t, "# escape=`\nFROM busybox\nRUN "+c.run+"\n", 0)
+			s, ok := r.Shape()
+			if !ok {
+				t.Fatal("no shape")
+			}
+			var got []string
+			for _, f := range []struct {
+				on   bool
+				name string
+			}{{s.Leaks, "leaks"}, {s.Errexit, "errexit"}, {s.EndsShell, "ends"}, {s.Chain, "chain"}, {s.Plain, "plain"}, {s.Background, "background"}, {s.TrailingEscape, "escape"}} {
+				if f.on {
+					got = append(got, f.name)
+				}
+			}
+			if g := strings.Join(got, " "); g != c.want {
+				t.Errorf("got %q, want %q", g, c.want)
+			}
+		})
+	}
+}
+
+func TestMounts(t *testing.T) {
+	for spec, fresh := range map[string]bool{
+		"type=tmpfs,target=/x":               true,
+		"type=bind,target=/x,rw":             true,
+		"type=bind,target=/x,readwrite=true": true,
+		"type=bind,target=/x":                false,
+		"target=/x,source=y":                 false,
+		"type=cache,target=/x":               false,
+		"type=secret,id=x":                   false,
+		"\"type=bind":                        true, // not CSV: cannot tell
+	} {
+		if got := runmodel.ReadMount(spec).Fresh(); got != fresh {
+			t.Errorf("%s: Fresh %v, want %v", spec, got, fresh)
+		}
+	}
+}
+
+func TestLaterReader(t *testing.T) {
+	apt := runmodel.ManagerNamed("apt")
+	listsReader := func(m *runmodel.Model, in *rewrite.Instruction) string {
+		st := m.State(in)
+		places := m.CachePlaces(apt, st, nil, true)
+		r := m.LaterReader(in, places, func(r *runmodel.Run, c *runmodel.Cmd, _ runmodel.State) string {
+			for _, k := range r.Calls(apt) {
+				if k.Cmd == c && k.ReadsIndex() && !runmodel.RefreshedBefore(r, apt, c) {
+					return "reads the lists"
+				}
+			}
+			return ""
+		})
+		if r == nil {
+			return "none"
+		}
+		return fmt.Sprintf("line %d: %s", r.In.StartLine, r.Why)
+	}
+	cases := []struct{ later, want string }{
+		{"RUN echo hi", "none"},
+		{"RUN apt-get update && apt-get install -y git", "none"},
+		{"RUN apt-get install -y git", "line 3: reads the lists"},
+		{"RUN sudo apt-get install -y git", "line 3: reads the lists"},
+		{"RUN env X=1 apt-get install -y git", "line 3: reads the lists"},
+		{"RUN echo git | xargs apt-get install -y", "line 3: reads the lists"},
+		{"RUN /inst.sh", "line 3: runs a file of the image or the build context"},
+		{"RUN sh -c 'apt-get install -y tree'", "line 3: reads the lists"},
+		{"RUN find /x -exec apt-get install -y tree \\;", "line 3: reads the lists"},
+		{"RUN ls /var/lib/apt/lists", "line 3: ls names /var/lib/apt/lists"},
+		{"RUN cp -r /var/lib/apt /x", "line 3: cp names /var/lib/apt"},
+		{"RUN apt-cache policy git", "line 3: reads the lists"},
+		{"ONBUILD RUN apt-get install -y x", "line 3: reads the lists"},
+		{"FROM base AS next\nRUN apt-get install -y x", "line 4: reads the lists"},
+		{"FROM busybox\nCOPY --from=base /var/lib/apt/lists /l", "line 4: copies /var/lib/apt/lists from the stage"},
+		{"FROM busybox\nCOPY --from=base /etc/passwd /p", "none"},
+		{"RUN apt-get update || true; apt-get install -y x", "none"},
+	}
+	for _, c := range cases {
+		t.Run(c.later, func(t *testing.T) {
+			src := "FROM debian AS base\nRUN apt-get update && apt-get install -y curl\n" + c.later + "\n"
+			d, err := rewrite.Parse("t", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := runmodel.Of(d)
+			if got := listsReader(m, d.Instructions[1]); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestCachePlaces(t *testing.T) {
+	npm := runmodel.ManagerNamed("npm")
+	cases := []struct{ src, want string }{
+		{"FROM node\nRUN npm ci\n", "/root/.npm"},
+		{"FROM node\nUSER node\nRUN npm ci\n", "~/.npm"},
+		{"FROM node\nENV npm_config_cache=/cache\nRUN npm ci\n", "/cache"},
+		{"FROM node\nARG npm_config_cache\nRUN npm ci\n", "anywhere"},
+		{"FROM node\nRUN npm_config_cache=/c npm ci\n", "/c"},
+		{"FROM node\nENV HOME=/home/x\nRUN npm ci\n", "/home/x/.npm"},
+	}
+	for _, c := range cases {
+		m, r := runOf(t, c.src, 0)
+		var got []string
+		for _, p := range m.CachePlaces(npm, m.State(r.In), r.Cmds[0], false) {
+			got = append(got, p.String())
+		}
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("%q: got %s, want %s", c.src, g, c.want)
+		}
+	}
+}
+
+func TestPlacesOverlap(t *testing.T) {
+	abs := func(p string) runmodel.Place { return runmodel.Place{Path: p} }
+	home := func(p string) runmodel.Place { return runmodel.Place{Path: p, Home: true} }
+	rel := func(p string) runmodel.Place { return runmodel.Place{Path: p, Rel: true} }
+	cases := []struct {
+		a, b runmodel.Place
+		want bool
+	}{
+		{abs("/root/.npm"), abs("/root"), true},
+		{abs("/root/.npm"), abs("/root/.npmrc"), false},
+		{abs("/var/lib/apt/lists"), abs("/var/lib/apt/lists/x"), true},
+		{home("/.npm"), abs("/home/u/.npm/_cacache"), true},
+		{home("/.npm"), abs("/home"), true},
+		{home("/.npm"), abs("/etc"), false},
+		{rel("/x"), abs("/root/.npm"), false},
+		{rel("/.npm"), abs("/root/.npm"), true},
+		{rel("/.npm/x"), abs("/root/.npm"), true},
+		{runmodel.Anywhere, abs("/etc"), true},
+	}
+	for _, c := range cases {
+		if got := c.a.Overlaps(c.b); got != c.want {
+			t.Errorf("%s overlaps %s: %v, want %v", c.a, c.b, got, c.want)
+		}
+		if got := c.b.Overlaps(c.a); got != c.want {
+			t.Errorf("%s overlaps %s: %v, want %v", c.b, c.a, got, c.want)
+		}
+	}
+}
