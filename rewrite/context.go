@@ -92,6 +92,7 @@ type ContextFile struct {
 	Path string // slash-separated, relative to the context
 	Size int64
 	Dir  bool
+	Link bool // a symbolic link
 }
 
 // Files lists what the build sends: every file and folder not ignored, in
@@ -119,7 +120,7 @@ func (c *BuildContext) walk() ([]ContextFile, error) {
 		if err != nil {
 			return err
 		}
-		out = append(out, ContextFile{Path: rel, Size: info.Size(), Dir: e.IsDir()})
+		out = append(out, ContextFile{Path: rel, Size: info.Size(), Dir: e.IsDir(), Link: e.Type()&fs.ModeSymlink != 0})
 		return nil
 	})
 	return out, err

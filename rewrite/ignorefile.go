@@ -42,12 +42,24 @@ func mergeFiles(have, add []FileChange) []FileChange {
 	for _, f := range add {
 		i, found := slices.BinarySearchFunc(have, f.Path, func(g FileChange, p string) int { return cmp.Compare(g.Path, p) })
 		if found {
-			have[i] = f
+			have[i] = joinChanges(have[i], f)
 		} else {
 			have = slices.Insert(have, i, f)
 		}
 	}
 	return have
+}
+
+// joinChanges makes one change of two made to the same file: when both
+// append to the same old content (two findings extend the ignore file), the
+// second's appended lines follow the first's; otherwise the second wins.
+func joinChanges(a, b FileChange) FileChange {
+	if !bytes.Equal(a.Old, b.Old) || !bytes.HasPrefix(a.New, a.Old) || !bytes.HasPrefix(b.New, b.Old) {
+		return b
+	}
+	joined := a
+	joined.New = append(slices.Clone(a.New), b.New[len(b.Old):]...)
+	return joined
 }
 
 // ExtendIgnoreFile returns the change that appends entries, under a comment

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
-	"mvdan.cc/sh/v3/syntax"
 )
 
 // ApkNoCache keeps apk's package index out of the image: apk add fetches it
@@ -65,73 +65,29 @@ Good:
 // apkCacheDirs are where apk keeps its index and, when enabled, packages.
 var apkCacheDirs = []string{"/var/cache/apk", "/etc/apk/cache"}
 
-// apkValueOptions are apk's options that take the next word as their value.
-var apkValueOptions = map[string]bool{
-	"-X": true, "--repository": true, "-p": true, "--root": true, "--arch": true,
-	"--cache-dir": true, "--keys-dir": true, "--repositories-file": true,
-	"--wait": true, "--timeout": true, "--cache-max-age": true,
+// apk is the package-manager table's apk.
+var apk = runmodel.ManagerNamed("apk")
+
+// apkNoCache tells whether an apk command reads and writes no index cache.
+func apkNoCache(k runmodel.Call) bool { return k.HasFlag("--no-cache") }
+
+// apkRefreshes tells whether an apk command refreshes the index before using it.
+func apkRefreshes(k runmodel.Call) bool { return k.HasFlag("-U", "--update-cache", "--update") }
+
+// apkReadsIndex tells whether the command reads apk's cached index:
+// anything but apk del and apk update, unless it runs with --no-cache.
+func apkReadsIndex(k runmodel.Call) bool {
+	return !apkNoCache(k) && k.Verb != "del" && k.Verb != "update"
 }
 
-// apkCall is one apk command of a RUN.
-type apkCall struct {
-	call    *syntax.CallExpr
-	verb    string // "" when it cannot be read (an expansion before it)
-	verbIdx int
-	noCache bool // --no-cache: reads and writes no index cache
-	refresh bool // --update-cache (-U, --update): refreshes the index before using it
-}
-
-func apkCalls(f *syntax.File) []apkCall {
-	var out []apkCall
-	for _, c := range runCommands(f) {
-		if baseName(c.Args[0].Lit()) != "apk" {
-			continue
-		}
-		a := apkCall{call: c, verbIdx: pkgVerbIndex(c, apkValueOptions)}
-		if a.verbIdx > 0 {
-			a.verb = c.Args[a.verbIdx].Lit()
-		}
-		a.noCache = hasWord(c, "--no-cache")
-		a.refresh = hasWord(c, "-U", "--update-cache", "--update")
-		out = append(out, a)
-	}
-	return out
-}
-
-// readsIndex tells whether the command reads apk's cached index: anything
-// but apk del and apk update, unless it runs with --no-cache.
-func (a apkCall) readsIndex() bool {
-	return !a.noCache && a.verb != "del" && a.verb != "update"
-}
-
-// writesIndex tells whether the command may leave an index in /var/cache/apk.
-func (a apkCall) writesIndex() bool {
-	return !a.noCache && a.verb != "del"
-}
-
-// pkgVerbIndex returns the index in c.Args of a package manager's verb: the
-// first word after the name that is neither an option nor the value of one
-// of valued. It is -1 when no verb is found or a word before it is not a
-// plain literal (it could hold anything).
-func pkgVerbIndex(c *syntax.CallExpr, valued map[string]bool) int {
-	for i := 1; i < len(c.Args); i++ {
-		w := c.Args[i].Lit()
-		switch {
-		case w == "" || w == "--":
-			return -1
-		case strings.HasPrefix(w, "-"):
-			if valued[w] {
-				i++
-			}
-		default:
-			return i
-		}
-	}
-	return -1
+// apkWritesIndex tells whether the command may leave an index in /var/cache/apk.
+func apkWritesIndex(k runmodel.Call) bool {
+	return !apkNoCache(k) && k.Verb != "del"
 }
 
 func runApkNoCache(p *rewrite.Pass) {
 	d := p.Doc
+	m := runmodel.Of(d)
 	ship := d.Shipping()
 	// noIndex holds the RUNs that, once this pass's edits are applied, leave
 	// no index in their layer; later RUNs count on it.
@@ -141,15 +97,19 @@ func runApkNoCache(p *rewrite.Pass) {
 			continue
 		}
 		for _, in := range st.Instructions {
-			if in.Keyword != "run" || in.Shell == nil || hasCacheMount(in, apkCacheDirs...) {
+			if in.Keyword != "run" || in.Shell == nil {
 				continue
 			}
-			if p.Options.CacheMounts && apkCacheMountRun(p, in) {
+			r := m.Run(in)
+			if hasCacheMount(r, apkCacheDirs...) {
+				continue
+			}
+			if p.Options.CacheMounts && apkCacheMountRun(p, m, r) {
 				noIndex[in] = true
 			} else {
-				noIndex[in] = apkNoCacheRun(p, st, in, noIndex)
+				noIndex[in] = apkNoCacheRun(p, m, r, noIndex)
 			}
-			reportVirtualApart(p, st, in, ship)
+			reportVirtualApart(p, m, st, r, ship)
 		}
 	}
 }
@@ -157,20 +117,26 @@ func runApkNoCache(p *rewrite.Pass) {
 // apkNoCacheRun gives every apk add of the RUN --no-cache and drops the apk
 // update and the removal of /var/cache/apk that it makes redundant. It tells
 // whether the RUN, so edited, leaves no index in its layer.
-func apkNoCacheRun(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruction, noIndex map[*rewrite.Instruction]bool) bool {
+func apkNoCacheRun(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, noIndex map[*rewrite.Instruction]bool) bool {
 	d := p.Doc
-	calls := apkCalls(in.Shell.File)
+	in := r.In
+	calls := r.Calls(apk)
 	var edits []rewrite.Edit
 	adds, added := 0, 0
 	for _, a := range calls {
-		if a.verb != "add" {
+		if a.Verb != "add" {
 			continue
 		}
 		adds++
-		if !a.noCache {
-			edits = append(edits, insertAfter(in, a.call.Args[a.verbIdx].End(), " --no-cache"))
-			added++
+		if apkNoCache(a) {
+			continue
 		}
+		e, ok := insertAfterArg(in, a.Cmd, a.VerbAt, " --no-cache")
+		if !ok {
+			return false // an apk add dfopt cannot edit keeps the index
+		}
+		edits = append(edits, e)
+		added++
 	}
 	if adds == 0 {
 		return false
@@ -178,21 +144,27 @@ func apkNoCacheRun(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruction, 
 
 	// Once every add has --no-cache, an apk update serves nothing but the
 	// index it leaves, unless another command here or later reads it.
-	var updates []*syntax.CallExpr
+	var updates []runmodel.Call
 	othersFine := true
 	for _, a := range calls {
 		switch {
-		case a.verb == "add" || a.verb == "del" || a.noCache:
-		case a.verb == "update" && plainApkUpdate(a.call):
-			updates = append(updates, a.call)
+		case a.Verb == "add" || a.Verb == "del" || apkNoCache(a):
+		case a.Verb == "update" && plainApkUpdate(a):
+			updates = append(updates, a)
 		default:
 			othersFine = false
 		}
 	}
+	if opaque, _ := r.Opaque(); opaque {
+		othersFine = false // something here may read the index
+	}
 	droppedUpdates := 0
-	if len(updates) > 0 && othersFine && !apkIndexReadLater(d, st, in) {
+	if len(updates) > 0 && othersFine && apkIndexReadLater(m, in) == nil {
 		for _, u := range updates {
-			if e, ok := removeCommand(d, in, u); ok && !overlapsEdits(edits, e) {
+			if !u.Own || len(u.Via) > 0 {
+				continue
+			}
+			if e, ok := removeCommand(d, in, u.Call); ok && !overlapsEdits(edits, e) {
 				edits = append(edits, e...)
 				droppedUpdates++
 			}
@@ -203,11 +175,14 @@ func apkNoCacheRun(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruction, 
 	// /var/cache/apk removes nothing.
 	droppedRm := 0
 	clean := othersFine && droppedUpdates == len(updates)
-	if clean && !apkIndexWrittenBefore(d, st, in, noIndex) {
-		for _, c := range runCommands(in.Shell.File) {
+	if clean && !apkIndexWrittenBefore(m, in, noIndex) {
+		for _, c := range r.Runs("rm") {
+			if !c.Own || len(c.Via) > 0 {
+				continue
+			}
 			e, ok := removeOperands(d, in, c, apkCacheDirs[0])
 			if removesOnly(c, apkCacheDirs[:1]) {
-				e, ok = removeCommand(d, in, c)
+				e, ok = removeCommand(d, in, c.Call)
 			}
 			if ok && !overlapsEdits(edits, e) {
 				edits = append(edits, e...)
@@ -240,39 +215,54 @@ func apkNoCacheRun(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruction, 
 
 // apkCacheMountRun gives an installing RUN a cache mount on /var/cache/apk
 // (--cache-mounts). It tells whether it took the RUN in hand; when the RUN
-// removes the mount's parent, it leaves the RUN to --no-cache.
-func apkCacheMountRun(p *rewrite.Pass, in *rewrite.Instruction) bool {
+// removes the mount's parent, or a later step may read the index from the
+// image, it leaves the RUN to --no-cache.
+func apkCacheMountRun(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run) bool {
 	d := p.Doc
-	f := in.Shell.File
-	calls := apkCalls(f)
+	in := r.In
+	calls := r.Calls(apk)
 	var edits []rewrite.Edit
 	needs, refreshes := false, false
 	refreshed := false // an apk update ran before, in this RUN
 	for _, a := range calls {
-		if a.verb == "update" {
+		if a.Verb == "update" && !a.Cond {
 			refreshed = true
 		}
-		if a.verb != "add" || a.noCache {
+		if a.Verb != "add" || apkNoCache(a) {
+			if apkReadsIndex(a) && !refreshed && !apkRefreshes(a) {
+				return false // it reads an index the mount would hide
+			}
 			continue
 		}
 		needs = true
-		if !a.refresh && !refreshed {
-			edits = append(edits, insertAfter(in, a.call.Args[a.verbIdx].End(), " --update-cache"))
+		if !apkRefreshes(a) && !refreshed {
+			e, ok := insertAfterArg(in, a.Cmd, a.VerbAt, " --update-cache")
+			if !ok {
+				return false
+			}
+			edits = append(edits, e)
 			refreshes = true
 		}
 	}
-	if !needs {
+	if !needs || apkIndexReadLater(m, in) != nil {
 		return false
+	}
+	if opaque, _ := r.Opaque(); opaque {
+		return false // it may read the index the mount hides
 	}
 	// The cache is the mount's now: an rm of its contents goes, and an rm
 	// of the mount point itself would fail.
-	for _, c := range runCommands(f) {
+	for _, c := range r.Runs("rm") {
 		if !removesUnder(c, apkCacheDirs[0]) {
 			continue
 		}
-		e, ok := removeOperands(d, in, c, apkCacheDirs[0])
-		if removesOnly(c, apkCacheDirs[:1]) {
-			e, ok = removeCommand(d, in, c)
+		var e []rewrite.Edit
+		ok := false
+		if c.Own && len(c.Via) == 0 {
+			e, ok = removeOperands(d, in, c, apkCacheDirs[0])
+			if removesOnly(c, apkCacheDirs[:1]) {
+				e, ok = removeCommand(d, in, c.Call)
+			}
 		}
 		if ok && !overlapsEdits(edits, e) {
 			edits = append(edits, e...)
@@ -291,17 +281,15 @@ func apkCacheMountRun(p *rewrite.Pass, in *rewrite.Instruction) bool {
 	return !mayBeIgnored(d, in)
 }
 
-// cacheMountFlag is the BuildKit flag for a cache mount on dir.
-func cacheMountFlag(dir string) string {
-	return "--mount=type=cache,target=" + dir + ",sharing=locked"
-}
-
 // plainApkUpdate tells whether an apk update takes no options but output
 // ones: one with a --repository or --root serves something else.
-func plainApkUpdate(c *syntax.CallExpr) bool {
-	for _, a := range c.Args[1:] {
-		switch a.Lit() {
-		case "update", "-q", "--quiet", "-v", "--verbose", "--no-progress":
+func plainApkUpdate(k runmodel.Call) bool {
+	for _, a := range k.Args {
+		v, ok := a.Value()
+		switch {
+		case !ok:
+			return false
+		case v == "update", v == "-q", v == "--quiet", v == "-v", v == "--verbose", v == "--no-progress":
 		default:
 			return false
 		}
@@ -309,85 +297,56 @@ func plainApkUpdate(c *syntax.CallExpr) bool {
 	return true
 }
 
-// apkIndexReadLater tells whether a later RUN of the stage, or of a stage
-// built FROM it, may read the index an apk update of this RUN leaves. An
-// apk add this rule fixes in the same pass reads none, nor does one that a
-// refresh of the index in its own RUN precedes.
-func apkIndexReadLater(d *rewrite.Document, st *rewrite.Stage, in *rewrite.Instruction) bool {
-	later := st.Instructions[slices.Index(st.Instructions, in)+1:]
-	for _, s := range d.Descendants(st) {
-		later = append(later, s.Instructions...)
-	}
+// apkIndexReadLater finds a later step that may read the index an apk
+// update of in leaves: an apk command that reads it (not an apk add this
+// rule fixes in the same pass, nor one after a refresh in its own RUN), a
+// step that names the index folders, or one the model cannot see through.
+func apkIndexReadLater(m *runmodel.Model, in *rewrite.Instruction) *runmodel.Reader {
+	d := m.Doc
 	ship := d.Shipping()
-	for _, r := range later {
-		if r.Keyword != "run" || hasCacheMount(r, apkCacheDirs...) {
-			continue
+	places := m.CachePlaces(apk, m.State(in), nil, true)
+	return m.LaterReader(in, places, func(r *runmodel.Run, c *runmodel.Cmd, _ runmodel.State) string {
+		if runmodel.ManagerOf(c) != apk || hasCacheMount(r, apkCacheDirs...) {
+			return ""
 		}
-		if r.Shell == nil {
-			if strings.Contains(r.Line, "apk") {
-				return true // exec form, heredoc or another shell: cannot tell
-			}
-			continue
+		a := apk.Read(c)
+		fixed := !r.Onbuild && r.Editable && c.Own && ship[r.In.Stage] && !mayBeIgnored(d, r.In)
+		switch {
+		case a.VerbAt < 0:
+			return "an apk command dfopt cannot read may read the index"
+		case a.Verb == "add" && fixed:
+		case apkReadsIndex(a) && !apkRefreshes(a) && !runmodel.RefreshedBefore(r, apk, c):
+			return "apk " + a.Verb + " reads the index"
 		}
-		fixed := ship[r.Stage] && !mayBeIgnored(d, r)
-		refreshed := false
-		for _, a := range apkCalls(r.Shell.File) {
-			switch {
-			case a.verb == "":
-				return true
-			case a.verb == "update":
-				refreshed = refreshed || unconditional(r.Shell.File, a.call)
-			case a.verb == "add" && fixed:
-			case a.readsIndex() && !a.refresh && !refreshed:
-				return true
-			}
-		}
-	}
-	return false
+		return ""
+	})
 }
 
 // apkIndexWrittenBefore tells whether this RUN's stage, or a stage it is built
-// FROM, ran apk in a way that may have left an index before this RUN. The
-// RUNs in noIndex leave none once this pass's edits are applied.
-func apkIndexWrittenBefore(d *rewrite.Document, st *rewrite.Stage, in *rewrite.Instruction, noIndex map[*rewrite.Instruction]bool) bool {
-	earlier := slices.Clone(st.Instructions[:slices.Index(st.Instructions, in)])
-	for s := d.Parent(st); s != nil; s = d.Parent(s) {
+// FROM, ran apk in a way that may have left an index before this RUN, or ran
+// something that may have. The RUNs in noIndex leave none once this pass's
+// edits are applied.
+func apkIndexWrittenBefore(m *runmodel.Model, in *rewrite.Instruction, noIndex map[*rewrite.Instruction]bool) bool {
+	d := m.Doc
+	earlier := slices.Clone(in.Stage.Instructions[:slices.Index(in.Stage.Instructions, in)])
+	for s := d.Parent(in.Stage); s != nil; s = d.Parent(s) {
 		earlier = append(earlier, s.Instructions...)
 	}
-	for _, r := range earlier {
-		if r.Keyword != "run" || noIndex[r] || hasCacheMount(r, apkCacheDirs...) {
+	for _, x := range earlier {
+		if x.Keyword != "run" || noIndex[x] {
 			continue
 		}
-		if r.Shell == nil {
-			if strings.Contains(r.Line, "apk") {
-				return true
-			}
+		r := m.Run(x)
+		if hasCacheMount(r, apkCacheDirs...) {
 			continue
 		}
-		for _, a := range apkCalls(r.Shell.File) {
-			if a.verb == "" || a.writesIndex() {
+		if opaque, _ := r.Opaque(); opaque {
+			return true
+		}
+		for _, a := range r.Calls(apk) {
+			if a.VerbAt < 0 || apkWritesIndex(a) {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-// mayBeIgnored tells whether an ignore comment (of any rule) may stand right
-// above the instruction, so that a rule cannot count on its own edit of it.
-func mayBeIgnored(d *rewrite.Document, in *rewrite.Instruction) bool {
-	for ln := in.StartLine - 1; ln >= 1; ln-- {
-		text := strings.TrimSpace(d.LineText(ln))
-		if !strings.HasPrefix(text, "#") {
-			break
-		}
-		if strings.Contains(text, "ignore") {
-			return true
-		}
-	}
-	for ln := 1; len(d.Instructions) > 0 && ln < d.Instructions[0].StartLine; ln++ {
-		if text := strings.TrimSpace(d.LineText(ln)); strings.HasPrefix(text, "#") && strings.Contains(text, "ignore") {
-			return true
 		}
 	}
 	return false
@@ -396,10 +355,11 @@ func mayBeIgnored(d *rewrite.Document, in *rewrite.Instruction) bool {
 // reportVirtualApart reports an apk add --virtual NAME whose apk del NAME
 // runs in a later RUN that merge-runs cannot merge with: the virtual
 // group's packages ship in this RUN's layer.
-func reportVirtualApart(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruction, ship map[*rewrite.Stage]bool) {
+func reportVirtualApart(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, r *runmodel.Run, ship map[*rewrite.Stage]bool) {
 	d := p.Doc
-	for _, name := range apkVirtualNames(in.Shell.File) {
-		if apkDeletes(in.Shell.File, name) {
+	in := r.In
+	for _, name := range apkVirtualNames(r) {
+		if apkDeletes(r, name) {
 			continue
 		}
 		later := st.Instructions[slices.Index(st.Instructions, in)+1:]
@@ -408,17 +368,17 @@ func reportVirtualApart(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruct
 				later = append(later, s.Instructions...)
 			}
 		}
-		for i, r := range later {
-			if r.Keyword != "run" || r.Shell == nil || !apkDeletes(r.Shell.File, name) {
+		for i, x := range later {
+			if x.Keyword != "run" || !apkDeletes(m.Run(x), name) {
 				continue
 			}
-			if r.Stage == st && mergeRunsJoins(d, append([]*rewrite.Instruction{in}, later[:i+1]...)) {
+			if x.Stage == st && mergeRunsJoins(d, m, append([]*rewrite.Instruction{in}, later[:i+1]...)) {
 				break // merge-runs puts them in one RUN
 			}
 			p.Report(rewrite.Finding{
 				Line: in.StartLine,
 				Message: fmt.Sprintf("the virtual package %s is deleted only by the RUN at line %d: its files still ship in this RUN's layer; add and delete it in one RUN",
-					name, p.InputLine(r.StartLine)),
+					name, p.InputLine(x.StartLine)),
 			})
 			break
 		}
@@ -426,18 +386,17 @@ func reportVirtualApart(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruct
 }
 
 // apkVirtualNames lists the names given to apk add --virtual (-t).
-func apkVirtualNames(f *syntax.File) []string {
+func apkVirtualNames(r *runmodel.Run) []string {
 	var names []string
-	for _, a := range apkCalls(f) {
-		if a.verb != "add" {
+	for _, a := range r.Calls(apk) {
+		if a.Verb != "add" {
 			continue
 		}
-		args := a.call.Args
-		for i := a.verbIdx + 1; i < len(args); i++ {
-			w := args[i].Lit()
+		for i := a.VerbAt + 1; i < len(a.Args); i++ {
+			w := a.Arg(i)
 			switch {
-			case (w == "--virtual" || w == "-t") && i+1 < len(args) && args[i+1].Lit() != "":
-				names = append(names, args[i+1].Lit())
+			case (w == "--virtual" || w == "-t") && a.Arg(i+1) != "":
+				names = append(names, a.Arg(i+1))
 			case strings.HasPrefix(w, "--virtual=") && len(w) > len("--virtual="):
 				names = append(names, strings.TrimPrefix(w, "--virtual="))
 			}
@@ -446,14 +405,14 @@ func apkVirtualNames(f *syntax.File) []string {
 	return names
 }
 
-// apkDeletes tells whether the program runs apk del with name among its operands.
-func apkDeletes(f *syntax.File, name string) bool {
-	for _, a := range apkCalls(f) {
-		if a.verb != "del" {
+// apkDeletes tells whether the RUN runs apk del with name among its operands.
+func apkDeletes(r *runmodel.Run, name string) bool {
+	for _, a := range r.Calls(apk) {
+		if a.Verb != "del" {
 			continue
 		}
-		for _, w := range a.call.Args[a.verbIdx+1:] {
-			if w.Lit() == name {
+		for i := a.VerbAt + 1; i < len(a.Args); i++ {
+			if a.Arg(i) == name {
 				return true
 			}
 		}
@@ -464,16 +423,20 @@ func apkDeletes(f *syntax.File, name string) bool {
 // mergeRunsJoins tells whether merge-runs can merge the consecutive
 // instructions group into one RUN: all of them shell RUNs it accepts, with
 // the same flags and no ignore comment above any of them.
-func mergeRunsJoins(d *rewrite.Document, group []*rewrite.Instruction) bool {
+func mergeRunsJoins(d *rewrite.Document, m *runmodel.Model, group []*rewrite.Instruction) bool {
 	var prev *rewrite.Instruction
 	if i := slices.Index(d.Instructions, group[0]); i > 0 {
 		prev = d.Instructions[i-1]
 	}
-	for _, in := range group {
-		if _, ok := mergeablePart(d, in); !ok || ignoreAbove(d, prev, in) {
+	for i, in := range group {
+		part, ok := mergeablePart(d, m, in)
+		if !ok || ignoreAbove(d, prev, in) {
 			return false
 		}
 		if !slices.Equal(in.Node.Flags, group[0].Node.Flags) {
+			return false
+		}
+		if i < len(group)-1 && (part.shape.Errexit || m.State(in).Errexit() && !part.shape.Plain) {
 			return false
 		}
 		prev = in
@@ -483,25 +446,12 @@ func mergeRunsJoins(d *rewrite.Document, group []*rewrite.Instruction) bool {
 
 // hasCacheMount tells whether the RUN has a cache or tmpfs mount on one of
 // dirs, or on a folder above one.
-func hasCacheMount(in *rewrite.Instruction, dirs ...string) bool {
-	for _, fl := range in.Node.Flags {
-		opts, ok := strings.CutPrefix(fl, "--mount=")
-		if !ok {
+func hasCacheMount(r *runmodel.Run, dirs ...string) bool {
+	for _, mt := range r.Mounts {
+		if mt.Type != "cache" && mt.Type != "tmpfs" || mt.Target == "" {
 			continue
 		}
-		typ, target := "bind", ""
-		for _, kv := range strings.Split(opts, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch strings.ToLower(strings.TrimSpace(k)) {
-			case "type":
-				typ = strings.ToLower(strings.Trim(v, `"'`))
-			case "target", "dst", "destination":
-				target = path.Clean(strings.Trim(v, `"'`))
-			}
-		}
-		if typ != "cache" && typ != "tmpfs" || target == "" {
-			continue
-		}
+		target := path.Clean(strings.Trim(mt.Target, `"'`))
 		for _, dir := range dirs {
 			if target == dir || strings.HasPrefix(dir, target+"/") {
 				return true
@@ -513,14 +463,15 @@ func hasCacheMount(in *rewrite.Instruction, dirs ...string) bool {
 
 // rmOperands returns the operands of an rm command, or false when c is not
 // one or a word of it is not a plain literal.
-func rmOperands(c *syntax.CallExpr) ([]string, bool) {
-	if baseName(c.Args[0].Lit()) != "rm" {
+func rmOperands(c *runmodel.Cmd) ([]string, bool) {
+	if !c.Is("rm") || c.Opaque || c.MoreArgs {
 		return nil, false
 	}
 	var ops []string
-	for _, a := range c.Args[1:] {
-		switch w := a.Lit(); {
-		case w == "":
+	for _, a := range c.Args {
+		w, ok := a.Pattern()
+		switch {
+		case !ok || w == "":
 			return nil, false
 		case !strings.HasPrefix(w, "-"):
 			ops = append(ops, w)
@@ -531,7 +482,7 @@ func rmOperands(c *syntax.CallExpr) ([]string, bool) {
 
 // removesOnly tells whether c is an rm whose every operand is one of dirs,
 // or all that is in it (dir/*).
-func removesOnly(c *syntax.CallExpr, dirs []string) bool {
+func removesOnly(c *runmodel.Cmd, dirs []string) bool {
 	ops, ok := rmOperands(c)
 	if !ok || len(ops) == 0 {
 		return false
@@ -547,10 +498,10 @@ func removesOnly(c *syntax.CallExpr, dirs []string) bool {
 
 // removesUnder tells whether c is an rm that removes dir, a folder above it,
 // or something inside it.
-func removesUnder(c *syntax.CallExpr, dir string) bool {
+func removesUnder(c *runmodel.Cmd, dir string) bool {
 	ops, ok := rmOperands(c)
 	if !ok {
-		return false
+		return c.Is("rm") // an operand dfopt cannot read could be any
 	}
 	for _, o := range ops {
 		o = literalPrefix(o)
@@ -564,10 +515,10 @@ func removesUnder(c *syntax.CallExpr, dir string) bool {
 // removesAbove tells whether c is an rm that would remove dir itself: an
 // operand that names or matches it or a folder above it. A mount point there
 // makes the rm fail.
-func removesAbove(c *syntax.CallExpr, dir string) bool {
+func removesAbove(c *runmodel.Cmd, dir string) bool {
 	ops, ok := rmOperands(c)
 	if !ok {
-		return false
+		return c.Is("rm")
 	}
 	for _, o := range ops {
 		o = path.Clean(o)
@@ -586,18 +537,22 @@ func removesAbove(c *syntax.CallExpr, dir string) bool {
 // removeOperands returns the edits that take the operands naming dir (or
 // dir/*) out of an rm that removes other things too. It gives false when
 // there are none, or when a comment line stands in the way.
-func removeOperands(d *rewrite.Document, in *rewrite.Instruction, c *syntax.CallExpr, dir string) ([]rewrite.Edit, bool) {
+func removeOperands(d *rewrite.Document, in *rewrite.Instruction, c *runmodel.Cmd, dir string) ([]rewrite.Edit, bool) {
 	ops, ok := rmOperands(c)
-	if !ok {
+	if !ok || !c.Own {
 		return nil, false
 	}
 	var edits []rewrite.Edit
-	for i, a := range c.Args[1:] {
-		w := a.Lit()
+	for i, a := range c.Args {
+		w, _ := a.Pattern()
 		if strings.HasPrefix(w, "-") || strings.TrimSuffix(strings.TrimSuffix(w, "*"), "/") != dir {
 			continue
 		}
-		e := rewrite.Edit{Start: srcEndPos(in, c.Args[i].End()), End: srcEndPos(in, a.End())}
+		prev := c.Prog.Node
+		if i > 0 {
+			prev = c.Args[i-1].Node
+		}
+		e := rewrite.Edit{Start: srcEndPos(in, prev.End()), End: srcEndPos(in, a.Node.End())}
 		if hasCommentLine(d, e.Start, e.End) {
 			return nil, false
 		}
@@ -607,118 +562,4 @@ func removeOperands(d *rewrite.Document, in *rewrite.Instruction, c *syntax.Call
 		return nil, false
 	}
 	return edits, true
-}
-
-// overlapsEdits tells whether an edit of b overlaps one of a, or starts where
-// it starts (the order of the two would be undefined).
-func overlapsEdits(a, b []rewrite.Edit) bool {
-	for _, x := range a {
-		for _, y := range b {
-			if x.Start < y.End && y.Start < x.End || x.Start == y.Start {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// removeCommand returns the edits that take a simple command out of a RUN's
-// program together with the && or ; that joins it to its neighbour, so that
-// what remains runs the same commands in the same way. It handles a command
-// that is a statement of the program's top level or a link of a top-level
-// && chain; elsewhere (if, ||, a pipe, a subshell), or alone in the program,
-// it gives false.
-//
-// Comment lines of the continuation right above the command go with it: in
-// both the leading and the trailing && layouts they are about it.
-func removeCommand(d *rewrite.Document, in *rewrite.Instruction, call *syntax.CallExpr) ([]rewrite.Edit, bool) {
-	f := in.Shell.File
-	stmts := f.Stmts
-	for i, s := range stmts {
-		if s.Cmd == call {
-			if !plainStmt(s) || len(stmts) < 2 {
-				return nil, false
-			}
-			if i < len(stmts)-1 {
-				return removeFirst(d, in, s.Pos(), s.End(), stmts[i+1].Pos(), syntax.Pos{}), true
-			}
-			prev := stmts[i-1]
-			if !prev.Semicolon.IsValid() || prev.Background || prev.Coprocess || prev.Disown {
-				return nil, false
-			}
-			return []rewrite.Edit{{Start: srcPos(in, prev.Semicolon), End: srcEndPos(in, s.End())}}, true
-		}
-		if !plainStmt(s) {
-			continue
-		}
-		links, ops := andLinks(s)
-		k := slices.IndexFunc(links, func(l *syntax.Stmt) bool { return l.Cmd == call })
-		if k < 0 || len(links) < 2 {
-			continue
-		}
-		if !plainStmt(links[k]) {
-			return nil, false
-		}
-		if k == 0 {
-			return removeFirst(d, in, links[0].Pos(), links[0].End(), links[1].Pos(), ops[0]), true
-		}
-		return []rewrite.Edit{{Start: srcEndPos(in, links[k-1].End()), End: srcEndPos(in, links[k].End())}}, true
-	}
-	return nil, false
-}
-
-// removeFirst takes out a command (from start to end) that the next one
-// (at next) follows: everything up to the next command goes, unless comment
-// lines stand in between, which are about the next command; then only the
-// command and its joiner op (the && at op, or the ; its end includes) go,
-// with the blanks after them.
-func removeFirst(d *rewrite.Document, in *rewrite.Instruction, start, end, next, op syntax.Pos) []rewrite.Edit {
-	s, n := srcPos(in, start), srcPos(in, next)
-	if !hasCommentLine(d, s, n) {
-		return []rewrite.Edit{{Start: s, End: n}}
-	}
-	edits := []rewrite.Edit{{Start: s, End: skipBlanks(d, srcEndPos(in, end))}}
-	if op.IsValid() {
-		o := srcPos(in, op)
-		edits = append(edits, rewrite.Edit{Start: o, End: skipBlanks(d, o+len("&&"))})
-	}
-	return edits
-}
-
-// andLinks splits a statement that is a chain of && into its links and the
-// positions of the && between them.
-func andLinks(s *syntax.Stmt) ([]*syntax.Stmt, []syntax.Pos) {
-	b, ok := s.Cmd.(*syntax.BinaryCmd)
-	if !ok || b.Op != syntax.AndStmt || s != nil && (s.Negated || len(s.Redirs) > 0) {
-		return []*syntax.Stmt{s}, nil
-	}
-	lx, ox := andLinks(b.X)
-	ly, oy := andLinks(b.Y)
-	ops := append(append(ox, b.OpPos), oy...)
-	return append(lx, ly...), ops
-}
-
-// plainStmt tells whether a statement runs its command as is: not negated,
-// not in the background, without redirections.
-func plainStmt(s *syntax.Stmt) bool {
-	return !s.Negated && !s.Background && !s.Coprocess && !s.Disown && len(s.Redirs) == 0
-}
-
-// hasCommentLine tells whether a comment line of the source starts inside
-// [start, end).
-func hasCommentLine(d *rewrite.Document, start, end int) bool {
-	for ln := d.LineOf(start) + 1; ln <= d.Lines() && d.LineStart(ln) < end; ln++ {
-		if strings.HasPrefix(strings.TrimLeft(d.LineText(ln), " \t"), "#") {
-			return true
-		}
-	}
-	return false
-}
-
-// skipBlanks returns the offset after the spaces and tabs at off.
-func skipBlanks(d *rewrite.Document, off int) int {
-	for off < len(d.Src) && (d.Src[off] == ' ' || d.Src[off] == '\t') {
-		off++
-	}
-	return off
 }

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
-	"mvdan.cc/sh/v3/syntax"
 )
 
 // AptHygiene makes apt-get installs correct and lean: the lists fetched in the
@@ -67,150 +67,77 @@ Good:
 	Run: runAptNoInstallRecommends,
 }
 
-// aptCall is one apt-get, apt or apt-cache command of a RUN.
-type aptCall struct {
-	call    *syntax.CallExpr
-	name    string // apt-get, apt or apt-cache
-	verb    string
-	verbArg int // index of the verb in call.Args, -1 if none
-}
-
-func (c aptCall) pos() uint { return c.call.Pos().Offset() }
-
-// aptCalls lists the apt commands of a program in source order.
-func aptCalls(f *syntax.File) []aptCall {
-	var out []aptCall
-	for _, c := range runCommands(f) {
-		name := baseName(c.Args[0].Lit())
-		if name != "apt-get" && name != "apt" && name != "apt-cache" {
-			continue
-		}
-		a := aptCall{call: c, name: name, verbArg: verbIndex(c)}
-		if a.verbArg > 0 {
-			a.verb = c.Args[a.verbArg].Lit()
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
 // aptGetVerbs are the verbs apt and apt-get share, where apt can become apt-get.
 var aptGetVerbs = map[string]bool{
 	"install": true, "update": true, "upgrade": true, "dist-upgrade": true, "remove": true,
 	"purge": true, "autoremove": true, "clean": true, "autoclean": true, "build-dep": true, "source": true, "download": true,
 }
 
-// promptVerbs ask before they change anything, unless told yes.
-var promptVerbs = map[string]bool{
-	"install": true, "upgrade": true, "dist-upgrade": true, "full-upgrade": true, "remove": true,
-	"purge": true, "autoremove": true, "build-dep": true,
-}
+// apt is the package-manager table's apt.
+var apt = runmodel.ManagerNamed("apt")
 
-// installVerbsApt fetch packages named in the lists: they want fresh lists.
-var installVerbsApt = map[string]bool{
-	"install": true, "upgrade": true, "dist-upgrade": true, "full-upgrade": true, "build-dep": true,
-}
-
-// listVerbs read the package lists.
-var listVerbs = map[string]bool{
-	"install": true, "upgrade": true, "dist-upgrade": true, "full-upgrade": true, "build-dep": true,
-	"source": true, "download": true, "changelog": true, "policy": true, "search": true, "show": true,
-	"showpkg": true, "madison": true, "depends": true, "rdepends": true, "list": true,
-}
-
-// assumesYes tells whether an apt command answers its own prompt.
-func assumesYes(c *syntax.CallExpr) bool {
-	for _, a := range c.Args[1:] {
-		w := a.Lit()
-		switch {
-		case w == "-y" || w == "--yes" || w == "--assume-yes" || w == "-qq" || w == "-q=2" || w == "--quiet=2",
-			simulates(w),
-			strings.Contains(strings.ToLower(w), "assume-yes"),
-			strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.Contains(w, "y"):
-			return true
-		}
-	}
-	return false
-}
-
-// simulates tells whether an apt option makes the command only pretend, so it
-// neither prompts nor installs.
-func simulates(w string) bool {
-	switch w {
-	case "-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act":
-		return true
-	}
-	return false
-}
-
-// readsLists tells whether an apt command needs the package lists.
-func (c aptCall) readsLists() bool {
-	return c.name == "apt-cache" || listVerbs[c.verb]
-}
-
-// updatedBefore tells whether an update runs before the call in the same RUN.
-func updatedBefore(calls []aptCall, c aptCall) bool {
-	for _, u := range calls {
-		if u.verb == "update" && u.name != "apt-cache" && u.pos() < c.pos() {
-			return true
-		}
-	}
-	return false
-}
+// readsLists tells whether an apt command reads the package lists the
+// table says its index is.
+func readsLists(k runmodel.Call) bool { return k.ReadsIndex() }
 
 func runAptHygiene(p *rewrite.Pass) {
 	d := p.Doc
+	m := runmodel.Of(d)
 	ship := d.Shipping()
 	for _, st := range d.Stages {
 		for i, in := range st.Instructions {
 			if in.Keyword != "run" || in.Shell == nil {
 				continue
 			}
-			calls := aptCalls(in.Shell.File)
+			r := m.Run(in)
+			calls := r.Calls(apt)
 			if len(calls) == 0 {
 				continue
 			}
 			var edits []rewrite.Edit
 			var what []string
 			for _, c := range calls {
-				if c.name == "apt" && aptGetVerbs[c.verb] {
-					w := c.call.Args[0]
+				if c.Name == "apt" && aptGetVerbs[c.Verb] && c.Own && c.Prog.Node != nil {
+					w := c.Prog.Node
 					edits = append(edits, rewrite.Edit{Start: srcPos(in, w.Pos()), End: srcEndPos(in, w.End()), New: "apt-get"})
 					what = appendOnce(what, "use apt-get, not apt, in scripts")
 				}
-				if c.name != "apt-cache" && promptVerbs[c.verb] && !assumesYes(c.call) {
-					edits = append(edits, insertAfter(in, c.call.Args[c.verbArg].End(), " -y"))
-					what = appendOnce(what, "add -y: the prompt would stop the build")
+				if c.Name != "apt-cache" && slices.Contains(apt.Prompt, c.Verb) && !c.Answered() {
+					if e, ok := insertAfterArg(in, c.Cmd, c.VerbAt, " -y"); ok {
+						edits = append(edits, e)
+						what = appendOnce(what, "add -y: the prompt would stop the build")
+					}
 				}
 			}
-			var install *aptCall
+			var install *runmodel.Call
 			for _, c := range calls {
-				if c.name != "apt-cache" && installVerbsApt[c.verb] {
+				if c.Name != "apt-cache" && c.Installs() {
 					install = &c
 					break
 				}
 			}
-			updated := slices.ContainsFunc(calls, func(c aptCall) bool { return c.verb == "update" && c.name != "apt-cache" })
-			if install != nil && !updatedBefore(calls, *install) {
-				stmt := stmtOf(in.Shell.File, install.call)
-				if stmt == nil {
+			updated := slices.ContainsFunc(calls, func(c runmodel.Call) bool { return c.Refreshes() && c.Name != "apt-cache" })
+			inserted := false
+			if install != nil && !runmodel.RefreshedBefore(r, apt, install.Cmd) {
+				e, ok := prependCommand(in, install.Cmd, "apt-get update")
+				if !ok {
 					continue // the install sits where a command cannot go in front of it
 				}
-				edits = append(edits, insertAt(in, stmt.Pos(), "apt-get update && "))
+				edits = append(edits, e...)
 				what = append(what, "run apt-get update in the same RUN: lists from an earlier layer go stale")
-				if prev := updateOnlyRunBefore(st, i); prev != nil {
+				if prev := updateOnlyRunBefore(m, st, i); prev != nil {
 					edits = append(edits, rewrite.Edit{Start: d.LineStart(prev.StartLine), End: d.LineEnd(prev.EndLine)})
 					what = append(what, fmt.Sprintf("the RUN at line %d that only updated is pulled in", p.InputLine(prev.StartLine)))
 				}
-				updated = true
+				updated, inserted = true, true
 			}
-			if ship[st] && install != nil && updated && !cleansLists(in, calls) && !listsCacheMount(in) && !laterReadsLists(d, st, in) {
+			if ship[st] && install != nil && updated && !cleansLists(r) && !listsCacheMount(r) && listsReadLater(m, in) == nil {
 				if p.Options.CacheMounts {
-					edits = append(edits,
-						addRunFlags(d, in, "--mount=type=cache,target=/var/cache/apt,sharing=locked", "--mount=type=cache,target=/var/lib/apt,sharing=locked"),
-						insertAt(in, in.Shell.File.Stmts[0].Pos(), "rm -f /etc/apt/apt.conf.d/docker-clean; "))
-					what = append(what, "keep apt's caches in cache mounts, out of the image")
-				} else if e, ok := appendCommand(d, in, "rm -rf /var/lib/apt/lists/*"); ok {
+					if allReadersRefresh(r, install.Cmd, inserted) {
+						edits = append(edits, addRunFlags(d, in, cacheMountFlag("/var/cache/apt"), cacheMountFlag("/var/lib/apt/lists")))
+						what = append(what, "keep apt's package lists and downloads in cache mounts, out of the image")
+					}
+				} else if e, ok := appendCommand(d, r, "rm -rf /var/lib/apt/lists/*"); ok {
 					edits = append(edits, e)
 					what = append(what, "remove /var/lib/apt/lists/* at the end: the lists would ship in the layer")
 				}
@@ -218,7 +145,7 @@ func runAptHygiene(p *rewrite.Pass) {
 			if len(edits) == 0 {
 				continue
 			}
-			p.Report(rewrite.Finding{Line: in.StartLine, Message: "apt-get: " + strings.Join(what, "; "), Edits: edits})
+			p.Report(rewrite.Finding{Line: in.StartLine, Message: "apt-get: " + strings.Join(what, "; "), Edits: coalesceEdits(edits)})
 		}
 	}
 }
@@ -232,7 +159,7 @@ func appendOnce(list []string, s string) []string {
 
 // updateOnlyRunBefore finds a RUN, before instruction i of the stage with no
 // other RUN between, that runs nothing but apt-get update, with no flags.
-func updateOnlyRunBefore(st *rewrite.Stage, i int) *rewrite.Instruction {
+func updateOnlyRunBefore(m *runmodel.Model, st *rewrite.Stage, i int) *rewrite.Instruction {
 	for j := i - 1; j > 0; j-- {
 		in := st.Instructions[j]
 		switch in.Keyword {
@@ -240,15 +167,14 @@ func updateOnlyRunBefore(st *rewrite.Stage, i int) *rewrite.Instruction {
 			if in.Shell == nil || len(in.Node.Flags) > 0 {
 				return nil
 			}
-			calls := runCommands(in.Shell.File)
-			for _, c := range calls {
-				n := baseName(c.Args[0].Lit())
-				if n != "apt-get" && n != "apt" || verbIndex(c) < 0 || c.Args[verbIndex(c)].Lit() != "update" {
+			r := m.Run(in)
+			if len(r.Cmds) == 0 {
+				return nil
+			}
+			for _, c := range r.Cmds {
+				if c.Opaque || !c.Is("apt-get", "apt") || !apt.Read(c).Refreshes() || len(c.Via) > 0 || c.Cond {
 					return nil
 				}
-			}
-			if len(calls) == 0 {
-				return nil
 			}
 			return in
 		case "onbuild", "shell":
@@ -258,25 +184,30 @@ func updateOnlyRunBefore(st *rewrite.Stage, i int) *rewrite.Instruction {
 	return nil
 }
 
-// cleansLists tells whether the RUN removes the lists after its last install.
-func cleansLists(in *rewrite.Instruction, calls []aptCall) bool {
-	var last uint
-	for _, c := range calls {
-		if c.readsLists() {
-			last = max(last, c.pos())
+// cleansLists tells whether the RUN removes the lists after its last reader
+// of them.
+func cleansLists(r *runmodel.Run) bool {
+	var last *runmodel.Cmd
+	for _, c := range r.Calls(apt) {
+		if readsLists(c) {
+			last = c.Cmd
 		}
 	}
-	for _, c := range calls {
-		if c.verb == "dist-clean" && c.pos() > last {
+	after := func(c *runmodel.Cmd) bool { return last == nil || runmodel.Before(last, c) }
+	for _, c := range r.Calls(apt) {
+		if (c.Verb == "dist-clean" || c.Verb == "distclean") && after(c.Cmd) {
 			return true // apt 2.7's dist-clean removes the lists too
 		}
 	}
-	for _, c := range runCommands(in.Shell.File) {
-		cmd := callCommand(c)
-		if cmd.name != "rm" || c.Pos().Offset() < last {
+	for _, c := range r.Runs("rm") {
+		if !after(c) {
 			continue
 		}
-		for _, op := range operands(cmd.args) {
+		for _, a := range c.Args {
+			op, ok := a.Pattern()
+			if !ok || strings.HasPrefix(op, "-") {
+				continue
+			}
 			if t := literalPrefix(op); t == "/var/lib/apt/lists" || t == "/var/lib/apt" {
 				return true
 			}
@@ -286,52 +217,52 @@ func cleansLists(in *rewrite.Instruction, calls []aptCall) bool {
 }
 
 // listsCacheMount tells whether a cache mount keeps the lists out of the image.
-func listsCacheMount(in *rewrite.Instruction) bool {
-	for _, t := range cacheMountTargets(in) {
-		if strings.HasPrefix(path.Clean(t), "/var/lib/apt") {
+func listsCacheMount(r *runmodel.Run) bool {
+	const lists = "/var/lib/apt/lists"
+	for _, t := range r.CacheTargets() {
+		if t = path.Clean(t); t == lists || strings.HasPrefix(lists, t+"/") {
 			return true
 		}
 	}
 	return false
 }
 
-// laterReadsLists tells whether a RUN after in, in its stage or in a stage
-// built FROM it, reads the package lists without fetching them itself.
-func laterReadsLists(d *rewrite.Document, st *rewrite.Stage, in *rewrite.Instruction) bool {
-	var later []*rewrite.Instruction
-	for _, x := range st.Instructions {
-		if x.StartLine > in.StartLine {
-			later = append(later, x)
+// allReadersRefresh tells whether every command of the RUN that reads the
+// lists comes after an update of them (one there, or the one put in front
+// of install): a cache mount over the lists hides those of earlier layers.
+func allReadersRefresh(r *runmodel.Run, install *runmodel.Cmd, inserted bool) bool {
+	for _, c := range r.Calls(apt) {
+		switch {
+		case !readsLists(c), runmodel.RefreshedBefore(r, apt, c.Cmd):
+		case inserted && (c.Cmd == install || runmodel.Before(install, c.Cmd) && !install.Cond && !c.Cond):
+		default:
+			return false
 		}
 	}
-	for _, s := range d.Descendants(st) {
-		later = append(later, s.Instructions...)
-	}
-	for _, x := range later {
-		if x.Keyword == "onbuild" && strings.Contains(x.Line, "apt") {
-			return true
+	return true
+}
+
+// listsReadLater finds a later step that may read the package lists in
+// from the image (see runmodel.Model.LaterReader): it runs an apt command
+// that reads them without an update before it, names them, or runs
+// something the model cannot see through.
+func listsReadLater(m *runmodel.Model, in *rewrite.Instruction) *runmodel.Reader {
+	places := m.CachePlaces(apt, m.State(in), nil, true)
+	return m.LaterReader(in, places, func(r *runmodel.Run, c *runmodel.Cmd, _ runmodel.State) string {
+		if runmodel.ManagerOf(c) != apt {
+			return ""
 		}
-		if x.Keyword != "run" {
-			continue
+		k := apt.Read(c)
+		if readsLists(k) && !runmodel.RefreshedBefore(r, apt, c) {
+			return c.Name + " " + k.Verb + " reads the package lists"
 		}
-		if x.Shell == nil {
-			if strings.Contains(x.Line, "apt") {
-				return true // a program we cannot read might
-			}
-			continue
-		}
-		calls := aptCalls(x.Shell.File)
-		for _, c := range calls {
-			if c.readsLists() && !updatedBefore(calls, c) {
-				return true
-			}
-		}
-	}
-	return false
+		return ""
+	})
 }
 
 func runAptNoInstallRecommends(p *rewrite.Pass) {
 	d := p.Doc
+	m := runmodel.Of(d)
 	ship := d.Shipping()
 	for _, st := range d.Stages {
 		if !ship[st] {
@@ -342,11 +273,14 @@ func runAptNoInstallRecommends(p *rewrite.Pass) {
 				continue
 			}
 			var edits []rewrite.Edit
-			for _, c := range aptCalls(in.Shell.File) {
-				if c.name == "apt-cache" || c.verb != "install" || hasWord(c.call, "--no-install-recommends") || recommendsOff(c.call) || slices.ContainsFunc(c.call.Args, func(w *syntax.Word) bool { return simulates(w.Lit()) }) {
+			for _, c := range m.Run(in).Calls(apt) {
+				if c.Name == "apt-cache" || c.Verb != "install" || c.HasFlag("--no-install-recommends") || recommendsOff(c) ||
+					c.HasFlag("-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act") {
 					continue
 				}
-				edits = append(edits, insertAfter(in, c.call.Args[c.verbArg].End(), " --no-install-recommends"))
+				if e, ok := insertAfterArg(in, c.Cmd, c.VerbAt, " --no-install-recommends"); ok {
+					edits = append(edits, e)
+				}
 			}
 			if len(edits) > 0 {
 				p.Report(rewrite.Finding{
@@ -360,10 +294,12 @@ func runAptNoInstallRecommends(p *rewrite.Pass) {
 }
 
 // recommendsOff tells whether an -o option already turns recommends off.
-func recommendsOff(c *syntax.CallExpr) bool {
-	for _, a := range c.Args[1:] {
-		if w := strings.ToLower(a.Lit()); strings.Contains(w, "install-recommends=false") || strings.Contains(w, "install-recommends=0") {
-			return true
+func recommendsOff(c runmodel.Call) bool {
+	for _, a := range c.Args {
+		if w, ok := a.Value(); ok {
+			if w = strings.ToLower(w); strings.Contains(w, "install-recommends=false") || strings.Contains(w, "install-recommends=0") {
+				return true
+			}
 		}
 	}
 	return false

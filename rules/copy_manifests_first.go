@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"mvdan.cc/sh/v3/syntax"
 )
 
 // CopyManifestsFirst copies a project's dependency manifests, installs the
@@ -64,7 +64,7 @@ Good:
 // install is a dependency install found in a RUN.
 type install struct {
 	eco      *ecosystem
-	call     *syntax.CallExpr
+	call     *runmodel.Cmd
 	cwd      string   // absolute folder the install runs in
 	reqFiles []string // manifests named on the command line (pip -r), relative to cwd
 	prefetch string   // the dependency-only command (prefetch ecosystems)
@@ -99,20 +99,25 @@ var (
 	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}}
 )
 
-// words returns a call's words as literals ("" where a word is not one).
-func words(c *syntax.CallExpr) []string {
-	out := make([]string, len(c.Args))
-	for i, w := range c.Args {
-		out[i] = w.Lit()
+// words returns a command's words, its name first, as literals ("" where a
+// word is not one).
+func words(c *runmodel.Cmd) []string {
+	out := make([]string, 0, len(c.Args)+1)
+	out = append(out, c.Prog.Text)
+	for i := range c.Args {
+		out = append(out, c.Arg(i))
 	}
 	return out
 }
 
 // detectInstall tells whether a command installs dependencies from manifests,
 // and how.
-func detectInstall(c *syntax.CallExpr) (in install, ok bool) {
+func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
+	if c.Name == "" || c.MoreArgs {
+		return install{}, false
+	}
 	w := words(c)
-	name := baseName(w[0])
+	name := c.Name
 	args := w[1:]
 	if slices.Contains(args, "") {
 		return install{}, false // a word dfopt cannot read: the install could be anything
@@ -124,7 +129,7 @@ func detectInstall(c *syntax.CallExpr) (in install, ok bool) {
 			break
 		}
 	}
-	noOperands := len(operands(rest)) == 0
+	noOperands := !slices.ContainsFunc(rest, func(a string) bool { return !strings.HasPrefix(a, "-") })
 	// flags are the words after the verb, options with their values, that the
 	// dependency-only command keeps.
 	flags := func(exclude ...string) string {
@@ -154,12 +159,9 @@ func detectInstall(c *syntax.CallExpr) (in install, ok bool) {
 		if (verb == "install" || verb == "i") && noOperands {
 			return install{eco: ecoBun, call: c}, true
 		}
-	case "pip", "pip3", "python", "python3", "uv":
+	case "pip", "uv":
 		if name == "uv" && verb == "sync" {
 			return install{eco: ecoUv, call: c, prefetch: with("uv sync --no-install-project", flags())}, true
-		}
-		if (name == "python" || name == "python3") && (len(args) < 3 || args[0] != "-m" || !strings.HasPrefix(args[1], "pip")) {
-			return install{}, false
 		}
 		if name == "uv" && verb != "pip" {
 			return install{}, false
@@ -229,7 +231,7 @@ func detectInstall(c *syntax.CallExpr) (in install, ok bool) {
 
 // pipRequirementsInstall reads pip install -r: the requirement files are its manifests.
 // Local paths and editable installs need the sources, so they do not count.
-func pipRequirementsInstall(c *syntax.CallExpr, args []string) (install, bool) {
+func pipRequirementsInstall(c *runmodel.Cmd, args []string) (install, bool) {
 	i := slices.Index(args, "install")
 	if i < 0 {
 		return install{}, false
@@ -258,23 +260,14 @@ func pipRequirementsInstall(c *syntax.CallExpr, args []string) (install, bool) {
 	return install{eco: ecoPip, call: c, reqFiles: req}, true
 }
 
-// workdirs gives the WORKDIR in force at each instruction, following stages
-// built FROM earlier ones.
-func workdirs(d *rewrite.Document) map[*rewrite.Instruction]string {
+// workdirs gives the WORKDIR in force at each instruction, as the model
+// knows it: "" where it is not known (the base image's).
+func workdirs(m *runmodel.Model) map[*rewrite.Instruction]string {
 	at := map[*rewrite.Instruction]string{}
-	final := map[*rewrite.Stage]string{}
-	for _, st := range d.Stages {
-		wd := "/"
-		if p := d.Parent(st); p != nil {
-			wd = final[p]
-		}
+	for _, st := range m.Doc.Stages {
 		for _, in := range st.Instructions {
-			if w, ok := in.Command.(*instructions.WorkdirCommand); ok {
-				wd = resolve(wd, w.Path)
-			}
-			at[in] = wd
+			at[in] = m.State(in).Workdir
 		}
-		final[st] = wd
 	}
 	return at
 }
@@ -296,7 +289,7 @@ func wholeCopy(d *rewrite.Document, ctx *rewrite.BuildContext, in *rewrite.Instr
 	default:
 		return "", "", false
 	}
-	if len(srcs) != 1 || len(in.Node.Heredocs) > 0 || strings.Contains(dst, "$") {
+	if len(srcs) != 1 || len(in.Node.Heredocs) > 0 || strings.Contains(dst, "$") || resolve(wd, dst) == "" {
 		return "", "", false
 	}
 	src := strings.TrimPrefix(srcs[0], "./")
@@ -318,14 +311,15 @@ func isContextDir(ctx *rewrite.BuildContext, rel string) bool {
 
 func runCopyManifestsFirst(p *rewrite.Pass) {
 	d := p.Doc
-	wds := workdirs(d)
+	m := runmodel.Of(d)
+	wds := workdirs(m)
 	for _, st := range d.Stages {
 		for i, cp := range st.Instructions {
 			srcDir, dest, ok := wholeCopy(d, p.Options.Context, cp, wds[cp])
 			if !ok {
 				continue
 			}
-			j, run, inst, found := nextInstall(d, st, i, wds, cp)
+			j, run, inst, found := nextInstall(m, st, i, cp)
 			if !found {
 				continue
 			}
@@ -340,7 +334,7 @@ func runCopyManifestsFirst(p *rewrite.Pass) {
 // nextInstall finds the dependency install in the first RUN after the COPY,
 // past instructions that do not touch the copied files (ENV, ARG, WORKDIR,
 // LABEL, EXPOSE) and that the COPY does not depend on.
-func nextInstall(d *rewrite.Document, st *rewrite.Stage, i int, wds map[*rewrite.Instruction]string, cp *rewrite.Instruction) (int, *rewrite.Instruction, install, bool) {
+func nextInstall(m *runmodel.Model, st *rewrite.Stage, i int, cp *rewrite.Instruction) (int, *rewrite.Instruction, install, bool) {
 	for j := i + 1; j < len(st.Instructions); j++ {
 		in := st.Instructions[j]
 		switch in.Keyword {
@@ -359,14 +353,15 @@ func nextInstall(d *rewrite.Document, st *rewrite.Stage, i int, wds map[*rewrite
 		case "label", "expose":
 			continue
 		case "run":
-			if in.Shell == nil {
+			r := m.Run(in)
+			if !r.Editable {
 				return 0, nil, install{}, false
 			}
-			for _, c := range runCommands(in.Shell.File) {
+			for _, c := range r.Cmds {
 				if inst, ok := detectInstall(c); ok {
-					inst.cwd = wds[in]
-					if dir, ok := leadingCd(in.Shell.File); ok {
-						inst.cwd = resolve(inst.cwd, dir)
+					inst.cwd = m.Cwd(m.State(in), c)
+					if inst.cwd == "" {
+						return 0, nil, install{}, false // it runs where dfopt cannot tell
 					}
 					return j, in, inst, true
 				}
@@ -401,26 +396,6 @@ func definedNames(in *rewrite.Instruction) []string {
 		}
 	}
 	return out
-}
-
-// leadingCd reads a program that starts with "cd DIR &&".
-func leadingCd(f *syntax.File) (string, bool) {
-	if len(f.Stmts) != 1 {
-		return "", false
-	}
-	s := f.Stmts[0]
-	for {
-		b, ok := s.Cmd.(*syntax.BinaryCmd)
-		if !ok || b.Op != syntax.AndStmt {
-			break
-		}
-		s = b.X
-	}
-	c, ok := s.Cmd.(*syntax.CallExpr)
-	if !ok || len(c.Args) != 2 || c.Args[0].Lit() != "cd" || c.Args[1].Lit() == "" {
-		return "", false
-	}
-	return c.Args[1].Lit(), true
 }
 
 // manifestsCopiedBefore tells whether the stage already copies the
@@ -461,8 +436,13 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 	cp := st.Instructions[i]
 	msg := fmt.Sprintf("the COPY at line %d copies the whole project before the %s install at line %d, so every code change re-runs the install",
 		p.InputLine(cp.StartLine), inst.eco.name, p.InputLine(run.StartLine))
+	var ignore []rewrite.FileChange // entries the ignore file needs, with --dockerignore
 	report := func(detail string, proposal bool, edits []rewrite.Edit) {
-		p.Report(rewrite.Finding{Line: cp.StartLine, Message: msg + ": " + detail, Proposal: proposal, Edits: edits})
+		f := rewrite.Finding{Line: cp.StartLine, Message: msg + ": " + detail, Proposal: proposal, Edits: edits}
+		if len(edits) > 0 {
+			f.Files = ignore
+		}
+		p.Report(f)
 	}
 	if inst.eco.proposal != "" {
 		report("proposal: "+inst.eco.proposal, true, nil)
@@ -485,14 +465,26 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 		report(fmt.Sprintf("copy its manifests first (proposal: %s not in the build context, or ignored)", strings.Join(missing, ", ")), true, nil)
 		return
 	}
+	if outs := unignoredOutputs(ctx, dir, inst, files); len(outs) > 0 {
+		why := fmt.Sprintf("the later COPY would put the build context's %s over what the install made; keep it out with the ignore file", strings.Join(outs, ", "))
+		change, err := ctx.ExtendIgnoreFile("added by dfopt: the install makes these, the COPY must not bring them", outs)
+		if !p.Options.WriteDockerignore || err != nil {
+			report("copy its manifests first (proposal: "+why+", which dfopt --dockerignore does)", true, nil)
+			return
+		}
+		ignore = []rewrite.FileChange{change}
+	}
 	move := inst.prefetch == ""
-	if move && !installOnly(run, inst) {
+	if move && !installOnly(runmodel.Of(d).Run(run), inst) {
 		report("copy its manifests first and give the install a RUN of its own (proposal: the RUN also runs commands that may read the project's files)", true, nil)
 		return
 	}
 	ins := wds[cp]
 	if move {
 		ins = wds[run]
+	}
+	if ins == "" && !strings.HasPrefix(copyDest(cp), "/") {
+		return // relative paths in a folder dfopt does not know
 	}
 	copyText := manifestCopyText(d, cp, files, dir, inst.cwd, ins)
 	var edit rewrite.Edit
@@ -515,6 +507,44 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 		return
 	}
 	report(detail, false, []rewrite.Edit{edit})
+}
+
+// unignoredOutputs lists, relative to the context, the folders the install
+// makes in its project folder (node_modules, vendor, .venv, target, obj, ...)
+// that the ignore file does not keep out: once the install runs before the
+// COPY of the project, the COPY would put the context's over them.
+//
+// A workspace install makes them in every member folder too: members are
+// the folders of the package.json files among the manifests.
+func unignoredOutputs(ctx *rewrite.BuildContext, dir string, inst install, manifests []string) []string {
+	m := runmodel.ManagerNamed(inst.eco.name)
+	if m == nil {
+		return nil
+	}
+	produces := slices.Clone(m.Produces)
+	if inst.eco == ecoPip {
+		for _, f := range []string{"-t", "--target", "--prefix", "--root", "--user", "--src"} {
+			if inst.call.HasFlag(f) {
+				return []string{"(the folder of pip " + f + ")"}
+			}
+		}
+	}
+	dirs := []string{dir}
+	for _, f := range manifests {
+		if path.Base(f) == "package.json" && path.Dir(f) != path.Clean("/" + dir)[1:] && path.Dir(f) != "." {
+			dirs = append(dirs, path.Dir(f))
+		}
+	}
+	var out []string
+	for _, d := range dirs {
+		for _, f := range produces {
+			rel := path.Join(d, f)
+			if !ctx.Ignored(rel) && !slices.Contains(out, rel) {
+				out = append(out, rel)
+			}
+		}
+	}
+	return out
 }
 
 // manifestsOf lists, relative to the context, the manifests of an install
@@ -718,16 +748,20 @@ func dotnetProjectFiles(ctx *rewrite.BuildContext, dir string) []string {
 
 // installOnly tells whether a RUN does nothing but the install, a leading cd
 // and cache clean-up, so that it can run before the project is copied.
-func installOnly(run *rewrite.Instruction, inst install) bool {
-	for _, c := range runCommands(run.Shell.File) {
+func installOnly(r *runmodel.Run, inst install) bool {
+	for _, c := range r.Cmds {
 		if c == inst.call {
 			continue
 		}
-		w := words(c)
-		switch name := baseName(w[0]); {
-		case name == "cd" || name == "true":
-		case name == "rm" && !slices.ContainsFunc(w[1:], func(a string) bool { return a == "" || !strings.HasPrefix(a, "-") && !isCachePath(a) }):
-		case len(w) > 1 && (w[1] == "cache" || w[1] == "store"):
+		switch {
+		case c.Opaque:
+			return false
+		case c.Is("cd", "true"):
+		case c.Is("rm") && !slices.ContainsFunc(c.Args, func(a runmodel.Word) bool {
+			t, ok := a.Pattern()
+			return !ok || !strings.HasPrefix(t, "-") && !isCachePath(t)
+		}):
+		case runmodel.ManagerOf(c) != nil && (c.Arg(0) == "cache" || c.Arg(0) == "store"):
 		default:
 			return false
 		}

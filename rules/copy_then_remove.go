@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
@@ -54,24 +55,21 @@ func runCopyThenRemove(p *rewrite.Pass) {
 
 // walkCopies follows a shipping stage and the shipping stages built FROM it.
 func walkCopies(p *rewrite.Pass, d *rewrite.Document, root *rewrite.Stage, ship map[*rewrite.Stage]bool) {
+	m := runmodel.Of(d)
 	var copies []copied
-	workdir := "/"
 	for _, st := range append([]*rewrite.Stage{root}, d.Descendants(root)...) {
 		if !ship[st] {
 			continue
 		}
 		for _, in := range st.Instructions {
+			workdir := m.State(in).Workdir
 			switch c := in.Command.(type) {
-			case *instructions.WorkdirCommand:
-				workdir = resolve(workdir, c.Path)
 			case *instructions.CopyCommand:
 				copies = append(copies, copiedBy(in.StartLine, workdir, c.SourcePaths, c.DestPath))
 			case *instructions.AddCommand:
 				copies = append(copies, copiedBy(in.StartLine, workdir, c.SourcePaths, c.DestPath))
 			case *instructions.RunCommand:
-				if in.Shell != nil {
-					reportRemovedCopies(p, in, workdir, copies)
-				}
+				reportRemovedCopies(p, m, m.Run(in), copies)
 			}
 		}
 	}
@@ -87,6 +85,9 @@ func copiedBy(line int, workdir string, srcs []string, dest string) copied {
 	}
 	dir := strings.HasSuffix(dest, "/") || len(srcs) > 1
 	dest = resolve(workdir, dest)
+	if dest == "" {
+		return c
+	}
 	for _, s := range srcs {
 		switch {
 		case strings.Contains(s, "$") || strings.Contains(s, "://"):
@@ -101,38 +102,45 @@ func copiedBy(line int, workdir string, srcs []string, dest string) copied {
 	return c
 }
 
+// resolve makes p absolute in workdir; "" when workdir is not known ("")
+// and p is relative.
 func resolve(workdir, p string) string {
-	if path.IsAbs(p) {
+	switch {
+	case path.IsAbs(p):
 		return path.Clean(p)
+	case workdir == "":
+		return ""
 	}
 	return path.Join(workdir, p)
 }
 
-func reportRemovedCopies(p *rewrite.Pass, in *rewrite.Instruction, workdir string, copies []copied) {
-	f := in.Shell.File
-	changesDir := false
-	for _, c := range commandsOf(f) {
-		changesDir = changesDir || c.name == "cd" || c.name == "pushd"
-	}
-	for _, t := range removalsOf(f).paths {
-		if strings.Contains(t, "$") || !path.IsAbs(t) && changesDir {
-			continue
-		}
-		target := literalPrefix(resolve(workdir, t))
-		if target == "/" {
-			continue
-		}
-		for _, c := range copies {
-			for _, cp := range c.paths {
-				if cp == "/" || !(cp == target || strings.HasPrefix(cp, target+"/") || strings.HasPrefix(target, cp+"/")) {
-					continue
+// reportRemovedCopies reports an rm of the RUN that removes what a COPY put
+// in the image.
+func reportRemovedCopies(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, copies []copied) {
+	st := m.State(r.In)
+	for _, c := range r.Runs("rm", "rmdir", "unlink") {
+		cwd := m.Cwd(st, c)
+		for _, a := range c.Args {
+			t, ok := a.Pattern()
+			if !ok || strings.HasPrefix(t, "-") {
+				continue
+			}
+			target := literalPrefix(resolve(cwd, t))
+			if target == "/" || target == "" {
+				continue
+			}
+			for _, cp := range copies {
+				for _, cpath := range cp.paths {
+					if cpath == "/" || !(cpath == target || strings.HasPrefix(cpath, target+"/") || strings.HasPrefix(target, cpath+"/")) {
+						continue
+					}
+					p.Report(rewrite.Finding{
+						Line: r.In.StartLine,
+						Message: fmt.Sprintf("removes %s, which the COPY or ADD at line %d put in the image: its bytes still ship in that layer (use RUN --mount=type=bind for files only a build step reads, or a builder stage)",
+							t, p.InputLine(cp.line)),
+					})
+					return
 				}
-				p.Report(rewrite.Finding{
-					Line: in.StartLine,
-					Message: fmt.Sprintf("removes %s, which the COPY or ADD at line %d put in the image: its bytes still ship in that layer (use RUN --mount=type=bind for files only a build step reads, or a builder stage)",
-						t, p.InputLine(c.line)),
-				})
-				return
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/patternmatcher"
@@ -580,15 +581,16 @@ func (s *contextScan) ignoresNamed(pattern string, users dockerfileUses) bool {
 // an ignore-file entry could take it away.
 type dockerfileUse struct {
 	ctx            *rewrite.BuildContext
-	whole          bool     // a COPY, ADD or RUN bind mount takes the whole context
-	unknown        bool     // a COPY or ADD source that dfopt cannot read ($VAR)
-	named          []string // the context paths COPY and ADD name; wildcards kept
-	commands       map[string]bool
-	text           []string // the instructions, but the whole-context copies
-	installsJS     bool     // a RUN installs node packages
-	installsPython bool     // a RUN installs Python packages
-	buildsJS       bool     // a RUN runs the build script of package.json
-	versionFromVCS bool     // the project takes its version from git (setuptools-scm, …)
+	whole          bool            // a COPY, ADD or RUN bind mount takes the whole context
+	unknown        bool            // a COPY or ADD source that dfopt cannot read ($VAR)
+	named          []string        // the context paths COPY and ADD name; wildcards kept
+	commands       map[string]bool // the programs RUNs run, as far as the model sees
+	opaque         bool            // a RUN runs something the model cannot see through
+	text           []string        // the instructions, but the whole-context copies
+	installsJS     bool            // a RUN installs node packages
+	installsPython bool            // a RUN installs Python packages
+	buildsJS       bool            // a RUN runs the build script of package.json
+	versionFromVCS bool            // the project takes its version from git (setuptools-scm, …)
 }
 
 type dockerfileUses []*dockerfileUse
@@ -598,10 +600,15 @@ func (u *dockerfileUse) builds(tool string) bool {
 	if tool == "js" {
 		return u.buildsJS
 	}
-	return tool != "" && u.runs(buildCommands[tool]...)
+	return tool != "" && u.surelyRuns(buildCommands[tool]...)
 }
 
 func (u *dockerfileUse) runs(names ...string) bool {
+	return u.opaque || u.surelyRuns(names...)
+}
+
+// surelyRuns tells whether a RUN runs one of the programs, as the model sees.
+func (u *dockerfileUse) surelyRuns(names ...string) bool {
 	for _, n := range names {
 		if u.commands[n] {
 			return true
@@ -758,23 +765,31 @@ func useOf(d *rewrite.Document, ctx *rewrite.BuildContext) *dockerfileUse {
 				u.whole = true
 			}
 		}
-		for _, c := range runCommandsOf(in) {
-			u.commands[c.name] = true
-			args := operands(c.args)
-			verb := ""
-			if len(args) > 0 {
-				verb = args[0]
+		for _, c := range runmodel.Of(d).Run(in).Cmds {
+			if c.Opaque {
+				u.opaque = true // it may run anything
+				if c.Name == "" {
+					continue
+				}
 			}
-			switch c.name {
+			u.commands[c.Name] = true
+			verb, next := "", ""
+			if i := verbFrom(c, 0, nil); i >= 0 {
+				verb, next = c.Arg(i), c.Arg(verbFrom(c, i+1, nil))
+			}
+			switch c.Name {
 			case "npm", "pnpm", "bun", "yarn":
-				u.installsJS = u.installsJS || slices.Contains([]string{"install", "ci", "i", "add"}, verb) || c.name == "yarn" && verb == ""
-				u.buildsJS = u.buildsJS || verb == "build" && c.name != "npm" || verb == "run" && len(args) > 1 && args[1] == "build"
+				u.installsJS = u.installsJS || slices.Contains([]string{"install", "ci", "i", "add"}, verb) || c.Name == "yarn" && verb == ""
+				u.buildsJS = u.buildsJS || verb == "build" && c.Name != "npm" || verb == "run" && next == "build"
 			case "pip", "pip3", "uv", "poetry", "pipenv", "pdm", "virtualenv", "conda", "mamba", "micromamba":
 				u.installsPython = true
 			default:
-				if strings.HasPrefix(c.name, "python") && (slices.Contains(c.args, "pip") || slices.Contains(c.args, "venv")) {
+				if strings.HasPrefix(c.Name, "python") && slices.ContainsFunc(c.Args, func(a runmodel.Word) bool { return a.Is("pip") || a.Is("venv") }) {
 					u.installsPython = true
 				}
+			}
+			if runmodel.ManagerOf(c) == pipM {
+				u.installsPython = true
 			}
 		}
 	}
@@ -787,24 +802,6 @@ func useOf(d *rewrite.Document, ctx *rewrite.BuildContext) *dockerfileUse {
 		}
 	}
 	return u
-}
-
-// runCommandsOf lists the commands of a RUN: from its shell program, or, for
-// an exec-form or non-POSIX RUN, every word, so that a check for a command
-// errs on the side of finding it.
-func runCommandsOf(in *rewrite.Instruction) []command {
-	if in.Shell != nil {
-		cmds := commandsOf(in.Shell.File)
-		for i := range cmds {
-			cmds[i].name = baseName(cmds[i].name)
-		}
-		return cmds
-	}
-	var out []command
-	for _, w := range strings.FieldsFunc(in.Args, func(r rune) bool { return strings.ContainsRune(" \t\"',[]&|;()", r) }) {
-		out = append(out, command{name: baseName(w)})
-	}
-	return out
 }
 
 // contextCopy is a COPY or ADD that takes files from the build context.

@@ -1,10 +1,12 @@
 package rules
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
@@ -66,7 +68,12 @@ Good:
 	Run: runGoClean,
 }
 
-var goBuildCache = cacheSpec{dirs: []string{"~/.cache/go-build"}, env: []string{"GOCACHE", "XDG_CACHE_HOME/go-build"}}
+// goM is the package-manager table's go; its caches are the build cache
+// and the module cache.
+var goM = runmodel.ManagerNamed("go")
+
+// goBuildCache is where go keeps compiled packages.
+var goBuildCache = []runmodel.Cache{goM.Caches[0]}
 
 // goCacheVerbs are the go commands that fill the build or module cache.
 var goCacheVerbs = map[string]bool{
@@ -77,21 +84,20 @@ var goCacheVerbs = map[string]bool{
 // goModNoFetch are the go mod commands that fetch nothing.
 var goModNoFetch = map[string]bool{"init": true, "edit": true, "help": true}
 
-// goInText finds a go command that fills a cache in a RUN dfopt cannot
-// parse as shell (exec form, heredoc, another shell).
-var goInText = regexp.MustCompile(`(^|[\s;&|("'\x60])go\s+(build|install|test|run|get|vet|list|generate|mod\s+(download|tidy|vendor|verify|graph|why))\b|"go"\s*,\s*"(build|install|test|run|get|vet|list|generate|mod)"`)
-
-// goBuildInText finds go build or go install in such a RUN.
-var goBuildInText = regexp.MustCompile(`\bgo\s+(build|install)\b|"go"\s*,\s*"(build|install)"`)
-
 // goUse is what one RUN does with go.
 type goUse struct {
 	in      *rewrite.Instruction
-	cr      *cacheRun // nil when the RUN's shell could not be read
-	calls   []toolCall
+	cr      *cacheRun // nil when dfopt cannot edit the RUN
+	calls   []*runmodel.Cmd
 	builds  bool // go build or go install
 	fetches bool // go get, go mod download or pkg@version
 	modOnly bool // only go mod and go get, which leave the build cache alone
+}
+
+// goVerb returns a go command's verb and its index in Args.
+func goVerb(c *runmodel.Cmd) (string, int) {
+	i := verbFrom(c, 0, []string{"-C"})
+	return c.Arg(i), i
 }
 
 // runGoClean finds the last RUN of the shipping stages that runs go and
@@ -99,6 +105,7 @@ type goUse struct {
 // every such RUN).
 func runGoClean(p *rewrite.Pass) {
 	d := p.Doc
+	m := runmodel.Of(d)
 	ship := d.Shipping()
 	var uses []goUse
 	builds, fetches := false, false
@@ -110,7 +117,7 @@ func runGoClean(p *rewrite.Pass) {
 			if in.Keyword != "run" {
 				continue
 			}
-			u, ok := goUseOf(d, in)
+			u, ok := goUseOf(m, in)
 			if !ok {
 				continue
 			}
@@ -122,7 +129,7 @@ func runGoClean(p *rewrite.Pass) {
 	if !builds || !namesItsProgram(d, ship) || !goAtLeast111(d, uses[len(uses)-1].in) {
 		return
 	}
-	if p.Options.CacheMounts && goMountAll(p, uses) {
+	if p.Options.CacheMounts && goMountAll(p, m, uses) {
 		return
 	}
 	last := uses[len(uses)-1]
@@ -131,10 +138,11 @@ func runGoClean(p *rewrite.Pass) {
 	}
 	cr := last.cr
 	lastGo := last.calls[len(last.calls)-1]
-	env := cr.env
-	needBuild := env["GOCACHE"] != "off"
-	needMod := !strings.Contains(env["GOFLAGS"], "-mod=vendor") || fetches
-	buildLocs, modLocs := goBuildCache.locations(env), goModCache(d, cr).locations(env)
+	gocache, _ := cr.env("GOCACHE")
+	goflags, _ := cr.env("GOFLAGS")
+	needBuild := gocache != "off"
+	needMod := !strings.Contains(goflags, "-mod=vendor") || fetches
+	buildLocs, modLocs := cr.locations(goBuildCache), cr.locations(goModCache(d, cr))
 	if cr.cleanedAfter(lastGo, nil, goCleans("-cache", "-modcache", "-testcache", "-fuzzcache")) {
 		return // the author runs go clean already, with the flags they chose
 	}
@@ -143,6 +151,9 @@ func runGoClean(p *rewrite.Pass) {
 	}
 	if cr.mountCovers(modLocs) || cr.cleanedAfter(lastGo, modLocs, goCleans("-modcache")) {
 		needMod = false
+	}
+	if goCachesReadLater(m, cr, nil) != nil {
+		return
 	}
 	var flags []string
 	if needBuild {
@@ -168,33 +179,73 @@ func runGoClean(p *rewrite.Pass) {
 	fix.report(p, cr)
 }
 
+// goCachesReadLater finds a step after the RUN that may read Go's caches
+// from the image: a go command that works offline (GOPROXY=off, a
+// file:// proxy), a step that names the caches, or one the model cannot see
+// through. The RUNs in skip are left out (they get cache mounts alike).
+func goCachesReadLater(m *runmodel.Model, cr *cacheRun, skip map[*rewrite.Instruction]bool) *runmodel.Reader {
+	var places []runmodel.Place
+	for _, loc := range append(cr.locations(goBuildCache), cr.locations(goModCache(m.Doc, cr))...) {
+		places = append(places, cachePlaceOf(cr, loc))
+	}
+	return m.LaterReaderSkipping(cr.in, places, func(r *runmodel.Run, c *runmodel.Cmd, st runmodel.State) string {
+		if !c.Is("go") {
+			return ""
+		}
+		offline := func(v string) bool { return strings.Contains(v, "off") || strings.Contains(v, "file://") }
+		if w, ok := c.Assigns["GOPROXY"]; ok {
+			if v, known := w.Value(); !known || offline(v) {
+				return "go runs with GOPROXY=" + v + ", from the module cache alone"
+			}
+		}
+		if v, ok := st.Env["GOPROXY"]; ok && (!v.Known || offline(v.Value)) {
+			return "go runs with GOPROXY=" + v.Value + ", from the module cache alone"
+		}
+		for _, a := range r.Assigns {
+			if a.Name == "GOPROXY" && a.Before(c) {
+				return "go runs with a GOPROXY the RUN sets"
+			}
+		}
+		return ""
+	}, func(x *rewrite.Instruction) bool { return skip[x] })
+}
+
+// cachePlaceOf turns a cache location the cache rules spell ("~/.cache/x",
+// "$GOPATH/pkg/mod", "/go/pkg/mod") into a place of the model.
+func cachePlaceOf(cr *cacheRun, loc string) runmodel.Place {
+	home, known := cr.st.Home()
+	switch {
+	case strings.HasPrefix(loc, "$"):
+		return runmodel.Anywhere
+	case strings.HasPrefix(loc, "~/") && known:
+		return runmodel.Place{Path: path.Join(home, loc[2:])}
+	case strings.HasPrefix(loc, "~/"):
+		return runmodel.Place{Path: "/" + loc[2:], Home: true}
+	case path.IsAbs(loc):
+		return runmodel.Place{Path: path.Clean(loc)}
+	}
+	return runmodel.Anywhere
+}
+
 // goUseOf reads what a RUN does with go; ok is false when it runs no go
 // command that fills a cache.
-func goUseOf(d *rewrite.Document, in *rewrite.Instruction) (goUse, bool) {
+func goUseOf(m *runmodel.Model, in *rewrite.Instruction) (goUse, bool) {
 	u := goUse{in: in}
-	if in.Shell == nil {
-		text := d.Text(in)
-		if !goInText.MatchString(text) {
-			return u, false
-		}
-		u.builds = goBuildInText.MatchString(text)
-		u.fetches = true
-		return u, true
-	}
-	cr := newCacheRun(d, in)
-	for _, tc := range cr.calls {
-		if tc.name != "go" {
+	r := m.Run(in)
+	for _, c := range r.Cmds {
+		if !c.Is("go") {
 			continue
 		}
-		i := tc.verbFrom(1, []string{"-C"})
-		v := tc.arg(i)
-		if !goCacheVerbs[v] || v == "mod" && goModNoFetch[tc.arg(tc.verbFrom(i+1, nil))] {
+		v, i := goVerb(c)
+		sub := c.Arg(verbFrom(c, i+1, nil))
+		if !goCacheVerbs[v] || v == "mod" && goModNoFetch[sub] {
 			continue
 		}
-		u.calls = append(u.calls, tc)
+		u.calls = append(u.calls, c)
 		u.builds = u.builds || v == "build" || v == "install"
-		if v == "get" || v == "mod" && tc.arg(tc.verbFrom(i+1, nil)) == "download" || slices.ContainsFunc(tc.words(), func(w string) bool {
-			return strings.Contains(w, "@") && !strings.HasPrefix(w, "-")
+		if v == "get" || v == "mod" && sub == "download" || slices.ContainsFunc(c.Args, func(w runmodel.Word) bool {
+			t, _ := w.Pattern()
+			return strings.Contains(t, "@") && !strings.HasPrefix(t, "-")
 		}) {
 			u.fetches = true
 		}
@@ -202,57 +253,67 @@ func goUseOf(d *rewrite.Document, in *rewrite.Instruction) (goUse, bool) {
 	if len(u.calls) == 0 {
 		return u, false
 	}
-	u.modOnly = !slices.ContainsFunc(u.calls, func(tc toolCall) bool {
-		v := tc.arg(tc.verbFrom(1, []string{"-C"}))
+	u.modOnly = !slices.ContainsFunc(u.calls, func(c *runmodel.Cmd) bool {
+		v, _ := goVerb(c)
 		return v != "mod" && v != "get"
 	})
-	u.cr = cr
+	if r.Editable {
+		u.cr = newCacheRun(m, in)
+	}
 	return u, true
 }
 
 // goModCache says where the module cache is: GOMODCACHE, else the first
 // GOPATH entry's pkg/mod, else /go/pkg/mod in the official golang image and
 // ~/go/pkg/mod elsewhere.
-func goModCache(d *rewrite.Document, cr *cacheRun) cacheSpec {
-	s := cacheSpec{dirs: []string{"~/go/pkg/mod"}, env: []string{"GOMODCACHE"}}
-	if gp := cr.env["GOPATH"]; gp != "" {
+func goModCache(d *rewrite.Document, cr *cacheRun) []runmodel.Cache {
+	c := runmodel.Cache{Dir: "~/go/pkg/mod", Env: []string{"GOMODCACHE"}}
+	if gp, _ := cr.env("GOPATH"); gp != "" {
 		first, _, _ := strings.Cut(gp, ":")
-		s.dirs = []string{strings.TrimRight(first, "/") + "/pkg/mod"}
+		c.Dir = strings.TrimRight(first, "/") + "/pkg/mod"
 	} else if officialImage(chainRoot(d, cr.in.Stage).Base, "golang") {
-		s.dirs = []string{"/go/pkg/mod"}
+		c.Dir = "/go/pkg/mod"
 	}
-	return s
+	return []runmodel.Cache{c}
 }
 
 // goModKnown tells whether the module cache's place is known for sure.
 func goModKnown(d *rewrite.Document, cr *cacheRun) bool {
-	return cr.env["GOMODCACHE"] != "" || cr.env["GOPATH"] != "" || officialImage(chainRoot(d, cr.in.Stage).Base, "golang")
+	mc, _ := cr.env("GOMODCACHE")
+	gp, _ := cr.env("GOPATH")
+	return mc != "" || gp != "" || officialImage(chainRoot(d, cr.in.Stage).Base, "golang")
 }
 
 // goCleans accepts a go clean with one of the flags.
-func goCleans(flags ...string) func(toolCall) bool {
-	return func(c toolCall) bool {
-		return c.name == "go" && c.arg(c.verbFrom(1, []string{"-C"})) == "clean" && c.has(flags...)
+func goCleans(flags ...string) func(*runmodel.Cmd) bool {
+	return func(c *runmodel.Cmd) bool {
+		v, _ := goVerb(c)
+		return c.Is("go") && v == "clean" && c.HasFlag(flags...)
 	}
 }
 
 // goMountAll gives every RUN that runs go cache mounts over both caches, and
 // tells whether it could: every such RUN must be one dfopt can edit, run as
-// root, and the module cache's place must be known.
-func goMountAll(p *rewrite.Pass, uses []goUse) bool {
+// root, and the module cache's place must be known; and no other step may
+// read the caches from the image.
+func goMountAll(p *rewrite.Pass, m *runmodel.Model, uses []goUse) bool {
 	type plan struct {
 		cr      *cacheRun
 		targets []string
 		names   []string // which caches: build, module
 	}
+	all := map[*rewrite.Instruction]bool{}
+	for _, u := range uses {
+		all[u.in] = true
+	}
 	var plans []plan
 	for _, u := range uses {
-		if u.cr == nil || !u.cr.root || !goModKnown(p.Doc, u.cr) {
+		if u.cr == nil || !u.cr.root || !goModKnown(p.Doc, u.cr) || goCachesReadLater(m, u.cr, all) != nil {
 			return false
 		}
 		var targets, names []string
-		for i, s := range []cacheSpec{goBuildCache, goModCache(p.Doc, u.cr)} {
-			if i == 0 && u.modOnly || u.cr.mountCovers(s.locations(u.cr.env)) {
+		for i, s := range [][]runmodel.Cache{goBuildCache, goModCache(p.Doc, u.cr)} {
+			if i == 0 && u.modOnly || u.cr.mountCovers(u.cr.locations(s)) {
 				continue
 			}
 			t := u.cr.mountTarget(p, s)
@@ -299,7 +360,7 @@ func namesItsProgram(d *rewrite.Document, ship map[*rewrite.Stage]bool) bool {
 			found = true
 			for _, w := range words {
 				for _, f := range strings.FieldsFunc(w, func(r rune) bool { return strings.ContainsRune(" \t;&|()'\"", r) }) {
-					switch baseName(f) {
+					switch path.Base(f) {
 					case "go", "make", "air", "reflex", "CompileDaemon", "gow", "dlv", "gopls", "gotestsum", "golangci-lint":
 						return false
 					}

@@ -3,9 +3,9 @@ package rules
 import (
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
@@ -47,22 +47,25 @@ Good:
 
 // jvmTool is one build tool's cache.
 type jvmTool struct {
-	names []string
-	cache string // what the clean-up removes
-	mount string // what a cache mount covers
-	moved []string
+	manager string // its name in the package-manager table
+	names   []string
+	cache   string // what the clean-up removes
+	mount   string // what a cache mount covers
+	moved   []string
 }
 
 var jvmTools = []jvmTool{
-	{names: []string{"mvn", "mvnw"}, cache: "/root/.m2/repository", mount: "/root/.m2", moved: []string{"maven.repo.local", "MAVEN_REPO", "MAVEN_CONFIG"}},
-	{names: []string{"gradle", "gradlew"}, cache: "/root/.gradle/caches", mount: "/root/.gradle", moved: []string{"GRADLE_USER_HOME", "gradle.user.home", "--project-cache-dir", "-g", "--gradle-user-home"}},
+	{manager: "maven", names: []string{"mvn", "mvnw"}, cache: "/root/.m2/repository", mount: "/root/.m2", moved: []string{"maven.repo.local", "MAVEN_REPO", "MAVEN_CONFIG"}},
+	{manager: "gradle", names: []string{"gradle", "gradlew"}, cache: "/root/.gradle/caches", mount: "/root/.gradle", moved: []string{"GRADLE_USER_HOME", "gradle.user.home", "--project-cache-dir", "-g", "--gradle-user-home"}},
 }
 
 func runJVMCache(p *rewrite.Pass) {
 	d := p.Doc
+	m := runmodel.Of(d)
 	ship := d.Shipping()
 	for _, tool := range jvmTools {
-		var last *rewrite.Instruction
+		mgr := runmodel.ManagerNamed(tool.manager)
+		var runs []*rewrite.Instruction
 		root := true
 		user := map[*rewrite.Instruction]bool{}
 		for _, st := range d.Stages {
@@ -77,25 +80,28 @@ func runJVMCache(p *rewrite.Pass) {
 					name := strings.SplitN(u.User, ":", 2)[0]
 					root = name == "root" || name == "0"
 				}
-				if in.Keyword != "run" || in.Shell == nil || !runsTool(in, tool) {
-					continue
-				}
-				user[in] = root
-				last = in
-				if p.Options.CacheMounts && root && !hasJVMCacheMount(in, tool.mount) && !movesCache(d, in, tool) {
-					p.Report(rewrite.Finding{
-						Line:    in.StartLine,
-						Message: fmt.Sprintf("%s keeps its dependency cache in the image: keep it in a cache mount on %s", tool.names[0], tool.mount),
-						Edits:   []rewrite.Edit{addRunFlags(d, in, "--mount=type=cache,target="+tool.mount)},
-					})
+				if in.Keyword == "run" && runsTool(m.Run(in), tool) {
+					user[in] = root
+					runs = append(runs, in)
 				}
 			}
 		}
-		if last == nil || p.Options.CacheMounts || !user[last] || hasJVMCacheMount(last, tool.mount) || movesCache(d, last, tool) ||
-			cleansPath(last, tool.cache) || commandRunsTool(d, tool) {
+		if len(runs) == 0 {
 			continue
 		}
-		if e, ok := appendCommand(d, last, "rm -rf "+tool.cache); ok {
+		if p.Options.CacheMounts {
+			jvmMountAll(p, m, mgr, tool, runs, user)
+			continue
+		}
+		last := runs[len(runs)-1]
+		if !user[last] || last.Shell == nil {
+			continue
+		}
+		r := m.Run(last)
+		if hasJVMCacheMount(r, tool.mount) || movesCache(d, last, tool) || cleansPath(r, tool.cache) || commandRunsTool(d, tool) || jvmCacheReadLater(m, last, mgr, tool, nil) != nil {
+			continue
+		}
+		if e, ok := appendCommand(d, r, "rm -rf "+tool.cache); ok {
 			p.Report(rewrite.Finding{
 				Line:    last.StartLine,
 				Message: fmt.Sprintf("%s leaves its downloads in %s, which ships in this layer: remove it at the end of the last RUN that builds", tool.names[0], tool.cache),
@@ -105,21 +111,62 @@ func runJVMCache(p *rewrite.Pass) {
 	}
 }
 
-func isTool(name string, tool jvmTool) bool {
-	return slices.Contains(tool.names, baseName(name))
+// jvmMountAll gives every RUN that runs the tool a cache mount, when each
+// can take one (shell form, as root, the cache in its usual place) and no
+// other step reads the cache from the image: a mount on some of them only
+// would hide from the later ones what the earlier ones downloaded.
+func jvmMountAll(p *rewrite.Pass, m *runmodel.Model, mgr *runmodel.Manager, tool jvmTool, runs []*rewrite.Instruction, user map[*rewrite.Instruction]bool) {
+	d := p.Doc
+	all := map[*rewrite.Instruction]bool{}
+	for _, in := range runs {
+		all[in] = true
+	}
+	var todo []*rewrite.Instruction
+	for _, in := range runs {
+		r := m.Run(in)
+		if hasJVMCacheMount(r, tool.mount) {
+			continue
+		}
+		if !user[in] || in.Shell == nil || movesCache(d, in, tool) || jvmCacheReadLater(m, in, mgr, tool, all) != nil {
+			return
+		}
+		todo = append(todo, in)
+	}
+	for _, in := range todo {
+		p.Report(rewrite.Finding{
+			Line:    in.StartLine,
+			Message: fmt.Sprintf("%s keeps its dependency cache in the image: keep it in a cache mount on %s", tool.names[0], tool.mount),
+			Edits:   []rewrite.Edit{addRunFlags(d, in, "--mount=type=cache,target="+tool.mount)},
+		})
+	}
 }
 
-func runsTool(in *rewrite.Instruction, tool jvmTool) bool {
-	for _, c := range runCommands(in.Shell.File) {
-		if isTool(c.Args[0].Lit(), tool) {
+// runsTool tells whether the RUN runs the build tool (the model cannot see
+// what the build does, but it sees the tool run).
+func runsTool(r *runmodel.Run, tool jvmTool) bool {
+	for _, c := range r.Cmds {
+		if c.Is(tool.names...) {
 			return true
 		}
 	}
 	return false
 }
 
-func hasJVMCacheMount(in *rewrite.Instruction, target string) bool {
-	for _, t := range cacheMountTargets(in) {
+// jvmCacheReadLater finds a step after in that may read the tool's cache
+// from the image: the tool offline (-o, --offline), a step that names the
+// cache, or one the model cannot see through.
+func jvmCacheReadLater(m *runmodel.Model, in *rewrite.Instruction, mgr *runmodel.Manager, tool jvmTool, skip map[*rewrite.Instruction]bool) *runmodel.Reader {
+	places := []runmodel.Place{{Path: tool.cache}}
+	return m.LaterReaderSkipping(in, places, func(_ *runmodel.Run, c *runmodel.Cmd, _ runmodel.State) string {
+		if c.Is(tool.names...) && c.HasFlag(mgr.OfflineFlags...) {
+			return c.Name + " works offline, from its cache"
+		}
+		return ""
+	}, func(x *rewrite.Instruction) bool { return skip[x] })
+}
+
+func hasJVMCacheMount(r *runmodel.Run, target string) bool {
+	for _, t := range r.CacheTargets() {
 		if t = path.Clean(t); t == target || strings.HasPrefix(target, t+"/") || strings.HasPrefix(t, target+"/") {
 			return true
 		}
@@ -145,8 +192,8 @@ func movesCache(d *rewrite.Document, in *rewrite.Instruction, tool jvmTool) bool
 }
 
 // cleansPath tells whether the RUN removes the cache (or a folder holding it).
-func cleansPath(in *rewrite.Instruction, cache string) bool {
-	for _, t := range removalsOf(in.Shell.File).paths {
+func cleansPath(r *runmodel.Run, cache string) bool {
+	for _, t := range r.Removed().Paths {
 		if t = literalPrefix(t); t != "" && t != "/" && (t == cache || strings.HasPrefix(cache, t+"/") || strings.HasPrefix(t, cache+"/")) {
 			return true
 		}

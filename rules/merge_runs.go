@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 )
 
@@ -49,14 +50,15 @@ Good:
 // runPart is one RUN about to be merged.
 type runPart struct {
 	in      *rewrite.Instruction
+	run     *runmodel.Run
 	text    string // the program's source, continuation lines as written, without a trailing comment
 	comment string // the trailing shell comment, if any
-	leaks   bool   // changes the shell's state (needs a subshell when a part follows)
-	chain   bool   // a pure && chain (needs no group after &&)
+	shape   runmodel.Shape
 }
 
 func runMergeRuns(p *rewrite.Pass) {
 	d := p.Doc
+	m := runmodel.Of(d)
 	ship := d.Shipping()
 	for _, st := range d.Stages {
 		if !ship[st] && !p.Options.MergeAll {
@@ -64,12 +66,12 @@ func runMergeRuns(p *rewrite.Pass) {
 		}
 		var seq []runPart // consecutive RUNs that could be merged
 		flush := func() {
-			mergeSequence(p, seq)
+			mergeSequence(p, m, seq)
 			seq = nil
 		}
 		var prev *rewrite.Instruction
 		for _, in := range st.Instructions {
-			part, ok := mergeablePart(d, in)
+			part, ok := mergeablePart(d, m, in)
 			if !ok || ignoreAbove(d, prev, in) {
 				// A RUN under an ignore comment stays as it is: merging would
 				// widen the comment's reach to the other RUNs, or move it inside.
@@ -94,20 +96,29 @@ func runMergeRuns(p *rewrite.Pass) {
 // merged with it and everything between: only then are those bytes never
 // shipped. Larger RUNs that each clean up after themselves stay apart, as
 // their authors chose; they cache better so.
-func mergeSequence(p *rewrite.Pass, seq []runPart) {
+//
+// A merge must stop where each RUN stopped. A RUN that sets errexit or a trap
+// keeps its meaning only as the last of a group; under a SHELL that stops at
+// the first failure (-e), every RUN but the last must be a plain chain of
+// commands, in which errexit changes nothing.
+func mergeSequence(p *rewrite.Pass, m *runmodel.Model, seq []runPart) {
 	if len(seq) < 2 {
 		return
 	}
+	errexitShell := m.State(seq[0].in).Errexit()
 	link := make([]bool, len(seq)-1) // link[i]: merge seq[i] with seq[i+1]
-	small := func(r runPart) bool { return commandCount(r.in.Shell.File) <= 2 }
+	small := func(r runPart) bool { return r.shape.Commands <= 2 }
+	canLead := func(r runPart) bool { // seq[i] may have a part after it
+		return !r.shape.Errexit && (!errexitShell || r.shape.Plain)
+	}
 	for i := range link {
 		link[i] = small(seq[i]) && small(seq[i+1])
 	}
 	reclaim := map[int]int{} // index of a removing RUN -> the earliest RUN it reclaims from
 	for j := 1; j < len(seq); j++ {
-		removed := removalsOf(seq[j].in.Shell.File)
+		removed := seq[j].run.Removed()
 		for k := 0; k < j; k++ {
-			if removed.reclaims(leftBy(seq[k].in.Shell.File)) {
+			if removed.Reclaims(seq[k].run.Left()) {
 				reclaim[j] = k
 				for i := k; i < j; i++ {
 					link[i] = true
@@ -115,6 +126,9 @@ func mergeSequence(p *rewrite.Pass, seq []runPart) {
 				break
 			}
 		}
+	}
+	for i := range link {
+		link[i] = link[i] && canLead(seq[i])
 	}
 	start := 0
 	for i := 0; i <= len(link); i++ {
@@ -128,26 +142,36 @@ func mergeSequence(p *rewrite.Pass, seq []runPart) {
 	}
 }
 
-// mergeablePart reads a RUN that can take part in a merge.
-func mergeablePart(d *rewrite.Document, in *rewrite.Instruction) (runPart, bool) {
+// mergeablePart reads a RUN that can take part in a merge: a shell-form RUN
+// whose program dfopt parsed, that leaves no job running, whose text can
+// have another joined after it, and whose mounts are not fresh for each
+// RUN (tmpfs, a writable bind mount: merged, the second part would see what
+// the first wrote there).
+func mergeablePart(d *rewrite.Document, m *runmodel.Model, in *rewrite.Instruction) (runPart, bool) {
 	if in.Keyword != "run" || in.Shell == nil {
 		return runPart{}, false // exec form, heredoc, non-POSIX shell, or a program that does not parse
 	}
+	r := m.Run(in)
+	shape, ok := r.Shape()
 	f := in.Shell.File
-	leaks, background := shellEffects(f)
-	if background || len(f.Stmts) == 0 {
+	if !ok || shape.Background || shape.TrailingEscape || len(f.Stmts) == 0 {
 		return runPart{}, false
+	}
+	for _, mt := range r.Mounts {
+		if mt.Fresh() {
+			return runPart{}, false
+		}
 	}
 	// A trailing ; is dropped: the part ends with its last command.
 	start := in.SrcOffset(in.ArgsOff)
 	stop := srcEndPos(in, stmtEnd(f.Stmts[len(f.Stmts)-1]))
 	part := runPart{
 		in:    in,
+		run:   r,
 		text:  strings.TrimRight(string(d.Src[start:stop]), " \t"),
-		leaks: leaks,
-		chain: andChainOnly(f),
+		shape: shape,
 	}
-	if c, ok := trailingComment(f); ok {
+	if c, ok := runmodel.TrailingComment(f); ok {
 		cs := in.SrcOffset(in.ArgsOff + int(c.Pos().Offset()))
 		if d.LineOf(cs) != in.EndLine {
 			return runPart{}, false // the comment runs over a continuation: keep the RUN as it is
@@ -196,9 +220,9 @@ func reportMerge(p *rewrite.Pass, group []runPart, offset int, reclaim map[int]i
 		}
 		isLast := i == len(group)-1
 		switch {
-		case part.leaks && !isLast:
+		case part.shape.Leaks && !isLast:
 			b.WriteString("( " + part.text + " )")
-		case i > 0 && !part.chain:
+		case i > 0 && !part.shape.Chain:
 			b.WriteString("{ " + part.text + "; }")
 		default:
 			b.WriteString(part.text)

@@ -2,9 +2,11 @@ package rules
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 )
 
@@ -63,219 +65,190 @@ Good:
 	Run: runNodeCache,
 }
 
+// The package-manager table's JavaScript, Ruby and PHP managers.
+var (
+	npmM      = runmodel.ManagerNamed("npm")
+	yarnM     = runmodel.ManagerNamed("yarn")
+	pnpmM     = runmodel.ManagerNamed("pnpm")
+	gemM      = runmodel.ManagerNamed("gem")
+	composerM = runmodel.ManagerNamed("composer")
+)
+
 // runNodeCache reports, for each RUN of a shipping stage, what keeps the
 // JavaScript, Ruby and PHP package managers' caches and docs out of its layer.
 func runNodeCache(p *rewrite.Pass) {
 	berry := sync.OnceValue(func() bool { return yarnBerry.Match(p.Doc.Src) }) // only read when yarn runs
-	for _, cr := range cacheRuns(p.Doc) {
+	for _, cr := range cacheRuns(runmodel.Of(p.Doc)) {
 		var fix cacheFix
-		for _, tc := range cr.calls {
-			switch tc.name {
-			case "npm":
-				nodeNpm(p, cr, tc, &fix)
-			case "yarn":
+		for _, c := range cr.cmds() {
+			switch runmodel.ManagerOf(c) {
+			case npmM:
+				nodeNpm(p, cr, c, &fix)
+			case yarnM:
 				if !berry() {
-					nodeYarn(p, cr, tc, &fix)
+					nodeYarn(p, cr, c, &fix)
 				}
-			case "pnpm":
-				nodePnpm(p, cr, tc, &fix)
-			case "gem":
-				nodeGem(p, cr, tc, &fix)
-			case "composer", "composer.phar", "php":
-				nodeComposer(p, cr, tc, &fix)
+			case pnpmM:
+				nodePnpm(p, cr, c, &fix)
+			case gemM:
+				nodeGem(p, cr, c, &fix)
+			case composerM:
+				nodeComposer(p, cr, c, &fix)
 			}
 		}
 		fix.report(p, cr)
 	}
 }
 
-var npmCache = cacheSpec{dirs: []string{"~/.npm"}, env: []string{"npm_config_cache", "NPM_CONFIG_CACHE"}}
-
-var npmInstallVerbs = map[string]bool{
-	"install": true, "i": true, "in": true, "ins": true, "inst": true, "insta": true, "instal": true,
-	"isnt": true, "isnta": true, "isntal": true, "isntall": true, "add": true, "ci": true,
-	"clean-install": true, "ic": true, "install-clean": true, "isntall-clean": true,
-	"install-test": true, "it": true, "install-ci-test": true, "cit": true,
-	"update": true, "up": true, "upgrade": true, "udpate": true,
-}
-
-var npmValueFlags = []string{"--prefix", "-C", "--cache", "--registry", "--userconfig", "--loglevel", "-w", "--workspace"}
-
 // nodeNpm cleans npm's cache after npm install, ci and update, or gives the
 // RUN a cache mount.
-func nodeNpm(p *rewrite.Pass, cr *cacheRun, tc toolCall, fix *cacheFix) {
-	i := tc.verbFrom(1, npmValueFlags)
-	if !npmInstallVerbs[tc.arg(i)] || tc.has("--cache", "--help", "-h", "--dry-run") || cr.offlineLater(p.Doc, "npm") {
+func nodeNpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
+	i := verbFrom(c, 0, npmM.ValueFlags)
+	if !slices.Contains(npmM.Install, c.Arg(i)) || c.HasFlag("--cache", "--help", "-h", "--dry-run") || cr.cacheReadLater(p, npmM, c) != nil {
 		return
 	}
-	locs := npmCache.locations(cr.env)
-	if cr.mountCovers(locs) || cr.cleanedAfter(tc, locs, func(c toolCall) bool {
-		j := c.verbFrom(1, npmValueFlags)
-		return c.name == "npm" && c.arg(j) == "cache" && (c.arg(j+1) == "clean" || c.arg(j+1) == "clear" || c.arg(j+1) == "rm")
+	locs := cr.locations(npmM.Caches)
+	if cr.mountCovers(locs) || cr.cleanedAfter(c, locs, func(x *runmodel.Cmd) bool {
+		j := verbFrom(x, 0, npmM.ValueFlags)
+		return runmodel.ManagerOf(x) == npmM && x.Arg(j) == "cache" && (x.Arg(j+1) == "clean" || x.Arg(j+1) == "clear" || x.Arg(j+1) == "rm")
 	}) {
 		return
 	}
-	what := "npm " + tc.arg(i)
-	if t := cr.mountTarget(p, npmCache); t != "" {
+	what := "npm " + c.Arg(i)
+	if t := cr.mountTarget(p, npmM.Caches); t != "" {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
-	fix.appendAfter(cr, tc, "cache clean --force", what+" keeps its download cache in the image: run npm cache clean --force after it")
+	fix.appendAfter(cr, c, "cache clean --force", what+" keeps its download cache in the image: run npm cache clean --force after it")
 }
 
 // yarnBerry finds signs of Yarn 2 and later, whose Plug'n'Play installs run
 // packages straight from the cache that yarn cache clean would delete.
 var yarnBerry = regexp.MustCompile(`(?i)\.yarnrc\.yml|\.yarn/|\.pnp\.|corepack|yarn\s+set\s+version|set-version|--immutable|yarn\s+workspaces\s+focus|yarn\s+dlx|nodeLinker|YARN_NODE_LINKER|YARN_ENABLE_|yarn@(berry|stable|canary|[2-9])`)
 
-// yarnCache lists yarn 1's cache: /usr/local/share/.cache/yarn for root,
-// ~/.cache/yarn for other users.
-var yarnCache = cacheSpec{dirs: []string{"/usr/local/share/.cache/yarn", "~/.cache/yarn"}, env: []string{"YARN_CACHE_FOLDER"}}
-
-var yarnValueFlags = []string{"--cwd", "--cache-folder", "--modules-folder", "--network-timeout", "--mutex", "--registry", "--global-folder", "--link-folder", "--network-concurrency"}
-
 // nodeYarn cleans yarn 1's cache after yarn install, add and global add, or
 // gives the RUN a cache mount.
-func nodeYarn(p *rewrite.Pass, cr *cacheRun, tc toolCall, fix *cacheFix) {
-	i := tc.verbFrom(1, yarnValueFlags)
+func nodeYarn(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
+	i := verbFrom(c, 0, yarnM.ValueFlags)
 	what := "yarn"
 	switch {
 	case i < 0:
 		// Bare yarn installs, unless a word is unreadable or asks for
 		// something else.
-		for _, w := range tc.words()[1:] {
-			if w == "" {
-				return
-			}
+		if c.AnyUnknownArg() {
+			return
 		}
-	case tc.arg(i) == "install" || tc.arg(i) == "add":
-		what += " " + tc.arg(i)
-	case tc.arg(i) == "global" && tc.arg(tc.verbFrom(i+1, yarnValueFlags)) == "add":
+	case c.Arg(i) == "install" || c.Arg(i) == "add":
+		what += " " + c.Arg(i)
+	case c.Arg(i) == "global" && c.Arg(verbFrom(c, i+1, yarnM.ValueFlags)) == "add":
 		what += " global add"
 	default:
 		return
 	}
-	if tc.has("--cache-folder", "--help", "-h", "--version", "-v") || cr.offlineLater(p.Doc, "yarn") {
+	if c.HasFlag("--cache-folder", "--help", "-h", "--version", "-v") || cr.cacheReadLater(p, yarnM, c) != nil {
 		return
 	}
-	locs := yarnCache.locations(cr.env)
-	if cr.mountCovers(locs) || cr.cleanedAfter(tc, locs, func(c toolCall) bool {
-		j := c.verbFrom(1, yarnValueFlags)
-		return c.name == "yarn" && c.arg(j) == "cache" && c.arg(j+1) == "clean"
+	locs := cr.locations(yarnM.Caches)
+	if cr.mountCovers(locs) || cr.cleanedAfter(c, locs, func(x *runmodel.Cmd) bool {
+		j := verbFrom(x, 0, yarnM.ValueFlags)
+		return runmodel.ManagerOf(x) == yarnM && x.Arg(j) == "cache" && x.Arg(j+1) == "clean"
 	}) {
 		return
 	}
-	if t := cr.mountTarget(p, yarnCache); t != "" {
+	if t := cr.mountTarget(p, yarnM.Caches); t != "" {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
-	fix.appendAfter(cr, tc, "cache clean", what+" keeps its download cache in the image: run yarn cache clean after it")
+	fix.appendAfter(cr, c, "cache clean", what+" keeps its download cache in the image: run yarn cache clean after it")
 }
-
-// pnpmStore lists where pnpm keeps its store: store-dir if configured, else
-// $PNPM_HOME/store, $XDG_DATA_HOME/pnpm/store or ~/.local/share/pnpm/store
-// (pnpm 7 and later; pnpm 6 used ~/.pnpm-store).
-var pnpmStore = cacheSpec{
-	dirs: []string{"~/.local/share/pnpm/store", "~/.pnpm-store"},
-	env:  []string{"npm_config_store_dir", "NPM_CONFIG_STORE_DIR", "PNPM_HOME/store", "XDG_DATA_HOME/pnpm/store"},
-}
-
-var pnpmValueFlags = []string{"--dir", "-C", "--filter", "-F", "--store-dir", "--reporter"}
 
 // nodePnpm prunes pnpm's store after pnpm install, add and update, or
 // gives the RUN a cache mount.
-func nodePnpm(p *rewrite.Pass, cr *cacheRun, tc toolCall, fix *cacheFix) {
-	i := tc.verbFrom(1, pnpmValueFlags)
-	switch tc.arg(i) {
+func nodePnpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
+	i := verbFrom(c, 0, pnpmM.ValueFlags)
+	switch c.Arg(i) {
 	case "install", "i", "add", "update", "up", "upgrade":
 	default:
 		return // pnpm fetch fills the store for a later install: keep it
 	}
-	if tc.has("--store-dir", "--help", "-h") || cr.offlineLater(p.Doc, "pnpm") {
+	if c.HasFlag("--store-dir", "--help", "-h") || cr.cacheReadLater(p, pnpmM, c) != nil {
 		return
 	}
-	locs := pnpmStore.locations(cr.env)
-	if cr.mountCovers(locs) || cr.cleanedAfter(tc, locs, func(c toolCall) bool {
-		j := c.verbFrom(1, pnpmValueFlags)
-		return c.name == "pnpm" && c.arg(j) == "store" && c.arg(j+1) == "prune"
+	locs := cr.locations(pnpmM.Caches)
+	if cr.mountCovers(locs) || cr.cleanedAfter(c, locs, func(x *runmodel.Cmd) bool {
+		j := verbFrom(x, 0, pnpmM.ValueFlags)
+		return runmodel.ManagerOf(x) == pnpmM && x.Arg(j) == "store" && x.Arg(j+1) == "prune"
 	}) {
 		return
 	}
-	what := "pnpm " + tc.arg(i)
-	if t := cr.mountTarget(p, pnpmStore); t != "" {
+	what := "pnpm " + c.Arg(i)
+	if t := cr.mountTarget(p, pnpmM.Caches); t != "" {
 		fix.mount(t, what+" keeps its package store in the image: give the RUN a cache mount on "+t)
 		return
 	}
-	fix.appendAfter(cr, tc, "store prune", what+" fills its package store in the image: run pnpm store prune after it, which drops what no project uses")
+	fix.appendAfter(cr, c, "store prune", what+" fills its package store in the image: run pnpm store prune after it, which drops what no project uses")
 }
 
 // nodeGem adds --no-document to gem install.
-func nodeGem(p *rewrite.Pass, cr *cacheRun, tc toolCall, fix *cacheFix) {
-	i := tc.verbFrom(1, nil)
-	if tc.arg(i) != "install" ||
-		tc.has("--no-document", "-N", "--no-rdoc", "--no-ri", "--document", "--rdoc", "--ri", "--help", "-h") ||
-		officialImage(chainRoot(p.Doc, cr.in.Stage).Base, "ruby") || cr.gemrcNoDocument(tc) ||
-		cr.oldDistro(p.Doc) && !cr.ranBefore(tc, gemUpdateSystem) {
+func nodeGem(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
+	i := verbFrom(c, 0, nil)
+	if c.Arg(i) != "install" ||
+		c.HasFlag("--no-document", "-N", "--no-rdoc", "--no-ri", "--document", "--rdoc", "--ri", "--help", "-h") ||
+		officialImage(chainRoot(p.Doc, cr.in.Stage).Base, "ruby") || cr.gemrcNoDocument(c) ||
+		cr.oldDistro(p.Doc) && !cr.ranBefore(c, gemUpdateSystem) {
 		return
 	}
-	fix.insert(insertAfter(cr.in, tc.args[i].End(), " --no-document"),
-		"gem install also generates the gems' documentation: add --no-document")
+	fix.insertAfterArg(cr, c, i, " --no-document", "gem install also generates the gems' documentation: add --no-document")
 }
 
-// gemUpdateSystem finds an update of RubyGems itself.
-var gemUpdateSystem = regexp.MustCompile(`gem\s+update\s+--system`)
+// gemUpdateSystem tells whether a command updates RubyGems itself.
+func gemUpdateSystem(c *runmodel.Cmd) bool {
+	return runmodel.ManagerOf(c) == gemM && c.Arg(verbFrom(c, 0, nil)) == "update" && c.HasFlag("--system")
+}
 
 // gemrcNoDocument tells whether a gemrc written before the gem install
 // already turns documentation off ("gem: --no-document").
-func (cr *cacheRun) gemrcNoDocument(tc toolCall) bool {
-	writesGemrc := func(s string) bool {
-		return strings.Contains(s, "no-document") && (strings.Contains(s, "gemrc") || strings.Contains(s, "gem:"))
-	}
-	for _, in := range cr.before {
-		if in.Keyword == "run" && writesGemrc(in.Line) {
-			return true
+func (cr *cacheRun) gemrcNoDocument(c *runmodel.Cmd) bool {
+	return cr.ranBefore(c, func(x *runmodel.Cmd) bool {
+		doc, rc := false, false
+		for _, a := range x.Args {
+			t, _ := a.Pattern()
+			doc = doc || strings.Contains(t, "no-document")
+			rc = rc || strings.Contains(t, "gemrc") || strings.Contains(t, "gem:")
 		}
-	}
-	return writesGemrc(cr.in.Shell.Text[:min(int(tc.call.Pos().Offset()), len(cr.in.Shell.Text))])
+		for _, rd := range x.Redirs {
+			t, _ := rd.Target.Pattern()
+			rc = rc || strings.Contains(t, "gemrc")
+		}
+		return doc && rc
+	})
 }
-
-var composerCache = cacheSpec{dirs: []string{"~/.composer/cache", "~/.cache/composer"}, env: []string{"COMPOSER_CACHE_DIR", "COMPOSER_HOME/cache"}}
 
 // composerOne finds signs of composer 1, whose older releases lack --no-cache.
 var composerOne = regexp.MustCompile(`composer:1\b|composer-1\.|(composer|installer)[^\n]*--(1\b|version[= ]1\.)`)
 
 // nodeComposer adds --no-cache to composer install, require and update.
-func nodeComposer(p *rewrite.Pass, cr *cacheRun, tc toolCall, fix *cacheFix) {
-	start := 1
-	if tc.name == "php" {
-		if n := baseName(tc.arg(1)); n != "composer" && n != "composer.phar" {
-			return
-		}
-		start = 2
-	}
-	i := tc.verbFrom(start, []string{"-d", "--working-dir"})
-	switch tc.arg(i) {
+// (php composer.phar runs a file the model cannot see: it is left alone.)
+func nodeComposer(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
+	i := verbFrom(c, 0, composerM.ValueFlags)
+	switch c.Arg(i) {
 	case "install", "require", "update":
 	default:
 		return
 	}
-	if tc.has("--no-cache", "--help", "-h") || cr.envSet(tc, "COMPOSER_CACHE_DIR") ||
+	if c.HasFlag("--no-cache", "--help", "-h") || cr.envSet(c, "COMPOSER_CACHE_DIR") ||
 		composerOne.MatchString(string(p.Doc.Src)) {
 		return
 	}
-	locs := composerCache.locations(cr.env)
-	if cr.mountCovers(locs) || cr.cleanedAfter(tc, locs, func(c toolCall) bool {
-		j := c.verbFrom(1, nil)
-		switch {
-		case c.name == "php" && strings.HasPrefix(baseName(c.arg(1)), "composer"):
-			j = c.verbFrom(2, nil)
-		case c.name != "composer" && c.name != "composer.phar":
+	locs := cr.locations(composerM.Caches)
+	if cr.mountCovers(locs) || cr.cleanedAfter(c, locs, func(x *runmodel.Cmd) bool {
+		if runmodel.ManagerOf(x) != composerM {
 			return false
 		}
-		v := c.arg(j)
+		v := x.Arg(verbFrom(x, 0, nil))
 		return v == "clear-cache" || v == "clearcache" || v == "cc"
 	}) {
 		return
 	}
-	fix.insert(insertAfter(cr.in, tc.args[i].End(), " --no-cache"),
-		"composer "+tc.arg(i)+" keeps its download cache in the image: add --no-cache")
+	fix.insertAfterArg(cr, c, i, " --no-cache", "composer "+c.Arg(i)+" keeps its download cache in the image: add --no-cache")
 }

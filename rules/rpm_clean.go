@@ -4,8 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
-	"mvdan.cc/sh/v3/syntax"
 )
 
 // RPMClean makes the RPM-family package managers run without asking and
@@ -67,59 +67,17 @@ Good:
 	Run: runRPMClean,
 }
 
-// rpmTool is what the rule knows of one package manager.
-type rpmTool struct {
-	clean     string   // the command that empties its cache
-	rmDir     string   // the cache folder removed after it
-	cacheDirs []string // where it may keep its cache (an rm or a mount of one counts as clean)
-	dirs      []string // its own cache folders: the cache mounts --cache-mounts gives; removed alone when the tool may be gone
+// rpmManagers are the table's RPM-family package managers.
+var rpmManagers = []*runmodel.Manager{
+	runmodel.ManagerNamed("yum"), runmodel.ManagerNamed("dnf"), runmodel.ManagerNamed("microdnf"),
+	runmodel.ManagerNamed("tdnf"), runmodel.ManagerNamed("zypper"),
 }
 
-var rpmTools = map[string]rpmTool{
-	"yum":      {"yum clean all", "/var/cache/yum", []string{"/var/cache/yum", "/var/cache/dnf"}, []string{"/var/cache/yum"}},
-	"dnf":      {"dnf clean all", "/var/cache/dnf", []string{"/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum"}, []string{"/var/cache/dnf", "/var/cache/libdnf5"}},
-	"microdnf": {"microdnf clean all", "/var/cache/yum", []string{"/var/cache/yum"}, []string{"/var/cache/yum"}},
-	"tdnf":     {"tdnf clean all", "/var/cache/tdnf", []string{"/var/cache/tdnf"}, []string{"/var/cache/tdnf"}},
-	"zypper":   {"zypper clean -a", "/var/cache/zypp", []string{"/var/cache/zypp"}, []string{"/var/cache/zypp"}},
-}
-
-// rpmValueOptions are the options of yum, dnf, microdnf and tdnf that take
-// the next word as their value.
-var rpmValueOptions = map[string]bool{
-	"-c": true, "--config": true, "-d": true, "--debuglevel": true, "-e": true,
-	"--errorlevel": true, "-x": true, "--exclude": true, "--excludepkgs": true,
-	"--enablerepo": true, "--disablerepo": true, "--repo": true, "--repoid": true,
-	"--installroot": true, "--releasever": true, "--setopt": true,
-	"--downloaddir": true, "--destdir": true, "--color": true, "--rpmverbosity": true,
-	"-R": true, "--randomwait": true, "--disableplugin": true, "--enableplugin": true,
-	"--forcearch": true, "--comment": true, "--repofrompath": true,
-}
-
-// zypperValueOptions are zypper's global options that take a value.
-var zypperValueOptions = map[string]bool{
-	"-c": true, "--config": true, "-D": true, "--reposd-dir": true, "-C": true,
-	"--cache-dir": true, "--raw-cache-dir": true, "--solv-cache-dir": true,
-	"--pkg-cache-dir": true, "-R": true, "--root": true, "--installroot": true,
-	"-s": true, "--table-style": true, "-p": true, "--plus-repo": true,
-	"--plus-content": true, "--userdata": true, "--releasever": true,
-}
-
-// Verbs that ask for confirmation (askVerbs) and verbs that fill the cache
-// (cacheVerbs). "group" and "module" count with the subcommand after them.
+// Verbs of group and module that ask for confirmation (rpmSubAskVerbs) and
+// that fill the cache (rpmSubCacheVerbs).
 var (
-	rpmAskVerbs = wordSet("install", "groupinstall", "localinstall", "update", "upgrade",
-		"reinstall", "downgrade", "remove", "erase", "autoremove", "distro-sync",
-		"update-minimal", "upgrade-minimal", "swap")
-	rpmSubAskVerbs = wordSet("install", "update", "upgrade", "remove", "erase",
-		"enable", "disable", "reset", "switch-to")
-	rpmCacheVerbs = wordSet("install", "groupinstall", "localinstall", "update", "upgrade",
-		"reinstall", "downgrade", "distro-sync", "update-minimal", "upgrade-minimal",
-		"swap", "makecache", "builddep")
+	rpmSubAskVerbs   = wordSet("install", "update", "upgrade", "remove", "erase", "enable", "disable", "reset", "switch-to")
 	rpmSubCacheVerbs = wordSet("install", "update", "upgrade", "enable")
-
-	zypperAskVerbs   = wordSet("install", "in", "remove", "rm", "update", "up", "patch", "dist-upgrade", "dup")
-	zypperCacheVerbs = wordSet("install", "in", "update", "up", "patch", "dist-upgrade", "dup",
-		"refresh", "ref", "source-install", "si", "install-new-recommends", "inr")
 )
 
 func wordSet(words ...string) map[string]bool {
@@ -132,65 +90,46 @@ func wordSet(words ...string) map[string]bool {
 
 // rpmCall is one command of an RPM-family package manager.
 type rpmCall struct {
-	call    *syntax.CallExpr
-	tool    string
-	verbIdx int // the verb's index in call.Args; for group and module, the subcommand's
-	verb    string
-	sub     bool // verb is the subcommand of group or module
+	runmodel.Call
+	verbAt int // the verb's index in Args; for group and module, the subcommand's
+	verb   string
+	sub    bool // verb is the subcommand of group or module
 }
 
-func rpmCalls(f *syntax.File) []rpmCall {
+// rpmCalls lists the RUN's commands of the RPM-family managers.
+func rpmCalls(r *runmodel.Run) []rpmCall {
 	var out []rpmCall
-	for _, c := range runCommands(f) {
-		if r, ok := readRPMCall(c); ok {
-			out = append(out, r)
+	for _, c := range r.Cmds {
+		if c.Opaque {
+			continue
+		}
+		if k, ok := readRPMCall(c); ok {
+			out = append(out, k)
 		}
 	}
 	return out
 }
 
 // readRPMCall reads a command of an RPM-family package manager.
-func readRPMCall(c *syntax.CallExpr) (rpmCall, bool) {
-	tool := baseName(c.Args[0].Lit())
-	if _, ok := rpmTools[tool]; !ok {
+func readRPMCall(c *runmodel.Cmd) (rpmCall, bool) {
+	m := runmodel.ManagerOf(c)
+	if !slices.Contains(rpmManagers, m) {
 		return rpmCall{}, false
 	}
-	valued := rpmValueOptions
-	if tool == "zypper" {
-		valued = zypperValueOptions
-	}
-	r := rpmCall{call: c, tool: tool, verbIdx: pkgVerbIndex(c, valued)}
-	if r.verbIdx > 0 {
-		r.verb = c.Args[r.verbIdx].Lit()
-	}
-	if tool != "zypper" && (r.verb == "group" || r.verb == "groups" || r.verb == "module") {
-		r.verbIdx = nextOperand(c, r.verbIdx)
-		r.verb, r.sub = "", true
-		if r.verbIdx > 0 {
-			r.verb = c.Args[r.verbIdx].Lit()
-		}
+	k := m.Read(c)
+	r := rpmCall{Call: k, verbAt: k.VerbAt, verb: k.Verb}
+	if m.Name != "zypper" && (r.verb == "group" || r.verb == "groups" || r.verb == "module") {
+		r.verbAt = k.Next(k.VerbAt)
+		r.verb, r.sub = k.Arg(r.verbAt), true
 	}
 	return r, true
 }
 
-// nextOperand returns the index of the first word after i that is not an
-// option, or -1.
-func nextOperand(c *syntax.CallExpr, i int) int {
-	for j := i + 1; j < len(c.Args); j++ {
-		if w := c.Args[j].Lit(); w == "" {
-			return -1
-		} else if !strings.HasPrefix(w, "-") {
-			return j
-		}
-	}
-	return -1
-}
-
 // display names the command by its tool and verb, as in "dnf module enable".
 func (r rpmCall) display() string {
-	words := []string{r.tool}
+	words := []string{r.Name}
 	if r.sub {
-		words = append(words, r.call.Args[pkgVerbIndex(r.call, rpmValueOptions)].Lit())
+		words = append(words, r.Verb)
 	}
 	return strings.Join(append(words, r.verb), " ")
 }
@@ -198,14 +137,14 @@ func (r rpmCall) display() string {
 // asks tells whether the command stops for a confirmation when no answer is given.
 func (r rpmCall) asks() bool {
 	switch {
-	case r.verbIdx < 0:
+	case r.verbAt < 0:
 		return false
-	case r.tool == "zypper":
-		return zypperAskVerbs[r.verb] && !zypperAnswered(r)
+	case r.M.Name == "zypper":
+		return slices.Contains(r.M.Prompt, r.verb) && !zypperAnswered(r)
 	case r.sub:
-		return rpmSubAskVerbs[r.verb] && !rpmAnswered(r.call)
+		return rpmSubAskVerbs[r.verb] && !r.Answered()
 	default:
-		return rpmAskVerbs[r.verb] && !rpmAnswered(r.call)
+		return slices.Contains(r.M.Prompt, r.verb) && !r.Answered()
 	}
 }
 
@@ -213,78 +152,57 @@ func (r rpmCall) asks() bool {
 // the tool's cache.
 func (r rpmCall) fillsCache() bool {
 	switch {
-	case r.verbIdx < 0:
+	case r.verbAt < 0:
 		return false
-	case r.tool == "zypper":
-		return zypperCacheVerbs[r.verb]
 	case r.sub:
 		return rpmSubCacheVerbs[r.verb]
-	default:
-		return rpmCacheVerbs[r.verb]
 	}
+	return slices.Contains(r.M.Install, r.verb) || slices.Contains(r.M.Refresh, r.verb)
 }
 
 // otherRoot tells whether the command works on another root, whose cache
 // is elsewhere.
 func (r rpmCall) otherRoot() bool {
-	if r.tool == "zypper" {
-		return hasWord(r.call, "-R", "--root", "--installroot")
+	if r.M.Name == "zypper" {
+		return r.HasFlag("-R", "--root", "--installroot")
 	}
-	return hasWord(r.call, "--installroot")
+	return r.HasFlag("--installroot")
 }
 
 // cacheOnly tells whether the command works from the cache alone.
 func (r rpmCall) cacheOnly() bool {
-	if r.tool == "zypper" {
-		return hasWord(r.call, "--no-refresh")
-	}
-	return hasWord(r.call, "-C", "--cacheonly") || hasShortFlag(r.call, 'C')
+	return r.HasFlag(r.M.OfflineFlags...) || r.M.Name != "zypper" && r.HasShort('C')
 }
 
-// cleans tells whether the command empties the cache of tool.
-func (r rpmCall) cleans(tool string) bool {
-	same := r.tool == tool || r.tool == "yum" && tool == "dnf" || r.tool == "dnf" && tool == "yum"
-	return same && (r.verb == "clean" || r.tool == "zypper" && r.verb == "cc")
+// cleans tells whether the command empties the cache of manager m.
+func (r rpmCall) cleans(m *runmodel.Manager) bool {
+	same := r.M == m || r.M.Name == "yum" && m.Name == "dnf" || r.M.Name == "dnf" && m.Name == "yum"
+	return same && (r.verb == "clean" || r.M.Name == "zypper" && r.verb == "cc")
 }
 
-func rpmAnswered(c *syntax.CallExpr) bool {
-	for _, a := range c.Args[1:] {
-		if w := a.Lit(); w == "-y" || strings.Contains(w, "assumeyes") || strings.Contains(w, "assumeno") {
-			return true
-		}
-	}
-	return hasShortFlag(c, 'y')
-}
-
+// zypperAnswered tells whether zypper runs without asking: -n before the
+// verb (after it, install's -n is --name), -y after it.
 func zypperAnswered(r rpmCall) bool {
-	for i, a := range r.call.Args[1:] {
-		w := a.Lit()
+	for i, a := range r.Args {
+		w, ok := a.Value()
+		if !ok {
+			continue
+		}
 		if w == "--non-interactive" || w == "--no-confirm" || w == "-y" {
 			return true
 		}
-		if i+1 < r.verbIdx && (w == "-n" || shortCluster(w) && strings.ContainsRune(w, 'n')) {
-			return true // -n before the verb; after it, install's -n is --name
+		if i < r.verbAt && (w == "-n" || isShortCluster(w) && strings.ContainsRune(w, 'n')) {
+			return true
 		}
-		if i+1 > r.verbIdx && shortCluster(w) && strings.ContainsRune(w, 'y') {
+		if i > r.verbAt && isShortCluster(w) && strings.ContainsRune(w, 'y') {
 			return true
 		}
 	}
 	return false
 }
 
-// hasShortFlag tells whether a word of the call is a cluster of short
-// options (-qy) holding flag.
-func hasShortFlag(c *syntax.CallExpr, flag rune) bool {
-	for _, a := range c.Args[1:] {
-		if w := a.Lit(); shortCluster(w) && strings.ContainsRune(w[1:], flag) {
-			return true
-		}
-	}
-	return false
-}
-
-// shortCluster tells whether w is a group of one-letter options, like -qy.
-func shortCluster(w string) bool {
+// isShortCluster tells whether w is a group of one-letter options, like -qy.
+func isShortCluster(w string) bool {
 	if len(w) < 2 || w[0] != '-' || w[1] == '-' {
 		return false
 	}
@@ -298,35 +216,38 @@ func shortCluster(w string) bool {
 
 func runRPMClean(p *rewrite.Pass) {
 	d := p.Doc
+	m := runmodel.Of(d)
 	ship := d.Shipping()
 	for _, st := range d.Stages {
 		for _, in := range st.Instructions {
 			if in.Keyword == "run" && in.Shell != nil {
-				rpmCleanRun(p, st, in, ship[st])
+				rpmCleanRun(p, m, m.Run(in), ship[st])
 			}
 		}
 	}
 }
 
-func rpmCleanRun(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruction, ships bool) {
-	d := p.Doc
-	f := in.Shell.File
-	calls := rpmCalls(f)
+func rpmCleanRun(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, ships bool) {
+	calls := rpmCalls(r)
 	if len(calls) == 0 {
 		return
 	}
 	var edits []rewrite.Edit
 	var asked, micro []string // commands that stop at a prompt; microdnf ones, which never do
-	for _, r := range calls {
-		if !r.asks() {
+	for _, k := range calls {
+		if !k.asks() {
 			continue
 		}
-		edits = append(edits, insertAfter(in, r.call.Args[r.verbIdx].End(), " -y"))
+		e, ok := insertAfterArg(r.In, k.Cmd, k.verbAt, " -y")
+		if !ok {
+			continue
+		}
+		edits = append(edits, e)
 		list := &asked
-		if r.tool == "microdnf" {
+		if k.M.Name == "microdnf" {
 			list = &micro
 		}
-		if s := r.display(); !slices.Contains(*list, s) {
+		if s := k.display(); !slices.Contains(*list, s) {
 			*list = append(*list, s)
 		}
 	}
@@ -342,8 +263,8 @@ func rpmCleanRun(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruction, sh
 		msgs = append(msgs, "add -y to "+strings.Join(micro, " and ")+" as hadolint's DL3038 asks (microdnf itself never prompts)")
 	}
 	if ships {
-		if tools := rpmToClean(d, st, in, calls); len(tools) > 0 {
-			if e, msg, ok := rpmCleanUp(p, in, tools); ok {
+		if cleanings := rpmToClean(m, r, calls); len(cleanings) > 0 {
+			if e, msg, ok := rpmCleanUp(p, r, cleanings); ok {
 				edits = append(edits, e)
 				msgs = append(msgs, msg)
 			}
@@ -352,63 +273,85 @@ func rpmCleanRun(p *rewrite.Pass, st *rewrite.Stage, in *rewrite.Instruction, sh
 	if len(edits) == 0 {
 		return
 	}
-	p.Report(rewrite.Finding{Line: in.StartLine, Message: strings.Join(msgs, "; "), Edits: edits})
+	p.Report(rewrite.Finding{Line: r.In.StartLine, Message: strings.Join(msgs, "; "), Edits: edits})
 }
 
-// rpmToClean lists, in the order they first appear, the tools whose cache
+// rpmCleaning is a manager whose cache a RUN leaves.
+type rpmCleaning struct {
+	m    *runmodel.Manager
+	tool string // the program the RUN runs it as (dnf, dnf5, ...)
+	gone bool   // the RUN may have removed the tool (or what it runs on) after installing
+}
+
+// rpmToClean lists, in the order they first appear, the managers whose cache
 // the RUN fills and leaves, where appending their clean-up keeps the RUN's
 // meaning.
-func rpmToClean(d *rewrite.Document, st *rewrite.Stage, in *rewrite.Instruction, calls []rpmCall) []rpmCleaning {
-	f := in.Shell.File
-	var tools []string
-	for _, r := range calls {
-		if r.fillsCache() && !slices.Contains(tools, r.tool) {
-			tools = append(tools, r.tool)
+func rpmToClean(m *runmodel.Model, r *runmodel.Run, calls []rpmCall) []rpmCleaning {
+	var mgrs []*runmodel.Manager
+	for _, k := range calls {
+		if k.fillsCache() && !slices.Contains(mgrs, k.M) {
+			mgrs = append(mgrs, k.M)
 		}
 	}
-	all := runCommands(f)
 	var out []rpmCleaning
-	for _, tool := range tools {
-		last := -1
-		skip := hasCacheMount(in, rpmTools[tool].cacheDirs...)
-		for _, r := range calls {
-			if r.tool != tool || !r.fillsCache() {
+	for _, mgr := range mgrs {
+		var last *runmodel.Cmd
+		skip := hasCacheMount(r, cacheDirs(mgr, true)...)
+		for _, k := range calls {
+			if k.M != mgr || !k.fillsCache() {
 				continue
 			}
-			if r.otherRoot() || !unconditional(f, r.call) {
+			if k.otherRoot() || k.Cond || k.FailOK || k.Background {
 				skip = true
 			}
-			last = slices.Index(all, r.call)
+			last = k.Cmd
 		}
-		if skip || rpmCleanedAfter(all[last+1:], tool) || rpmCacheNeededLater(d, st, in, tool) {
+		if skip || rpmCleanedAfter(r, last, mgr) || rpmCacheReadLater(m, r.In, mgr) != nil {
 			continue
 		}
-		out = append(out, rpmCleaning{tool: tool, gone: rpmMayBeGone(all[last+1:], tool)})
+		out = append(out, rpmCleaning{m: mgr, tool: last.Name, gone: rpmMayBeGone(r, last, mgr)})
 	}
 	return out
 }
 
-// rpmCleaning is a tool whose cache a RUN leaves.
-type rpmCleaning struct {
-	tool string
-	gone bool // the RUN may have removed the tool (or what it runs on) after installing
+// cacheDirs lists a manager's cache folders: all, or (own false) only its
+// own, not those of another tool it may fill too.
+func cacheDirs(m *runmodel.Manager, all bool) []string {
+	var out []string
+	for _, c := range m.Caches {
+		if all || !c.Shared {
+			out = append(out, c.Dir)
+		}
+	}
+	return out
 }
 
-// rpmMayBeGone tells whether one of the commands may remove the package
-// manager itself or what it needs: rpm -e (often with --nodeps), or a remove
-// of a package named after the tool, python, rpm or the libraries.
-func rpmMayBeGone(cmds []*syntax.CallExpr, tool string) bool {
-	for _, c := range cmds {
-		if baseName(c.Args[0].Lit()) == "rpm" && (hasWord(c, "-e", "--erase") || hasShortFlag(c, 'e')) {
+// after lists the RUN's commands that come after c.
+func after(r *runmodel.Run, c *runmodel.Cmd) []*runmodel.Cmd {
+	var out []*runmodel.Cmd
+	for _, x := range r.Cmds {
+		if runmodel.Before(c, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// rpmMayBeGone tells whether a command after last may remove the package
+// manager itself or what it needs: rpm -e (often with --nodeps), or a
+// remove of a package named after the tool, python, rpm or the libraries.
+func rpmMayBeGone(r *runmodel.Run, last *runmodel.Cmd, mgr *runmodel.Manager) bool {
+	for _, c := range after(r, last) {
+		if c.Is("rpm") && (c.HasFlag("-e", "--erase") || c.HasShort('e')) {
 			return true
 		}
-		r, ok := readRPMCall(c)
-		if !ok || r.verbIdx < 0 || !wordSet("remove", "erase", "rm")[r.verb] {
+		k, ok := readRPMCall(c)
+		if !ok || k.verbAt < 0 || !wordSet("remove", "erase", "rm")[k.verb] {
 			continue
 		}
-		for _, w := range c.Args[r.verbIdx+1:] {
-			lit := w.Lit()
-			for _, name := range []string{tool, "python", "rpm", "dnf", "yum", "zypp"} {
+		for i := k.verbAt + 1; i < len(c.Args); i++ {
+			lit, _ := c.Args[i].Value()
+			for _, name := range append([]string{mgr.Name}, "python", "rpm", "dnf", "yum", "zypp") {
 				if lit == "" || strings.Contains(lit, name) {
 					return true
 				}
@@ -418,14 +361,14 @@ func rpmMayBeGone(cmds []*syntax.CallExpr, tool string) bool {
 	return false
 }
 
-// rpmCleanedAfter tells whether one of the commands cleans tool's cache.
-func rpmCleanedAfter(cmds []*syntax.CallExpr, tool string) bool {
-	for _, c := range cmds {
-		if r, ok := readRPMCall(c); ok && r.cleans(tool) {
+// rpmCleanedAfter tells whether a command after last cleans the manager's cache.
+func rpmCleanedAfter(r *runmodel.Run, last *runmodel.Cmd, mgr *runmodel.Manager) bool {
+	for _, c := range after(r, last) {
+		if k, ok := readRPMCall(c); ok && k.cleans(mgr) {
 			return true
 		}
-		for _, dir := range rpmTools[tool].cacheDirs {
-			if removesUnder(c, dir) {
+		for _, dir := range cacheDirs(mgr, true) {
+			if c.Is("rm") && removesUnder(c, dir) {
 				return true
 			}
 		}
@@ -433,35 +376,26 @@ func rpmCleanedAfter(cmds []*syntax.CallExpr, tool string) bool {
 	return false
 }
 
-// rpmCacheNeededLater tells whether a later RUN of the stage, or of a stage
-// built FROM it, runs tool from its cache alone.
-func rpmCacheNeededLater(d *rewrite.Document, st *rewrite.Stage, in *rewrite.Instruction, tool string) bool {
-	later := st.Instructions[slices.Index(st.Instructions, in)+1:]
-	for _, s := range d.Descendants(st) {
-		later = append(later, s.Instructions...)
+// rpmCacheReadLater finds a later step that may read the manager's cache
+// from the image: one that runs it from its cache alone (-C, --cacheonly,
+// --no-refresh), names the cache, or runs something the model cannot see
+// through.
+func rpmCacheReadLater(m *runmodel.Model, in *rewrite.Instruction, mgr *runmodel.Manager) *runmodel.Reader {
+	var places []runmodel.Place
+	for _, dir := range cacheDirs(mgr, true) {
+		places = append(places, runmodel.Place{Path: dir})
 	}
-	for _, r := range later {
-		if r.Keyword != "run" {
-			continue
+	return m.LaterReader(in, places, func(_ *runmodel.Run, c *runmodel.Cmd, _ runmodel.State) string {
+		if k, ok := readRPMCall(c); ok && k.M == mgr && k.cacheOnly() {
+			return k.Name + " runs from its cache alone"
 		}
-		if r.Shell == nil {
-			if strings.Contains(r.Line, tool) && (strings.Contains(r.Line, "-C") || strings.Contains(r.Line, "cacheonly") || strings.Contains(r.Line, "no-refresh")) {
-				return true
-			}
-			continue
-		}
-		for _, c := range rpmCalls(r.Shell.File) {
-			if c.tool == tool && c.cacheOnly() {
-				return true
-			}
-		}
-	}
-	return false
+		return ""
+	})
 }
 
-// rpmCleanUp returns the edit that cleans the tools' caches after the RUN,
-// or with --cache-mounts the one that gives it cache mounts.
-func rpmCleanUp(p *rewrite.Pass, in *rewrite.Instruction, cleanings []rpmCleaning) (rewrite.Edit, string, bool) {
+// rpmCleanUp returns the edit that cleans the managers' caches after the
+// RUN, or with --cache-mounts the one that gives it cache mounts.
+func rpmCleanUp(p *rewrite.Pass, r *runmodel.Run, cleanings []rpmCleaning) (rewrite.Edit, string, bool) {
 	d := p.Doc
 	var tools []string
 	for _, c := range cleanings {
@@ -469,20 +403,20 @@ func rpmCleanUp(p *rewrite.Pass, in *rewrite.Instruction, cleanings []rpmCleanin
 	}
 	if p.Options.CacheMounts {
 		var targets []string
-		for _, t := range tools {
-			for _, m := range rpmTools[t].dirs {
-				if !slices.Contains(targets, m) {
-					targets = append(targets, m)
+		for _, c := range cleanings {
+			for _, dir := range cacheDirs(c.m, false) {
+				if !slices.Contains(targets, dir) {
+					targets = append(targets, dir)
 				}
 			}
 		}
 		busy := false // an rm of a mount point, or of a folder above it, would fail
-		for _, c := range runCommands(in.Shell.File) {
+		for _, c := range r.Runs("rm") {
 			for _, t := range targets {
 				busy = busy || removesAbove(c, t)
 			}
 		}
-		if !busy {
+		if opaque, _ := r.Opaque(); !busy && !opaque {
 			flags := make([]string, len(targets))
 			for i, t := range targets {
 				flags[i] = cacheMountFlag(t)
@@ -491,18 +425,17 @@ func rpmCleanUp(p *rewrite.Pass, in *rewrite.Instruction, cleanings []rpmCleanin
 			if len(targets) > 1 {
 				mounts = "cache mounts on "
 			}
-			return addRunFlags(d, in, flags...),
+			return addRunFlags(d, r.In, flags...),
 				leavesCache(tools) + " in the layer: give the RUN " + mounts + strings.Join(targets, " and ") + " (BuildKit)", true
 		}
 	}
 	var cmds, dirs []string
 	for _, c := range cleanings {
-		t := rpmTools[c.tool]
-		rm := []string{t.rmDir}
+		rm := cacheDirs(c.m, false)[:1]
 		if c.gone {
-			rm = t.dirs // without the tool's clean, its folders go whole
+			rm = cacheDirs(c.m, false) // without the tool's clean, its folders go whole
 		} else {
-			cmds = append(cmds, t.clean)
+			cmds = append(cmds, c.tool+" "+c.m.Clean)
 		}
 		for _, dir := range rm {
 			if !slices.Contains(dirs, dir) {
@@ -511,7 +444,7 @@ func rpmCleanUp(p *rewrite.Pass, in *rewrite.Instruction, cleanings []rpmCleanin
 		}
 	}
 	cmd := strings.Join(append(cmds, "rm -rf "+strings.Join(dirs, " ")), " && ")
-	e, ok := appendCommand(d, in, cmd)
+	e, ok := appendCommand(d, r, cmd)
 	if !ok {
 		return rewrite.Edit{}, "", false
 	}
@@ -524,21 +457,4 @@ func leavesCache(tools []string) string {
 		return tools[0] + " leaves its cache"
 	}
 	return strings.Join(tools, " and ") + " leave their caches"
-}
-
-// unconditional tells whether a command runs whenever the program gets to
-// it: a statement of the top level, or a link of a top-level && chain.
-func unconditional(f *syntax.File, call *syntax.CallExpr) bool {
-	for _, s := range f.Stmts {
-		if s.Background || s.Coprocess || s.Disown {
-			continue
-		}
-		links, _ := andLinks(s)
-		for _, l := range links {
-			if l.Cmd == call {
-				return !l.Negated && !l.Background
-			}
-		}
-	}
-	return false
 }

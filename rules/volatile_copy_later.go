@@ -2,15 +2,14 @@ package rules
 
 import (
 	"fmt"
-	"maps"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -67,11 +66,10 @@ Good:
 
 func runVolatileCopyLater(p *rewrite.Pass) {
 	d := p.Doc
-	lex := shell.NewLex(d.Escape)
-	states := volatileStates(d, lex)
+	m := runmodel.Of(d)
 	for _, st := range d.Stages {
 		if st.From.POSIX { // Windows stages have other paths and shells
-			moveVolatileCopies(p, st, states[st], lex)
+			moveVolatileCopies(p, m, st)
 		}
 	}
 }
@@ -87,10 +85,10 @@ type volatileBlock struct {
 	waits       bool // it stops at a block that moves or waits: it moves on a later pass
 }
 
-func moveVolatileCopies(p *rewrite.Pass, st *rewrite.Stage, states []buildState, lex *shell.Lex) {
+func moveVolatileCopies(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) {
 	var blocks []*volatileBlock
 	for i, in := range st.Instructions {
-		c, ok := volatileCopyOf(in, states[i], lex)
+		c, ok := volatileCopyOf(p.Options.Context, m, in)
 		if !ok {
 			continue
 		}
@@ -105,7 +103,7 @@ func moveVolatileCopies(p *rewrite.Pass, st *rewrite.Stage, states []buildState,
 	// the next pass, so that no COPY is moved twice.
 	for i := len(blocks) - 1; i >= 0; i-- {
 		b := blocks[i]
-		b.walk(st, states)
+		b.walk(p.Options.Context, m, st)
 		if b.runs == 0 {
 			continue
 		}
@@ -124,8 +122,9 @@ func moveVolatileCopies(p *rewrite.Pass, st *rewrite.Stage, states []buildState,
 
 // walk finds how far the block may go: the instructions after it that it
 // may pass, and how many of them are RUNs.
-func (b *volatileBlock) walk(st *rewrite.Stage, states []buildState) {
+func (b *volatileBlock) walk(ctx *rewrite.BuildContext, m *runmodel.Model, st *rewrite.Stage) {
 	b.stop = len(st.Instructions)
+	links := linksBefore(ctx, m, st, b.first)
 	for k := b.last + 1; k < len(st.Instructions); k++ {
 		in := st.Instructions[k]
 		ok := false
@@ -143,10 +142,10 @@ func (b *volatileBlock) walk(st *rewrite.Stage, states []buildState) {
 				ok = ok && !b.uses(a.Key)
 			}
 		case *instructions.WorkdirCommand:
-			wd := states[k+1].workdir
+			wd := m.After(in).Workdir
 			ok = wd != ""
 			for _, cp := range b.copies {
-				ok = ok && !cp.relative && !pathsOverlap(wd, cp.top)
+				ok = ok && !cp.relative && !links.touch(wd, cp.top)
 			}
 		case *instructions.UserCommand:
 			ok = true
@@ -154,9 +153,11 @@ func (b *volatileBlock) walk(st *rewrite.Stage, states []buildState) {
 				ok = ok && !cp.chown
 			}
 		case *instructions.RunCommand:
-			ok = b.runPasses(in, states[k])
+			r := m.Run(in)
+			ok = b.runPasses(m, r, links)
 			if ok {
 				b.runs++
+				links.addRun(m, r)
 			}
 		}
 		if !ok {
@@ -177,20 +178,211 @@ func (b *volatileBlock) uses(name string) bool {
 }
 
 // runPasses tells whether a RUN provably neither reads nor writes what the
-// block's copies write (nor, for --chown by name, the user database).
-func (b *volatileBlock) runPasses(in *rewrite.Instruction, s buildState) bool {
-	places, ok := runFootprint(in, s)
+// block's copies write, through any path the stage's symbolic links give
+// it (nor, for --chown by name, the user database).
+func (b *volatileBlock) runPasses(m *runmodel.Model, r *runmodel.Run, links *symlinks) bool {
+	places, ok := runFootprint(m, r, m.State(r.In))
 	if !ok {
 		return false
 	}
 	for _, fp := range places {
 		for _, c := range b.copies {
-			if pathsOverlap(fp, c.top) || c.byName && pathsOverlap(fp, "/etc") {
+			if links.touch(fp, c.top) || c.byName && links.touch(fp, "/etc") {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// symlinks is what the rule knows of the symbolic links of a stage up to a
+// point: links RUNs made with ln -s, the links of merged-/usr systems, and
+// the places under which links it cannot see may lie (what a RUN the model
+// cannot see through, or a COPY or ADD of a folder, may have brought).
+type symlinks struct {
+	links   [][2]string // link, target: absolute, clean
+	unknown []string    // places that may hold links to anywhere ("/": everywhere)
+}
+
+// touch tells whether a place a RUN touches may be, through the links, a
+// place of the copy (both clean absolute paths, or "/").
+func (l *symlinks) touch(place, top string) bool {
+	if pathsOverlap(place, top) {
+		return true
+	}
+	for _, u := range l.unknown {
+		if pathsOverlap(place, u) || pathsOverlap(top, u) {
+			return true
+		}
+	}
+	for _, lk := range l.links {
+		near := func(p string) bool { return pathsOverlap(p, lk[0]) || pathsOverlap(p, lk[1]) }
+		if near(place) && near(top) {
+			return true
+		}
+	}
+	return false
+}
+
+// linksBefore gathers the links of the stage (and the stages it is built
+// FROM) before instruction upto.
+func linksBefore(ctx *rewrite.BuildContext, m *runmodel.Model, st *rewrite.Stage, upto int) *symlinks {
+	l := &symlinks{}
+	for _, d := range []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32"} {
+		l.links = append(l.links, [2]string{"/" + d, "/usr/" + d}) // merged /usr
+	}
+	var before []*rewrite.Instruction
+	for s := m.Doc.Parent(st); s != nil; s = m.Doc.Parent(s) {
+		before = append(slices.Clone(s.Instructions), before...)
+	}
+	before = append(before, st.Instructions[:upto]...)
+	for _, in := range before {
+		switch c := in.Command.(type) {
+		case *instructions.RunCommand:
+			l.addRun(m, m.Run(in))
+		case *instructions.CopyCommand:
+			l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, c.From != "")
+		case *instructions.AddCommand:
+			l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, true)
+		}
+	}
+	return l
+}
+
+// addRun records the links a RUN may make: ln -s with operands the model
+// can read; anywhere for what it cannot see through; the places of the
+// commands that copy or unpack trees (cp, mv, tar, unzip, rsync, git).
+func (l *symlinks) addRun(m *runmodel.Model, r *runmodel.Run) {
+	st := m.State(r.In)
+	for _, c := range r.Cmds {
+		switch {
+		case c.Opaque:
+			l.unknown = append(l.unknown, "/")
+		case c.Is("ln"):
+			l.addLn(m, r, c, st)
+		case c.Is("cp", "mv", "tar", "unzip", "rsync", "git", "cpio", "7z", "install", "bsdtar", "busybox"):
+			for _, p := range m.Places(r, c, st) {
+				l.unknown = append(l.unknown, placePath(p))
+			}
+		}
+	}
+}
+
+// addLn records the link an ln -s makes (TARGET LINK: LINK, or LINK/TARGET's
+// name when LINK is a folder), or anywhere when its words cannot be read.
+func (l *symlinks) addLn(m *runmodel.Model, r *runmodel.Run, c *runmodel.Cmd, st runmodel.State) {
+	var ops []string
+	symbolic := false
+	for _, a := range c.Args {
+		v, ok := a.Value()
+		if !ok {
+			l.unknown = append(l.unknown, "/")
+			return
+		}
+		if strings.HasPrefix(v, "-") {
+			symbolic = symbolic || v == "-s" || v == "--symbolic" || !strings.HasPrefix(v, "--") && strings.Contains(v, "s")
+			if v == "-t" || v == "--target-directory" || strings.HasPrefix(v, "--target-directory=") || v == "-S" || v == "--suffix" {
+				l.unknown = append(l.unknown, "/") // forms the rule does not follow
+				return
+			}
+			continue
+		}
+		ops = append(ops, v)
+	}
+	if !symbolic {
+		return // a hard link is no path to elsewhere
+	}
+	cwd := m.Cwd(st, c)
+	abs := func(p string) string {
+		switch {
+		case path.IsAbs(p):
+			return path.Clean(p)
+		case cwd == "":
+			return "/"
+		}
+		return path.Join(cwd, p)
+	}
+	if len(ops) != 2 {
+		l.unknown = append(l.unknown, "/")
+		return
+	}
+	target, link := ops[0], abs(ops[1])
+	if !path.IsAbs(target) {
+		target = path.Join(path.Dir(link), target)
+	}
+	l.links = append(l.links, [2]string{link, path.Clean(target)}, [2]string{path.Join(link, path.Base(target)), path.Clean(target)})
+}
+
+// addCopy records where a COPY or ADD may bring links: under its
+// destination, unless the build context shows that its sources hold none.
+func (l *symlinks) addCopy(ctx *rewrite.BuildContext, m *runmodel.Model, in *rewrite.Instruction, srcs []string, dest string, unknown bool) {
+	st := m.State(in)
+	d, ok := st.Expand(m.Lex, dest)
+	switch {
+	case !ok:
+		l.unknown = append(l.unknown, "/")
+		return
+	case !path.IsAbs(d) && st.Workdir == "":
+		l.unknown = append(l.unknown, "/")
+		return
+	case !path.IsAbs(d):
+		d = path.Join(st.Workdir, d)
+	}
+	if !unknown && ctx != nil && !contextHasLinks(ctx, srcs) {
+		return
+	}
+	if !unknown && ctx == nil && !slices.ContainsFunc(srcs, mayBeFolder) {
+		return // files: a link among the sources is followed, not copied
+	}
+	l.unknown = append(l.unknown, path.Clean(d))
+}
+
+// mayBeFolder tells whether a COPY source may name a folder (whose links
+// COPY copies as links) when the build context cannot be read: anything
+// but a name with an extension or a dependency manifest's name.
+func mayBeFolder(src string) bool {
+	base := path.Base(src)
+	switch {
+	case strings.HasSuffix(src, "/") || strings.ContainsAny(src, "*?[$") || base == "." || base == "/":
+		return true
+	case isManifestSource(src) && !slices.Contains([]string{"gradle", ".yarn", ".mvn", "project", "requirements"}, strings.ToLower(base)):
+		return false
+	}
+	return !strings.Contains(strings.TrimPrefix(base, "."), ".")
+}
+
+// contextHasLinks tells whether a COPY's sources may hold symbolic links:
+// a source that is or holds one in the build context, or one the rule
+// cannot read.
+func contextHasLinks(ctx *rewrite.BuildContext, srcs []string) bool {
+	files, err := ctx.Files()
+	if err != nil {
+		return true
+	}
+	for _, src := range srcs {
+		if strings.ContainsAny(src, "$") {
+			return true
+		}
+		clean := strings.TrimPrefix(path.Clean("/"+src), "/")
+		for _, f := range files {
+			if !f.Link {
+				continue
+			}
+			if clean == "" || clean == "." || f.Path == clean || strings.HasPrefix(f.Path, clean+"/") || strings.ContainsAny(clean, "*?[") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// placePath is a place of the model as the rule compares paths: its path
+// when it is absolute, else "/".
+func placePath(p runmodel.Place) string {
+	if p.Any || p.Home || p.Rel {
+		return "/"
+	}
+	return p.Path
 }
 
 // reportVolatileMove moves the block, with the comment block right above it,
@@ -271,8 +463,11 @@ var (
 )
 
 // volatileCopyOf reads a COPY or ADD of context files that are not
-// dependency manifests, with a destination dfopt can resolve.
-func volatileCopyOf(in *rewrite.Instruction, s buildState, lex *shell.Lex) (*volatileCopy, bool) {
+// dependency manifests, with a destination dfopt can resolve. An ADD counts
+// only for folders of the build context, which it copies as COPY does (a
+// file could be an archive, which ADD unpacks, whatever its name).
+func volatileCopyOf(ctx *rewrite.BuildContext, m *runmodel.Model, in *rewrite.Instruction) (*volatileCopy, bool) {
+	s := m.State(in)
 	var srcs []string
 	var dest, chown string
 	switch c := in.Command.(type) {
@@ -286,7 +481,7 @@ func volatileCopyOf(in *rewrite.Instruction, s buildState, lex *shell.Lex) (*vol
 			return nil, false
 		}
 		for _, src := range c.SourcePaths {
-			if src != "." && !strings.HasSuffix(src, "/") {
+			if path.Clean(src) != "." && (ctx == nil || !isContextDir(ctx, path.Clean(src))) {
 				return nil, false // ADD unpacks local archives: only folders are plain copies
 			}
 		}
@@ -302,23 +497,20 @@ func volatileCopyOf(in *rewrite.Instruction, s buildState, lex *shell.Lex) (*vol
 			return nil, false
 		}
 	}
-	res, err := lex.ProcessWordWithMatches(dest, s.env)
-	if err != nil || len(res.Unmatched) > 0 || res.Result == "" {
+	dst, ok := s.Expand(m.Lex, dest) // not known, or an ARG: --build-arg may send the files anywhere
+	if !ok || dst == "" {
 		return nil, false
 	}
-	for name := range res.Matched {
-		if !s.env[name].fixed {
-			return nil, false // an ARG: --build-arg may send the files anywhere
-		}
-	}
-	c := &volatileCopy{in: in, relative: !path.IsAbs(res.Result), chown: chown != ""}
+	c := &volatileCopy{in: in, relative: !path.IsAbs(dst), chown: chown != ""}
 	c.byName = c.chown && !numericOwner.MatchString(chown)
-	dst := res.Result
 	if c.relative {
-		if s.workdir == "" {
+		if s.Workdir == "" {
 			return nil, false
 		}
-		dst = path.Join(s.workdir, dst)
+		dst = path.Join(s.Workdir, dst)
+	}
+	if strings.Contains(dst, "..") {
+		return nil, false // through a folder that may be a link
 	}
 	first, _, _ := strings.Cut(strings.TrimPrefix(path.Clean(dst), "/"), "/")
 	c.top = "/" + first
@@ -395,177 +587,48 @@ func isManifestSource(src string) bool {
 	return false
 }
 
-// buildState is what the instructions before a point have set, as far as the
-// Dockerfile tells: the working directory and the variables.
-type buildState struct {
-	workdir    string // absolute; "" when unknown (the base image's, or one made of unknown variables)
-	env        buildEnv
-	shellReads []string // what the SHELL reads when it starts (a login shell: /etc/profile, ~/.profile)
-}
-
-// buildVar is a variable set by ENV or ARG.
-type buildVar struct {
-	value string
-	known bool // its value is all known (a reference to its own earlier value aside: the base image's PATH)
-	fixed bool // known, and set by ENV alone: no --build-arg can change it
-	env   bool // set by ENV, which an ARG of the same name does not override
-}
-
-type buildEnv map[string]buildVar
-
-func (e buildEnv) Get(k string) (string, bool) {
-	v, ok := e[k]
-	return v.value, ok
-}
-
-func (e buildEnv) Keys() []string { return slices.Collect(maps.Keys(e)) }
-
-// volatileStates returns, for each stage, the state before each of its
-// instructions, and after the last at the end. A stage built FROM another
-// starts with its WORKDIR and ENV.
-func volatileStates(d *rewrite.Document, lex *shell.Lex) map[*rewrite.Stage][]buildState {
-	out := map[*rewrite.Stage][]buildState{}
-	for _, st := range d.Stages {
-		cur := buildState{env: buildEnv{}}
-		if parent := d.Parent(st); parent != nil {
-			ps := out[parent]
-			cur = ps[len(ps)-1]
-			cur.env = maps.Clone(cur.env)
-			maps.DeleteFunc(cur.env, func(_ string, v buildVar) bool { return !v.env }) // build args stay in their stage
-		}
-		states := make([]buildState, 0, len(st.Instructions)+1)
-		for _, in := range st.Instructions {
-			states = append(states, cur)
-			cur = cur.after(in, lex)
-		}
-		out[st] = append(states, cur)
-	}
-	return out
-}
-
-// after returns the state once in has run.
-func (s buildState) after(in *rewrite.Instruction, lex *shell.Lex) buildState {
-	switch c := in.Command.(type) {
-	case *instructions.EnvCommand:
-		env := maps.Clone(s.env)
-		for _, kv := range c.Env {
-			v := s.expand(kv.Key, kv.Value, lex) // one ENV sees the values from before it
-			v.env = true
-			env[kv.Key] = v
-		}
-		s.env = env
-	case *instructions.ArgCommand:
-		env := maps.Clone(s.env)
-		for _, a := range c.Args {
-			if old, ok := env[a.Key]; ok && old.env {
-				continue
-			}
-			v := buildVar{}
-			if a.Value != nil {
-				v = buildState{env: env}.expand(a.Key, *a.Value, lex)
-				v.fixed = false
-			}
-			env[a.Key] = v
-		}
-		s.env = env
-	case *instructions.ShellCommand:
-		s.shellReads = startupFiles(c.Shell)
-	case *instructions.WorkdirCommand:
-		res, err := lex.ProcessWordWithMatches(c.Path, s.env)
-		known := err == nil && len(res.Unmatched) == 0
-		for name := range res.Matched {
-			known = known && s.env[name].fixed
-		}
-		switch {
-		case !known:
-			s.workdir = ""
-		case path.IsAbs(res.Result):
-			s.workdir = path.Clean(res.Result)
-		case s.workdir != "":
-			s.workdir = path.Join(s.workdir, res.Result)
-		}
-	}
-	return s
-}
-
-// startupFiles tells where a SHELL reads files when it starts: a login or
-// interactive shell, and zsh always, read profiles under /etc and in the home
-// folder. sh -c and bash -c read none (bash reads $BASH_ENV, a tool variable).
-func startupFiles(shellArgs []string) []string {
-	if len(shellArgs) == 0 {
-		return nil
-	}
-	reads := path.Base(shellArgs[0]) == "zsh"
-	for _, a := range shellArgs[1:] {
-		if a == "--login" || a == "--interactive" || strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a, "li") {
-			reads = true
-		}
-	}
-	if reads {
-		return []string{"/etc", "/root", "/home"}
-	}
-	return nil
-}
-
-// expand works out the value of variable name set to raw.
-func (s buildState) expand(name, raw string, lex *shell.Lex) buildVar {
-	res, err := lex.ProcessWordWithMatches(raw, s.env)
-	if err != nil {
-		return buildVar{}
-	}
-	v := buildVar{value: res.Result, known: true, fixed: true}
-	for ref := range res.Unmatched {
-		if ref != name {
-			v.known, v.fixed = false, false
-		}
-	}
-	for ref := range res.Matched {
-		v.known = v.known && s.env[ref].known
-		v.fixed = v.fixed && s.env[ref].fixed
-	}
-	return v
-}
-
 // pathsOverlap tells whether one path is the other or inside it.
 func pathsOverlap(a, b string) bool {
 	return a == b || a == "/" || b == "/" || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
 }
 
-// systemZone is where system package managers and their maintainer scripts
-// may write (openSUSE's apache2 fills /srv/www); language package managers
-// write there and in /home as well.
-var systemZone = []string{
-	"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/opt",
-	"/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
-}
-
 // runFootprint lists the places a RUN may read or write, as clean absolute
 // paths ("/" for a place it cannot tell), when the RUN only installs named
 // packages from the network and does housekeeping; ok is false otherwise.
-func runFootprint(in *rewrite.Instruction, s buildState) (places []string, ok bool) {
-	if in.Shell == nil {
+func runFootprint(m *runmodel.Model, r *runmodel.Run, s runmodel.State) (places []string, ok bool) {
+	if !r.Editable || len(r.Cmds) == 0 {
 		return nil, false // exec form, heredoc, a shell that is not POSIX, a program that does not parse
 	}
-	r := &footprint{cwd: s.workdir, places: slices.Clone(s.shellReads)}
-	for _, flag := range in.Node.Flags {
-		if val, isMount := strings.CutPrefix(flag, "--mount="); isMount {
-			r.mount(val)
+	fp := &footprint{m: m, r: r, st: s}
+	if s.Login() {
+		// A login shell reads /etc/profile and the profile in the home folder.
+		fp.places = append(fp.places, "/etc")
+		if home, ok := s.Home(); ok {
+			fp.add(home, "/")
+		} else {
+			fp.places = append(fp.places, "/")
 		}
 	}
-	for name, v := range s.env {
+	for _, mt := range r.Mounts {
+		fp.mount(mt)
+	}
+	for name, v := range s.Env {
 		if toolVariable(name) {
-			r.variable(name, v.value, v.known)
+			fp.variable(name, v.Value, v.Known)
 		}
 	}
-	if len(in.Shell.File.Stmts) == 0 {
-		return nil, false
+	for _, a := range r.Assigns {
+		if toolVariable(a.Name) {
+			v, known := a.Value.Value()
+			fp.variable(a.Name, v, known)
+		}
 	}
-	for _, st := range in.Shell.File.Stmts {
-		if !r.stmt(st) {
+	for _, c := range r.Cmds {
+		if !fp.cmd(c) {
 			return nil, false
 		}
 	}
-	return r.places, true
+	return fp.places, true
 }
 
 // toolVariable tells whether an environment variable may point a package
@@ -591,43 +654,53 @@ func toolVariable(name string) bool {
 
 // footprint gathers the places a RUN's program touches.
 type footprint struct {
-	cwd    string // "" when unknown
+	m      *runmodel.Model
+	r      *runmodel.Run
+	st     runmodel.State
 	places []string
 }
 
-// add records a path the program names: resolved against the working
-// directory, cut at its first wildcard; "/" when it cannot tell.
-func (r *footprint) add(p string) {
+// add records a path the program names, for a command running in cwd ("":
+// not known): resolved against cwd, cut at its first wildcard; "/" when it
+// cannot tell (a ~ path, a relative path in an unknown folder, a path
+// through ".." whose folder may be a symbolic link).
+func (fp *footprint) add(p, cwd string) {
 	if i := strings.IndexAny(p, "*?[$"); i >= 0 {
 		p = p[:i]
 	}
 	switch {
 	case p == "" || strings.HasPrefix(p, "~"):
 		p = "/"
-	case !path.IsAbs(p) && r.cwd == "":
+	case !path.IsAbs(p) && cwd == "":
 		p = "/"
 	case !path.IsAbs(p):
-		p = path.Join(r.cwd, p)
+		p = cwd + "/" + p
 	}
-	r.places = append(r.places, path.Clean(p))
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." {
+			p = "/"
+			break
+		}
+	}
+	fp.places = append(fp.places, path.Clean(p))
 }
 
 // mount records where a RUN --mount puts its files (secrets and SSH agents
 // go under /run by default).
-func (r *footprint) mount(spec string) {
-	typ, target, ok := parseMount(spec)
-	if !ok {
-		r.places = append(r.places, "/")
+func (fp *footprint) mount(mt runmodel.Mount) {
+	if !mt.Valid {
+		fp.places = append(fp.places, "/")
 		return
 	}
-	if target == "" && (typ == "secret" || typ == "ssh") {
+	target := mt.Target
+	if target == "" && (mt.Type == "secret" || mt.Type == "ssh") {
 		target = "/run"
 	}
-	r.add(target)
+	fp.add(target, fp.st.Workdir)
 }
 
 // addGlob records the folder a shell wildcard lists.
-func (r *footprint) addGlob(pattern string) {
+func (fp *footprint) addGlob(pattern, cwd string) {
 	if i := strings.IndexAny(pattern, "*?["); i >= 0 {
 		pattern = pattern[:i]
 	}
@@ -635,7 +708,7 @@ func (r *footprint) addGlob(pattern string) {
 	if i := strings.LastIndexByte(pattern, '/'); i >= 0 {
 		dir = pattern[:i+1]
 	}
-	r.add(dir)
+	fp.add(dir, cwd)
 }
 
 // remoteURL matches URLs of files elsewhere; a file:// URL is a local path.
@@ -643,414 +716,208 @@ var remoteURL = regexp.MustCompile(`(?i)\b(https?|ftp|s3|gs|git|ssh|git\+https?|
 
 // value records the paths in an option's value: pieces with a slash, or
 // starting with a dot, that are not part of a URL.
-func (r *footprint) value(v string) {
+func (fp *footprint) value(v, cwd string) {
 	v = strings.ReplaceAll(remoteURL.ReplaceAllString(v, ""), "file://", "")
 	for _, piece := range strings.FieldsFunc(v, func(c rune) bool { return strings.ContainsRune("=:,; \t", c) }) {
 		if strings.Contains(piece, "/") || strings.HasPrefix(piece, ".") || strings.HasPrefix(piece, "~") {
-			r.add(piece)
+			fp.add(piece, cwd)
 		}
 	}
 }
 
 // variable records the paths in a tool variable's value.
-func (r *footprint) variable(name, value string, known bool) {
+func (fp *footprint) variable(name, value string, known bool) {
 	if !known {
-		r.places = append(r.places, "/")
+		fp.places = append(fp.places, "/")
 		return
 	}
 	if name == "HOME" || name == "SHELL" || name == "TMPDIR" {
-		r.add(value)
+		fp.add(value, fp.st.Workdir)
 		return
 	}
-	r.value(value)
+	fp.value(value, fp.st.Workdir)
 }
 
-func (r *footprint) stmt(s *syntax.Stmt) bool {
-	if s.Background || s.Coprocess || s.Disown {
+// cmd records what one command touches; false when the model cannot see it
+// through, or it does more than install named packages and keep house.
+func (fp *footprint) cmd(c *runmodel.Cmd) bool {
+	if c.Opaque || c.Background || c.MoreArgs {
 		return false
 	}
-	for _, rd := range s.Redirs {
-		if !r.redirect(rd) {
+	cwd := fp.m.Cwd(fp.st, c)
+	for name, w := range c.Assigns {
+		if toolVariable(name) {
+			v, known := w.Value()
+			fp.variable(name, v, known)
+		}
+	}
+	for _, rd := range c.Redirs {
+		v, ok := rd.Target.Value()
+		switch {
+		case rd.Write || rd.Read:
+			if !rd.Target.Lit {
+				return false
+			}
+			fp.add(rd.Target.Text, cwd)
+		case ok && (v == "-" || strings.Trim(v, "0123456789") == ""):
+		default:
 			return false
 		}
 	}
-	switch c := s.Cmd.(type) {
-	case *syntax.CallExpr:
-		return r.call(c)
-	case *syntax.BinaryCmd:
-		return (c.Op == syntax.AndStmt || c.Op == syntax.OrStmt) && r.stmt(c.X) && r.stmt(c.Y)
-	case *syntax.DeclClause:
-		if c.Variant.Value != "export" {
-			return false
-		}
-		return r.assigns(c.Args)
-	}
-	return false
-}
-
-func (r *footprint) redirect(rd *syntax.Redirect) bool {
-	if rd.Word == nil {
-		return false
-	}
-	w, ok := readArgWord(rd.Word)
-	if !ok {
-		return false
-	}
-	switch rd.Op {
-	case syntax.RdrOut, syntax.AppOut, syntax.ClbOut, syntax.RdrAll, syntax.AppAll, syntax.RdrIn:
-		r.add(w.text)
-		return true
-	case syntax.DplOut, syntax.DplIn:
-		return w.literal && (w.text == "-" || strings.Trim(w.text, "0123456789") == "")
-	}
-	return false
-}
-
-// assigns records variables a program sets: those that steer tools count.
-func (r *footprint) assigns(as []*syntax.Assign) bool {
-	for _, a := range as {
-		if a.Array != nil || a.Index != nil || a.Name == nil {
-			return false
-		}
-		if a.Value == nil {
-			continue
-		}
-		w, ok := readArgWord(a.Value)
-		if !ok {
-			return false
-		}
-		if toolVariable(a.Name.Value) {
-			r.variable(a.Name.Value, w.text, w.literal)
-		}
-	}
-	return true
-}
-
-func (r *footprint) call(c *syntax.CallExpr) bool {
-	if !r.assigns(c.Assigns) {
-		return false
-	}
-	if len(c.Args) == 0 {
-		return true
-	}
-	ws := make([]argWord, len(c.Args))
-	for i, a := range c.Args {
-		w, ok := readArgWord(a)
-		if !ok {
-			return false
+	for _, w := range c.Args {
+		if !w.Lit && w.Node != nil && !plainWord(w) {
+			return false // a command or arithmetic substitution
 		}
 		switch {
-		case w.glob && w.literal:
-			r.addGlob(w.text)
-		case w.glob:
-			r.places = append(r.places, "/") // a wildcard after a variable: any folder
+		case w.Glob && w.Lit:
+			fp.addGlob(w.Text, cwd)
+		case w.Glob:
+			fp.places = append(fp.places, "/") // a wildcard after a variable: any folder
 		}
-		ws[i] = w
 	}
-	name := ws[0]
-	if !name.literal || name.glob {
-		return false
+	if c.User != "" && c.User != "root" && c.User != "0" {
+		fp.places = append(fp.places, "/") // another user's home and environment
 	}
-	cmd := name.text
-	if strings.Contains(cmd, "/") {
-		r.add(cmd)
-		cmd = path.Base(cmd)
+	if strings.Contains(c.Prog.Text, "/") {
+		fp.add(c.Prog.Text, cwd)
 	}
-	args := ws[1:]
 	switch {
-	case cmd == "apt-get" || cmd == "apt":
-		return r.packages(args, aptManager)
-	case cmd == "apk":
-		return r.packages(args, apkManager)
-	case cmd == "yum" || cmd == "dnf" || cmd == "microdnf" || cmd == "tdnf":
-		return r.packages(args, rpmManager)
-	case cmd == "zypper":
-		return r.packages(args, zypperManager)
-	case pipName.MatchString(cmd):
-		return r.packages(args, pipManager)
-	case pythonName.MatchString(cmd):
-		if len(args) < 2 || args[0].text != "-m" || !pipName.MatchString(args[1].text) {
-			return false
+	case runmodel.ManagerOf(c) != nil && runmodel.ManagerOf(c).Zone != nil:
+		m := runmodel.ManagerOf(c)
+		if c.Name == "npm" || c.Name == "gem" {
+			fp.add(".", cwd) // npm's install scripts see the project they were run from; gem takes NAME*.gem from the working directory first
 		}
-		r.add(".") // python -m puts the working directory first on sys.path
-		return r.packages(args[2:], pipManager)
-	case cmd == "npm":
-		r.add(".") // install scripts see the project they were run from (INIT_CWD)
-		return r.packages(args, npmManager)
-	case cmd == "gem":
-		r.add(".") // gem install takes NAME*.gem from the working directory first
-		return r.packages(args, gemManager)
-	case cmd == "rm" || cmd == "mkdir" || cmd == "ln":
-		return r.files(args)
-	case cmd == "useradd" || cmd == "groupadd" || cmd == "adduser" || cmd == "addgroup":
-		r.places = append(r.places, "/etc", "/home", "/var")
-		for _, w := range args {
-			r.value(w.text)
+		if m.Name == "pip" && len(c.Via) > 0 && strings.HasSuffix(c.Via[len(c.Via)-1], " -m") {
+			fp.add(".", cwd) // python -m puts the working directory first on sys.path
+		}
+		return fp.packages(c, m, cwd)
+	case c.Is("rm", "mkdir", "ln"):
+		return fp.files(c, cwd)
+	case c.Is("cd"):
+		if len(c.Args) == 0 {
+			fp.places = append(fp.places, "/") // the home folder
+			return true
+		}
+		return fp.files(c, cwd)
+	case c.Is("useradd", "groupadd", "adduser", "addgroup"):
+		fp.places = append(fp.places, "/etc", "/home", "/var")
+		for _, w := range c.Args {
+			fp.value(w.Text, cwd)
 		}
 		return true
-	case cmd == "echo" || cmd == "printf" || cmd == "set" || cmd == "true" || cmd == ":":
+	case c.Is("echo", "printf", "set", "true", ":", "export"):
 		return true
 	}
 	return false
 }
 
-// files reads rm, mkdir and ln: every operand is a place they touch.
-func (r *footprint) files(args []argWord) bool {
+// plainWord tells whether a word that is not literal only reads variables:
+// no command substitution, no arithmetic.
+func plainWord(w runmodel.Word) bool {
+	plain := true
+	syntax.Walk(w.Node, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.CmdSubst, *syntax.ProcSubst, *syntax.ArithmExp:
+			plain = false
+		case *syntax.ParamExp:
+			if n.Exp != nil && (n.Exp.Op == syntax.AssignUnset || n.Exp.Op == syntax.AssignUnsetOrNull) {
+				plain = false
+			}
+		}
+		return plain
+	})
+	return plain
+}
+
+// files reads rm, mkdir, ln and cd: every operand is a place they touch.
+func (fp *footprint) files(c *runmodel.Cmd, cwd string) bool {
 	n := 0
-	for i := 0; i < len(args); i++ {
-		w := args[i]
-		if strings.HasPrefix(w.text, "-") {
-			if w.text == "-m" || w.text == "--mode" || w.text == "-S" || w.text == "--suffix" {
+	for i := 0; i < len(c.Args); i++ {
+		w := c.Args[i]
+		if strings.HasPrefix(w.Text, "-") {
+			if w.Text == "-m" || w.Text == "--mode" || w.Text == "-S" || w.Text == "--suffix" {
 				i++ // mkdir's mode, ln's backup suffix
 			}
 			continue
 		}
-		r.add(w.text)
+		fp.add(w.Text, cwd)
 		n++
 	}
 	return n > 0
 }
 
-// pkgTool describes how to read one package manager's command line.
-type pkgTool struct {
-	verbs    map[string]bool
-	names    *regexp.Regexp // a package given by name (a version pinned by a variable is cut off first)
-	urls     bool           // packages may be URLs
-	archives []string       // file suffixes that name local packages
-	// Flags whose value is the next word: a name, a path, or text that may
-	// hold paths (a URL, a key=value option).
-	nameFlags, pathFlags, textFlags map[string]bool
-	refuse                          func(string) bool // flags that make it read local files (pip -r)
-	global                          bool              // npm: only -g installs
-	zone                            []string
-}
-
-var (
-	langZone = append(slices.Clone(systemZone), "/home")
-
-	aptManager = &pkgTool{
-		verbs: wordSet("update", "install", "upgrade", "dist-upgrade", "full-upgrade",
-			"clean", "autoclean", "autoremove", "remove", "purge"),
-		names:     regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]*)?$`),
-		archives:  []string{".deb"},
-		nameFlags: wordSet("-t", "--target-release", "--default-release", "-a", "--host-architecture"),
-		pathFlags: wordSet("-c", "--config-file"),
-		textFlags: wordSet("-o", "--option"),
-		zone:      systemZone,
-	}
-	apkManager = &pkgTool{
-		verbs:     wordSet("add", "del", "update", "upgrade"),
-		names:     regexp.MustCompile(`^([a-z0-9]+:)?\.?[A-Za-z0-9][A-Za-z0-9_.+-]*(@[A-Za-z0-9_-]+)?([<>=~]{1,2}[A-Za-z0-9._+~-]*)?$`),
-		archives:  []string{".apk"},
-		nameFlags: wordSet("-t", "--virtual", "--arch", "--cache-max-age", "--wait", "--timeout"),
-		pathFlags: wordSet("-p", "--root", "--keys-dir", "--repositories-file", "--cache-dir"),
-		textFlags: wordSet("-X", "--repository"),
-		zone:      systemZone,
-	}
-	rpmManager = &pkgTool{
-		verbs: wordSet("install", "update", "upgrade", "clean", "remove", "erase", "makecache",
-			"reinstall", "groupinstall"),
-		names:     regexp.MustCompile(`^@?[A-Za-z0-9_][A-Za-z0-9_.+ :-]*(\([A-Za-z0-9_:.-]+\))?([<>=]=?[A-Za-z0-9._+~:-]*)?$`),
-		urls:      true,
-		archives:  []string{".rpm"},
-		nameFlags: wordSet("--releasever", "-x", "--exclude", "--enablerepo", "--disablerepo", "--repo", "--repoid"),
-		pathFlags: wordSet("-c", "--config", "--installroot"),
-		textFlags: wordSet("--setopt"),
-		zone:      systemZone,
-	}
-	zypperManager = &pkgTool{
-		verbs:     wordSet("install", "in", "refresh", "ref", "update", "up", "remove", "rm", "clean", "cc"),
-		names:     rpmManager.names,
-		archives:  []string{".rpm"},
-		nameFlags: wordSet("-r", "--repo", "-t", "--type"),
-		pathFlags: wordSet("--root", "-R", "--config", "-c"),
-		zone:      systemZone,
-	}
-	pipManager = &pkgTool{
-		verbs:    wordSet("install"),
-		names:    regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._ -]*\])?( *(===|==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]*)?( *, *(===|==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]*)*$`),
-		urls:     true,
-		archives: []string{".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".egg"},
-		nameFlags: wordSet("--trusted-host", "--platform", "--python-version", "--implementation", "--abi",
-			"--upgrade-strategy", "--progress-bar", "--timeout", "--retries", "--exists-action",
-			"--root-user-action", "--only-binary", "--no-binary", "--use-feature", "--use-deprecated"),
-		pathFlags: wordSet("-t", "--target", "--prefix", "--root", "--cache-dir", "--log", "--report",
-			"--cert", "--client-cert", "--src", "-b", "--build", "--python"),
-		textFlags: wordSet("-f", "--find-links", "-i", "--index-url", "--extra-index-url", "--proxy",
-			"-C", "--config-settings", "--global-option", "--install-option"),
-		refuse: func(flag string) bool {
-			for _, f := range []string{"--requirement", "--constraint", "--editable"} {
-				if strings.HasPrefix(flag, f) {
-					return true
-				}
-			}
-			// -r, -c and -e read local files, also in a cluster: -qr requirements.txt
-			return !strings.HasPrefix(flag, "--") && strings.ContainsAny(flag, "rce")
-		},
-		zone: langZone,
-	}
-	npmManager = &pkgTool{
-		verbs:     wordSet("install", "i", "add"),
-		names:     regexp.MustCompile(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9.^~<>=*| -]*)?$`),
-		global:    true,
-		nameFlags: wordSet("--location", "--loglevel", "--omit", "--include"),
-		pathFlags: wordSet("--prefix", "--cache", "--userconfig", "--globalconfig"),
-		textFlags: wordSet("--registry"),
-		zone:      langZone,
-	}
-	gemManager = &pkgTool{
-		verbs:     wordSet("install", "i"),
-		names:     regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(:[0-9A-Za-z.,<>=~ -]+)?$`),
-		archives:  []string{".gem"},
-		nameFlags: wordSet("-v", "--version", "-P", "--trust-policy", "--platform", "--document"),
-		pathFlags: wordSet("-i", "--install-dir", "-n", "--bindir", "--build-root", "--file"),
-		textFlags: wordSet("--source", "-s"),
-		zone:      langZone,
-	}
-)
-
-// packages reads a package manager's command line: flags, a verb it knows,
-// then packages named (or, where the manager takes them, URLs). Anything that
-// makes it read local files (a path, an archive, a requirements file) fails.
-func (r *footprint) packages(args []argWord, m *pkgTool) bool {
+// packages reads a package manager's command line with the table: flags, a
+// verb it knows, then packages named (or, where the manager takes them,
+// URLs). Anything that makes it read local files (a path, an archive, a
+// requirements file) fails.
+func (fp *footprint) packages(c *runmodel.Cmd, m *runmodel.Manager, cwd string) bool {
 	verb, global := "", false
+	args := c.Args
 	for i := 0; i < len(args); i++ {
 		w := args[i]
-		if strings.HasPrefix(w.text, "-") {
-			flag, val, inline := strings.Cut(w.text, "=")
-			if m.refuse != nil && m.refuse(flag) {
+		if strings.HasPrefix(w.Text, "-") {
+			flag, val, inline := strings.Cut(w.Text, "=")
+			if m.ReadsFiles(flag) {
 				return false
 			}
-			takesValue := m.nameFlags[flag] || m.pathFlags[flag] || m.textFlags[flag]
+			takesValue := slices.Contains(m.ValueFlags, flag)
 			if takesValue && !inline {
 				if i++; i >= len(args) {
 					return false
 				}
-				w, val, inline = args[i], args[i].text, true
+				w, val, inline = args[i], args[i].Text, true
 			}
+			kind := m.ValueKind(flag)
 			switch {
-			case !inline || m.nameFlags[flag]: // a switch, or a value that is a name
-			case !w.literal:
-				r.places = append(r.places, "/") // a value dfopt cannot read
-			case m.pathFlags[flag]:
-				r.add(strings.TrimPrefix(val, "file://"))
+			case !inline || takesValue && kind == "name": // a switch, or a value that is a name
+			case !w.Lit:
+				fp.places = append(fp.places, "/") // a value dfopt cannot read
+			case kind == "path":
+				fp.add(strings.TrimPrefix(val, "file://"), cwd)
 			default:
-				r.value(val)
+				fp.value(val, cwd)
 			}
 			global = global || flag == "-g" || flag == "--global" || flag == "--location" && val == "global"
 			continue
 		}
 		if verb == "" {
-			if !w.literal || !m.verbs[w.text] {
+			if !w.Lit || !slices.Contains(m.InstallVerbs(), w.Text) {
 				return false
 			}
-			verb = w.text
+			verb = w.Text
 			continue
 		}
-		if !m.packageName(w) {
+		if !packageName(m, w) {
 			return false
 		}
 	}
-	if verb == "" || m.global && !global {
+	if verb == "" || m.GlobalOnly && !global {
 		return false
 	}
-	r.places = append(r.places, m.zone...)
+	fp.places = append(fp.places, m.Zone...)
 	return true
 }
 
 // packageName tells whether a word names a package (or a URL, where the
 // manager takes those) and not a local file.
-func (m *pkgTool) packageName(w argWord) bool {
-	if w.glob {
+func packageName(m *runmodel.Manager, w runmodel.Word) bool {
+	if w.Glob || m.PackageName == nil {
 		return false
 	}
-	if m.urls && w.literal && (strings.HasPrefix(w.text, "https://") || strings.HasPrefix(w.text, "http://") ||
-		strings.HasPrefix(w.text, "git+https://") || strings.HasPrefix(w.text, "ftp://")) {
+	if m.URLs && w.Lit && (strings.HasPrefix(w.Text, "https://") || strings.HasPrefix(w.Text, "http://") ||
+		strings.HasPrefix(w.Text, "git+https://") || strings.HasPrefix(w.Text, "ftp://")) {
 		return true
 	}
-	lower := strings.ToLower(w.text)
-	for _, ext := range m.archives {
+	lower := strings.ToLower(w.Text)
+	for _, ext := range m.Archives {
 		if strings.HasSuffix(lower, ext) {
 			return false
 		}
 	}
-	if w.literal {
-		return m.names.MatchString(w.text)
+	if w.Lit {
+		return m.PackageName.MatchString(w.Text)
 	}
 	// A version pinned by a variable: curl=${CURL_VERSION}, flask==$V.
-	i := strings.IndexAny(w.text, "=<>~@:")
-	return i > 0 && m.names.MatchString(w.text[:i])
-}
-
-// argWord is a shell word as far as this rule reads it.
-type argWord struct {
-	text    string // the literal text (quotes removed), up to the first expansion
-	literal bool   // no expansion: text is the whole word
-	glob    bool   // an unquoted wildcard, which the shell expands against the file system
-}
-
-// readArgWord reads a word; ok is false when it runs commands (command or
-// process substitution, arithmetic) or has quoting dfopt does not read.
-func readArgWord(w *syntax.Word) (argWord, bool) {
-	out := argWord{literal: true}
-	var b strings.Builder
-	lit := func(s string, quoted bool) {
-		if !quoted && strings.ContainsAny(s, "*?[") {
-			out.glob = true // also after an expansion: $DIR/*
-		}
-		if !out.literal {
-			return
-		}
-		if strings.ContainsRune(s, '\\') {
-			out.literal = false
-			if i := strings.IndexByte(s, '\\'); i >= 0 {
-				s = s[:i]
-			}
-		}
-		b.WriteString(s)
-	}
-	ok := true
-	for _, part := range w.Parts {
-		switch p := part.(type) {
-		case *syntax.Lit:
-			lit(p.Value, false)
-		case *syntax.SglQuoted:
-			if p.Dollar {
-				out.literal = false
-			}
-			lit(p.Value, true)
-		case *syntax.DblQuoted:
-			for _, q := range p.Parts {
-				switch q := q.(type) {
-				case *syntax.Lit:
-					lit(q.Value, true)
-				case *syntax.ParamExp:
-					out.literal = false
-					ok = ok && plainParam(q)
-				default:
-					ok = false
-				}
-			}
-		case *syntax.ParamExp:
-			out.literal = false
-			ok = ok && plainParam(p)
-		default:
-			ok = false
-		}
-	}
-	out.text = b.String()
-	return out, ok
-}
-
-// plainParam tells whether a parameter expansion only reads variables.
-func plainParam(p *syntax.ParamExp) bool {
-	plain := true
-	syntax.Walk(p, func(n syntax.Node) bool {
-		switch n.(type) {
-		case *syntax.CmdSubst, *syntax.ProcSubst, *syntax.ArithmExp:
-			plain = false
-		}
-		return plain
-	})
-	return plain && (p.Exp == nil || p.Exp.Op != syntax.AssignUnset && p.Exp.Op != syntax.AssignUnsetOrNull)
+	i := strings.IndexAny(w.Text, "=<>~@:")
+	return i > 0 && m.PackageName.MatchString(w.Text[:i])
 }

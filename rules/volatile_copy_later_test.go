@@ -69,9 +69,17 @@ func TestRunsPassed(t *testing.T) {
 		"rm -rf /app/tmp":                                      false,
 		"echo ok > ready":                                      false,
 		"cat /etc/os-release":                                  false,
-		"cd /tmp && apt-get install -y curl":                   false,
+		"cd /tmp && apt-get install -y curl":                   true, // the model follows cd
+		"cd /app && apt-get install -y ./tool.deb":             false,
+		"cd $DIR && mkdir -p x":                                false,
 		"curl -fsSL https://example.com/install.sh | sh":       false,
-		"if true; then apt-get install -y curl; fi":            false,
+		"if true; then apt-get install -y curl; fi":            true, // every command of it is known
+		"ln -s /app /data && echo x > /data/f":                 false,
+		"echo x > /srv/../app/f":                               false,
+		"sh -c 'apt-get install -y curl'":                      true,
+		"sudo -u app apt-get install -y curl":                  false, // another user's home and environment
+		"./install.sh":                                         false,
+		"xargs apt-get install -y < pkgs.txt":                  false,
 		"apt-get install -y curl &":                            false,
 		"make":                                                 false,
 	} {

@@ -49,6 +49,10 @@ type Cmd struct {
 	// inside if, case, a loop or a function, after || or after && in a
 	// statement the program goes on from.
 	Cond bool
+	// FailOK says the RUN may still succeed when the command fails: it is
+	// tested (left of && or ||, an if condition, negated), in a pipeline
+	// but last, or a statement the program goes on from without errexit.
+	FailOK bool
 	// Background says it runs while the rest of the program goes on (&).
 	Background bool
 	// Cwd is the folder it runs in, as far as the program's cd commands tell:
@@ -67,7 +71,8 @@ type Cmd struct {
 	Opaque bool
 	Why    string
 
-	pos int // order in the program
+	pos   int   // order in the program
+	scope []int // the conditional parts of the program it is in, outermost first
 }
 
 // Redir is one redirection: a file the statement reads or writes.
@@ -164,6 +169,21 @@ func (c *Cmd) AnyUnknownArg() bool {
 	return false
 }
 
+// Dominates tells whether command a runs whenever command b does, before
+// it: a comes first and every conditional part of the program a is in
+// holds b too.
+func Dominates(a, b *Cmd) bool {
+	if !Before(a, b) || a.Background || len(a.scope) > len(b.scope) {
+		return false
+	}
+	for i := range a.scope {
+		if a.scope[i] != b.scope[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // Pos is the command's place in the program, for ordering: commands of one
 // program compare by it.
 func (c *Cmd) Pos() int { return c.pos }
@@ -178,6 +198,7 @@ func baseName(s string) string {
 
 // placement is where the walker is in the program.
 type placement struct {
+	scope                     []int // conditional parts entered (see Cmd.scope)
 	cond, inShell, background bool
 	own                       bool   // words are the RUN's own
 	failOK                    bool   // a failure here can still end in a RUN that succeeds
@@ -195,10 +216,23 @@ type Assignment struct {
 	pos     int
 }
 
+// Before tells whether the assignment comes before command c in the program.
+func (a Assignment) Before(c *Cmd) bool { return a.pos < c.pos }
+
+// enter returns the placement for a part of the program that may not run
+// although the program goes on: a new conditional scope.
+func (w *walker) enter(pl placement) placement {
+	w.seq++
+	pl.cond = true
+	pl.scope = append(slices.Clone(pl.scope), w.seq)
+	return pl
+}
+
 // walker reads a program into commands.
 type walker struct {
 	cmds    []*Cmd
 	assigns []Assignment
+	errexit bool // set -e is on in the program's own shell
 	funcs   map[string]bool
 	cwd     string
 	known   bool // cwd is known
@@ -207,8 +241,8 @@ type walker struct {
 
 // readProgram lists the commands of a program and the variables it sets.
 // own says its words are the RUN's own.
-func readProgram(f *syntax.File, own bool) ([]*Cmd, []Assignment) {
-	w := &walker{funcs: map[string]bool{}, known: true}
+func readProgram(f *syntax.File, own, errexit bool) ([]*Cmd, []Assignment) {
+	w := &walker{funcs: map[string]bool{}, known: true, errexit: errexit}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
 			w.funcs[fd.Name.Value] = true
@@ -224,23 +258,25 @@ func readProgram(f *syntax.File, own bool) ([]*Cmd, []Assignment) {
 func (w *walker) list(stmts []*syntax.Stmt, pl placement) {
 	for i, s := range stmts {
 		p := pl
-		if i < len(stmts)-1 {
+		if i < len(stmts)-1 && !(w.errexit && pl.inShell) {
 			p.failOK = true
 		}
 		w.stmt(s, p)
 	}
 }
 
-func (w *walker) stmt(s *syntax.Stmt, pl placement) {
+// stmt walks a statement. It returns the placement of what runs once the
+// statement has succeeded: after "a && b", inside b's conditional part.
+func (w *walker) stmt(s *syntax.Stmt, pl placement) placement {
 	if s == nil {
-		return
+		return pl
 	}
 	if s.Background || s.Coprocess || s.Disown {
 		pl.background, pl.inShell, pl.failOK = true, false, true
 		w.scoped(func() { w.stmtBody(s, pl) })
-		return
+		return pl
 	}
-	w.stmtBody(s, pl)
+	return w.stmtBody(s, pl)
 }
 
 // scoped runs f in a shell of its own: a cd there does not outlive it.
@@ -250,13 +286,14 @@ func (w *walker) scoped(f func()) {
 	w.cwd, w.known = cwd, known
 }
 
-func (w *walker) stmtBody(s *syntax.Stmt, pl placement) {
+func (w *walker) stmtBody(s *syntax.Stmt, pl placement) placement {
 	if s.Negated {
 		pl.failOK = true
 	}
 	redirs := readRedirs(s.Redirs)
 	switch c := s.Cmd.(type) {
 	case nil:
+		return pl
 	case *syntax.CallExpr:
 		w.words(c.Args, pl)
 		for _, a := range c.Assigns {
@@ -266,23 +303,24 @@ func (w *walker) stmtBody(s *syntax.Stmt, pl placement) {
 			for _, a := range c.Assigns {
 				w.setVar(a, pl)
 			}
-			return
+			return pl
 		}
 		w.call(c, ReadWords(c.Args), assignsOf(c.Assigns), redirs, pl)
 	case *syntax.BinaryCmd:
 		switch c.Op {
 		case syntax.AndStmt:
-			w.stmt(c.X, pl)
-			y := pl
-			y.cond = pl.cond || pl.failOK
-			w.stmt(c.Y, y)
+			// b runs only once a succeeded: inside a's last conditional part.
+			y := w.stmt(c.X, pl)
+			y.failOK = pl.failOK
+			if pl.failOK {
+				y = w.enter(y)
+			}
+			return w.stmt(c.Y, y)
 		case syntax.OrStmt:
 			x := pl
 			x.failOK = true
 			w.stmt(c.X, x)
-			y := pl
-			y.cond = true
-			w.stmt(c.Y, y)
+			w.stmt(c.Y, w.enter(pl))
 		default: // pipes: each part runs in a shell of its own
 			p := pl
 			p.inShell, p.failOK = false, true
@@ -296,39 +334,31 @@ func (w *walker) stmtBody(s *syntax.Stmt, pl placement) {
 		p.inShell = false
 		w.scoped(func() { w.list(c.Stmts, p) })
 	case *syntax.IfClause:
+		cp := pl
 		for ic := c; ic != nil; ic = ic.Else {
-			cp := pl
 			cp.failOK = true
-			if ic != c {
-				cp.cond = true
-			}
 			w.list(ic.Cond, cp)
-			bp := pl
-			bp.cond = true
-			w.list(ic.Then, bp)
+			w.list(ic.Then, w.enter(pl))
+			cp = w.enter(cp) // the next elif runs only when this condition fails
 		}
 	case *syntax.WhileClause:
-		p := pl
-		p.cond, p.failOK = true, true
+		p := w.enter(pl)
+		p.failOK = true
 		w.list(c.Cond, p)
 		w.list(c.Do, p)
 	case *syntax.ForClause:
 		if it, ok := c.Loop.(*syntax.WordIter); ok {
 			w.words(it.Items, pl)
 		}
-		p := pl
-		p.cond = true
-		w.list(c.Do, p)
+		w.list(c.Do, w.enter(pl))
 	case *syntax.CaseClause:
 		w.words([]*syntax.Word{c.Word}, pl)
-		p := pl
-		p.cond = true
 		for _, it := range c.Items {
-			w.list(it.Stmts, p)
+			w.list(it.Stmts, w.enter(pl))
 		}
 	case *syntax.FuncDecl:
-		p := pl
-		p.cond, p.failOK = true, true
+		p := w.enter(pl)
+		p.failOK = true
 		w.stmt(c.Body, p)
 	case *syntax.TimeClause:
 		w.stmt(c.Stmt, pl)
@@ -365,6 +395,7 @@ func (w *walker) stmtBody(s *syntax.Stmt, pl placement) {
 			return true
 		})
 	}
+	return pl
 }
 
 // words walks the command substitutions inside words: they run before the
@@ -467,7 +498,12 @@ func readRedirs(rs []*syntax.Redirect) []Redir {
 // add records a command at the walker's place.
 func (w *walker) add(c *Cmd, pl placement) *Cmd {
 	c.InShell = pl.inShell
+	c.scope = pl.scope
+	if c.Cond && !pl.cond {
+		c.scope = append(slices.Clone(pl.scope), -1) // a scope of its own (find -exec)
+	}
 	c.Cond = c.Cond || pl.cond
+	c.FailOK = c.FailOK || pl.failOK
 	c.Background = pl.background
 	c.Via = append(slices.Clone(pl.via), c.Via...)
 	if c.User == "" {
@@ -483,7 +519,27 @@ func (w *walker) add(c *Cmd, pl placement) *Cmd {
 	if c.Name == "cd" || c.Name == "pushd" || c.Name == "popd" {
 		w.followCd(c, pl)
 	}
+	if c.Name == "set" && pl.inShell && !pl.cond {
+		w.followSet(c)
+	}
 	return c
+}
+
+// followSet keeps track of errexit in the program's own shell.
+func (w *walker) followSet(c *Cmd) {
+	for i, a := range c.Args {
+		v, ok := a.Value()
+		switch {
+		case !ok:
+			return
+		case v == "--" || !strings.HasPrefix(v, "-") && !strings.HasPrefix(v, "+"):
+			return
+		case (v == "-o" || v == "+o") && c.Arg(i+1) == "errexit":
+			w.errexit = v == "-o"
+		case !strings.HasPrefix(v, "--") && strings.Contains(v[1:], "e"):
+			w.errexit = v[0] == '-'
+		}
+	}
 }
 
 // followCd keeps track of the working directory through cd.

@@ -1,6 +1,7 @@
 package runmodel
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -51,6 +52,65 @@ type Manager struct {
 	OfflineSetting string
 	// Produces are the folders an install writes in the project folder.
 	Produces []string
+
+	// How its install commands name what they install, for telling an
+	// install of named packages from the network (which reads no file of
+	// the image) from one of local files:
+	// PathFlags and TextFlags are the ValueFlags whose value is a path, or
+	// text that may hold paths (a URL, a key=value option); the others take
+	// names. FileFlags make it read local files (pip -r, -c, -e), also in a
+	// cluster of short options (-qr). PackageName matches a package given by
+	// name; URLs says packages may also be URLs; Archives are the suffixes
+	// of local package files. GlobalOnly says an install writes the working
+	// folder unless it is global (-g). Zone lists where installs write.
+	PathFlags, TextFlags, FileFlags []string
+	PackageName                     *regexp.Regexp
+	URLs                            bool
+	Archives                        []string
+	GlobalOnly                      bool
+	Zone                            []string
+}
+
+// SystemZone is where system package managers and their maintainer scripts
+// may write (openSUSE's apache2 fills /srv/www); language package managers
+// write there and in /home as well.
+var SystemZone = []string{
+	"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/opt",
+	"/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
+}
+
+var langZone = append(slices.Clone(SystemZone), "/home")
+
+// InstallVerbs are the verbs an install footprint covers: installs,
+// removals, index refreshes and clean-ups.
+func (m *Manager) InstallVerbs() []string {
+	out := append(append(append(slices.Clone(m.Install), m.Remove...), m.Refresh...), "clean", "autoclean", "cc")
+	return out
+}
+
+// ValueKind says what the value of a valued flag is: "path", "text" or "name".
+func (m *Manager) ValueKind(flag string) string {
+	switch {
+	case slices.Contains(m.PathFlags, flag):
+		return "path"
+	case slices.Contains(m.TextFlags, flag):
+		return "text"
+	}
+	return "name"
+}
+
+// ReadsFiles tells whether a flag makes the command read local files the
+// model does not follow (pip -r requirements.txt, also -qr).
+func (m *Manager) ReadsFiles(flag string) bool {
+	for _, f := range m.FileFlags {
+		if flag == f || strings.HasPrefix(f, "--") && strings.HasPrefix(flag, f+"=") {
+			return true
+		}
+		if len(f) == 2 && !strings.HasPrefix(flag, "--") && strings.HasPrefix(flag, "-") && strings.Contains(flag[1:], f[1:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // Cache is one place a manager keeps files that the image does not need.
@@ -64,6 +124,10 @@ type Cache struct {
 	// Index says it holds the package index, which later commands of the
 	// manager read without fetching it (apt's lists, apk's index).
 	Index bool
+	// Shared says it is another tool's folder that this one may fill too
+	// (yum and dnf): removing it counts as a clean-up, but it is not the
+	// tool's own to mount.
+	Shared bool
 }
 
 // Managers is the table.
@@ -84,7 +148,12 @@ var Managers = []*Manager{
 			{Dir: "/var/lib/apt/lists", Index: true},
 			{Dir: "/var/cache/apt"},
 		},
-		Clean: "clean",
+		Clean:       "clean",
+		PathFlags:   []string{"-c", "--config-file", "-p", "--pkg-cache", "--src-cache"},
+		TextFlags:   []string{"-o", "--option"},
+		PackageName: regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]*)?$`),
+		Archives:    []string{".deb"},
+		Zone:        SystemZone,
 	},
 	{
 		Name:     "apk",
@@ -98,57 +167,86 @@ var Managers = []*Manager{
 		Caches:       []Cache{{Dir: "/var/cache/apk", Index: true}, {Dir: "/etc/apk/cache", Index: true}},
 		NoCache:      "--no-cache",
 		OfflineFlags: []string{"--no-network"},
+		PathFlags:    []string{"-p", "--root", "--keys-dir", "--repositories-file", "--cache-dir"},
+		TextFlags:    []string{"-X", "--repository"},
+		PackageName:  regexp.MustCompile(`^([a-z0-9]+:)?\.?[A-Za-z0-9][A-Za-z0-9_.+-]*(@[A-Za-z0-9_-]+)?([<>=~]{1,2}[A-Za-z0-9._+~-]*)?$`),
+		Archives:     []string{".apk"},
+		Zone:         SystemZone,
 	},
 	{
 		Name:         "yum",
 		Commands:     []string{"yum"},
 		ValueFlags:   rpmValueFlags,
-		Install:      []string{"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall", "downgrade", "distro-sync", "update-minimal", "upgrade-minimal", "swap", "builddep"},
-		Remove:       []string{"remove", "erase", "autoremove"},
+		Install:      rpmInstallVerbs,
+		Remove:       rpmRemoveVerbs,
 		Refresh:      []string{"makecache"},
 		Prompt:       rpmPromptVerbs,
 		Yes:          []string{"-y", "--assumeyes", "--assumeno"},
-		Caches:       []Cache{{Dir: "/var/cache/yum", Index: true}, {Dir: "/var/cache/dnf", Index: true}},
+		Caches:       []Cache{{Dir: "/var/cache/yum", Index: true}, {Dir: "/var/cache/dnf", Index: true, Shared: true}},
 		Clean:        "clean all",
 		OfflineFlags: []string{"-C", "--cacheonly"},
+		PathFlags:    rpmPathFlags,
+		TextFlags:    []string{"--setopt"},
+		PackageName:  rpmPackageName,
+		URLs:         true,
+		Archives:     []string{".rpm"},
+		Zone:         SystemZone,
 	},
 	{
 		Name:         "dnf",
 		Commands:     []string{"dnf", "dnf5"},
 		ValueFlags:   rpmValueFlags,
-		Install:      []string{"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall", "downgrade", "distro-sync", "update-minimal", "upgrade-minimal", "swap", "builddep"},
-		Remove:       []string{"remove", "erase", "autoremove"},
+		Install:      rpmInstallVerbs,
+		Remove:       rpmRemoveVerbs,
 		Refresh:      []string{"makecache"},
 		Prompt:       rpmPromptVerbs,
 		Yes:          []string{"-y", "--assumeyes", "--assumeno"},
-		Caches:       []Cache{{Dir: "/var/cache/dnf", Index: true}, {Dir: "/var/cache/libdnf5", Index: true}, {Dir: "/var/cache/yum", Index: true}},
+		Caches:       []Cache{{Dir: "/var/cache/dnf", Index: true}, {Dir: "/var/cache/libdnf5", Index: true}, {Dir: "/var/cache/yum", Index: true, Shared: true}},
 		Clean:        "clean all",
 		OfflineFlags: []string{"-C", "--cacheonly"},
+		PathFlags:    rpmPathFlags,
+		TextFlags:    []string{"--setopt"},
+		PackageName:  rpmPackageName,
+		URLs:         true,
+		Archives:     []string{".rpm"},
+		Zone:         SystemZone,
 	},
 	{
-		Name:       "microdnf",
-		Commands:   []string{"microdnf"},
-		ValueFlags: rpmValueFlags,
-		Install:    []string{"install", "update", "upgrade", "reinstall", "downgrade"},
-		Remove:     []string{"remove", "erase"},
-		Refresh:    []string{"makecache"},
-		Prompt:     rpmPromptVerbs,
-		Yes:        []string{"-y", "--assumeyes", "--assumeno"},
-		Caches:     []Cache{{Dir: "/var/cache/yum", Index: true}},
-		Clean:      "clean all",
+		Name:        "microdnf",
+		Commands:    []string{"microdnf"},
+		ValueFlags:  rpmValueFlags,
+		Install:     rpmInstallVerbs,
+		Remove:      rpmRemoveVerbs,
+		Refresh:     []string{"makecache"},
+		Prompt:      rpmPromptVerbs,
+		Yes:         []string{"-y", "--assumeyes", "--assumeno"},
+		Caches:      []Cache{{Dir: "/var/cache/yum", Index: true}},
+		Clean:       "clean all",
+		PathFlags:   rpmPathFlags,
+		TextFlags:   []string{"--setopt"},
+		PackageName: rpmPackageName,
+		URLs:        true,
+		Archives:    []string{".rpm"},
+		Zone:        SystemZone,
 	},
 	{
 		Name:         "tdnf",
 		Commands:     []string{"tdnf"},
 		ValueFlags:   rpmValueFlags,
-		Install:      []string{"install", "update", "upgrade", "reinstall", "downgrade", "distro-sync"},
-		Remove:       []string{"remove", "erase", "autoremove"},
+		Install:      rpmInstallVerbs,
+		Remove:       rpmRemoveVerbs,
 		Refresh:      []string{"makecache"},
 		Prompt:       rpmPromptVerbs,
 		Yes:          []string{"-y", "--assumeyes", "--assumeno"},
 		Caches:       []Cache{{Dir: "/var/cache/tdnf", Index: true}},
 		Clean:        "clean all",
 		OfflineFlags: []string{"-C", "--cacheonly"},
+		PathFlags:    rpmPathFlags,
+		TextFlags:    []string{"--setopt"},
+		PackageName:  rpmPackageName,
+		URLs:         true,
+		Archives:     []string{".rpm"},
+		Zone:         SystemZone,
 	},
 	{
 		Name:     "zypper",
@@ -164,6 +262,10 @@ var Managers = []*Manager{
 		Caches:       []Cache{{Dir: "/var/cache/zypp", Index: true}},
 		Clean:        "clean -a",
 		OfflineFlags: []string{"--no-refresh"},
+		PathFlags:    []string{"--root", "-R", "--config", "-c", "--installroot", "-D", "--reposd-dir", "-C", "--cache-dir", "--raw-cache-dir", "--solv-cache-dir", "--pkg-cache-dir"},
+		PackageName:  rpmPackageName,
+		Archives:     []string{".rpm"},
+		Zone:         SystemZone,
 	},
 	{
 		Name:     "pip",
@@ -184,6 +286,15 @@ var Managers = []*Manager{
 		OfflineEnv:     []string{"PIP_NO_INDEX"},
 		OfflineConfig:  []string{"/etc/pip.conf", "~/.pip/pip.conf", "~/.config/pip/pip.conf"},
 		OfflineSetting: "no-index",
+		PathFlags: []string{"-t", "--target", "--prefix", "--root", "--cache-dir", "--log", "--report",
+			"--cert", "--client-cert", "--src", "-b", "--build", "--python"},
+		TextFlags: []string{"-f", "--find-links", "-i", "--index-url", "--extra-index-url", "--proxy",
+			"-C", "--config-settings", "--global-option", "--install-option"},
+		FileFlags:   []string{"-r", "-c", "-e", "--requirement", "--constraint", "--editable"},
+		PackageName: regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._ -]*\])?( *(===|==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]*)?( *, *(===|==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]*)*$`),
+		URLs:        true,
+		Archives:    []string{".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".egg"},
+		Zone:        langZone,
 	},
 	{
 		Name:         "uv",
@@ -244,6 +355,11 @@ var Managers = []*Manager{
 		OfflineConfig:  []string{".npmrc", "~/.npmrc", "/usr/local/etc/npmrc", "/etc/npmrc"},
 		OfflineSetting: "offline",
 		Produces:       []string{"node_modules"},
+		PathFlags:      []string{"--prefix", "-C", "--cache", "--userconfig", "--globalconfig"},
+		TextFlags:      []string{"--registry"},
+		PackageName:    regexp.MustCompile(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9.^~<>=*| -]*)?$`),
+		GlobalOnly:     true,
+		Zone:           langZone,
 	},
 	{
 		Name:     "yarn",
@@ -287,9 +403,14 @@ var Managers = []*Manager{
 		Commands: []string{"gem"},
 		ValueFlags: []string{"-v", "--version", "-P", "--trust-policy", "--platform", "--document", "-i", "--install-dir",
 			"-n", "--bindir", "--build-root", "--file", "--source", "-s"},
-		Install: []string{"install", "i", "update"},
-		Remove:  []string{"uninstall"},
-		Caches:  []Cache{{Dir: "~/.gem"}},
+		Install:     []string{"install", "i", "update"},
+		Remove:      []string{"uninstall"},
+		Caches:      []Cache{{Dir: "~/.gem"}},
+		PathFlags:   []string{"-i", "--install-dir", "-n", "--bindir", "--build-root", "--file"},
+		TextFlags:   []string{"--source", "-s"},
+		PackageName: regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(:[0-9A-Za-z.,<>=~ -]+)?$`),
+		Archives:    []string{".gem"},
+		Zone:        langZone,
 	},
 	{
 		Name:     "bundler",
@@ -367,6 +488,14 @@ var rpmValueFlags = []string{"-c", "--config", "-d", "--debuglevel", "-e", "--er
 	"--downloaddir", "--destdir", "--color", "--rpmverbosity", "-R", "--randomwait", "--disableplugin",
 	"--enableplugin", "--forcearch", "--comment", "--repofrompath"}
 
+var rpmPackageName = regexp.MustCompile(`^@?[A-Za-z0-9_][A-Za-z0-9_.+ :-]*(\([A-Za-z0-9_:.-]+\))?([<>=]=?[A-Za-z0-9._+~:-]*)?$`)
+
+var rpmPathFlags = []string{"-c", "--config", "--installroot", "--downloaddir", "--destdir"}
+
+var rpmInstallVerbs = []string{"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall", "downgrade", "distro-sync", "update-minimal", "upgrade-minimal", "swap", "builddep"}
+
+var rpmRemoveVerbs = []string{"remove", "erase", "autoremove"}
+
 var rpmPromptVerbs = []string{"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall", "downgrade",
 	"remove", "erase", "autoremove", "distro-sync", "update-minimal", "upgrade-minimal", "swap"}
 
@@ -376,8 +505,8 @@ func ManagerOf(c *Cmd) *Manager {
 		return nil
 	}
 	name := c.Name
-	if strings.HasPrefix(name, "pip") && KindOf(name) == Packages {
-		name = "pip"
+	if strings.HasPrefix(name, "pip") && strings.Trim(name[3:], "0123456789.") == "" {
+		name = "pip" // pip3, pip3.12
 	}
 	for _, m := range Managers {
 		if slices.Contains(m.Commands, name) {

@@ -20,7 +20,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
-	"mvdan.cc/sh/v3/syntax"
 )
 
 // Model is what dfopt knows of one document's RUNs, computed once per
@@ -45,6 +44,9 @@ func Of(d *rewrite.Document) *Model {
 
 // State returns the state before an instruction of a stage.
 func (m *Model) State(in *rewrite.Instruction) State { return m.states[in] }
+
+// After returns the state once an instruction has run.
+func (m *Model) After(in *rewrite.Instruction) State { return m.states[in].after(in, m.Lex) }
 
 // Run is what one RUN (or the RUN of an ONBUILD) runs.
 type Run struct {
@@ -83,7 +85,7 @@ func (m *Model) readRun(in *rewrite.Instruction) *Run {
 	switch c := in.Command.(type) {
 	case *instructions.RunCommand:
 		r := &Run{In: in, Flags: in.Node.Flags, Mounts: readMounts(in.Node.Flags)}
-		r.read(in, c, in.Node, in.Shell, in.POSIX)
+		r.read(m, in, c, in.Node, in.Shell, in.POSIX)
 		return r
 	case *instructions.OnbuildCommand:
 		res, err := parser.Parse(strings.NewReader(c.Expression))
@@ -104,7 +106,7 @@ func (m *Model) readRun(in *rewrite.Instruction) *Run {
 		if run.PrependShell && len(n.Heredocs) == 0 && in.POSIX {
 			sh = parseShell(strings.Join(run.CmdLine, " "))
 		}
-		r.read(in, run, n, sh, in.POSIX)
+		r.read(m, in, run, n, sh, in.POSIX)
 		r.Editable = false
 		for _, c := range r.Cmds {
 			c.Own = false
@@ -123,7 +125,7 @@ func parseShell(text string) *rewrite.Shell {
 }
 
 // read fills the RUN's commands from its shell program, heredocs or exec form.
-func (r *Run) read(in *rewrite.Instruction, c *instructions.RunCommand, n *parser.Node, sh *rewrite.Shell, posix bool) {
+func (r *Run) read(m *Model, in *rewrite.Instruction, c *instructions.RunCommand, n *parser.Node, sh *rewrite.Shell, posix bool) {
 	switch {
 	case !c.PrependShell:
 		// Exec form: the words are known exactly; a shell among them is
@@ -159,12 +161,12 @@ func (r *Run) read(in *rewrite.Instruction, c *instructions.RunCommand, n *parse
 			r.whole("a heredoc program the model cannot parse")
 			return
 		}
-		r.Cmds, r.Assigns = readProgram(f, false)
+		r.Cmds, r.Assigns = readProgram(f, false, m.states[in].Errexit())
 	case sh == nil:
 		r.whole("a program the model cannot parse")
 	default:
 		r.Editable = true
-		r.Cmds, r.Assigns = readProgram(sh.File, true)
+		r.Cmds, r.Assigns = readProgram(sh.File, true, m.states[in].Errexit())
 	}
 }
 
@@ -323,6 +325,3 @@ func (m *Model) Steps(in *rewrite.Instruction) []*rewrite.Instruction {
 	}
 	return out
 }
-
-// walkFile is a helper for tests and rules that parse a program text.
-func walkFile(f *syntax.File) ([]*Cmd, []Assignment) { return readProgram(f, true) }

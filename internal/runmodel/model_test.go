@@ -2,6 +2,7 @@ package runmodel_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -310,6 +311,29 @@ func TestPlacesOverlap(t *testing.T) {
 		}
 		if got := c.b.Overlaps(c.a); got != c.want {
 			t.Errorf("%s overlaps %s: %v, want %v", c.b, c.a, got, c.want)
+		}
+	}
+}
+
+// TestManagerTable keeps the table consistent with itself: what reads a
+// command line agrees on which flags take values.
+func TestManagerTable(t *testing.T) {
+	for _, m := range runmodel.Managers {
+		if m.Zone != nil && m.PackageName == nil {
+			t.Errorf("%s: an install zone but no package names", m.Name)
+		}
+		for _, f := range append(append([]string{}, m.PathFlags...), m.TextFlags...) {
+			if !slices.Contains(m.ValueFlags, f) {
+				t.Errorf("%s: %s takes a path or text but is no value flag", m.Name, f)
+			}
+		}
+		for _, v := range m.Prompt {
+			if !slices.Contains(m.Install, v) && !slices.Contains(m.Remove, v) {
+				t.Errorf("%s: prompt verb %s neither installs nor removes", m.Name, v)
+			}
+		}
+		if len(m.Commands) == 0 {
+			t.Errorf("%s: no commands", m.Name)
 		}
 	}
 }

@@ -216,10 +216,18 @@ func wordPlace(value, prefix string, known bool, cwd, home string) Place {
 // relativePlace is where a relative path may be when the folder it is
 // relative to is not known: anywhere, but a path made only of names can
 // only overlap places holding those names.
+//
+// The folder is taken to be no cache's folder nor one above a cache but
+// "/": a base image's working directory is "/" or a project's folder. So a
+// bare name ("mod") is a name in "/", and a path with a dot name or a
+// slash ("x/.npm", ".cache/pip") may be the end of any path.
 func relativePlace(p string) Place {
 	clean := path.Clean(p)
 	if clean == "." || strings.HasPrefix(clean, "..") {
 		return Anywhere
+	}
+	if !strings.Contains(clean, "/") && !strings.HasPrefix(clean, ".") {
+		return Place{Path: "/" + clean}
 	}
 	return Place{Path: "/" + clean, Rel: true}
 }

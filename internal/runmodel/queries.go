@@ -69,13 +69,16 @@ func (m *Model) Places(r *Run, c *Cmd, st State) []Place {
 		home = "/root"
 	}
 	look := m.lookup(r, c, st)
+	files := KindOf(c.Name) != Packages
 	var out []Place
 	add := func(w Word) {
-		if w.Node == nil {
-			out = append(out, wordPlace(w.Text, w.Text, w.Lit, cwd, home))
-			return
+		v, prefix, ok := w.Text, w.Text, w.Lit
+		if w.Node != nil {
+			v, prefix, ok = ExpandPath(w.Node, look)
 		}
-		v, prefix, ok := ExpandPath(w.Node, look)
+		if ok && cwd == "" && !pathLike(v) && !files {
+			return // a package manager's bare word is a name, not a path
+		}
 		out = append(out, wordPlace(v, prefix, ok, cwd, home))
 	}
 	for _, rd := range c.Redirs {
@@ -100,6 +103,12 @@ func (m *Model) Places(r *Run, c *Cmd, st State) []Place {
 	return out
 }
 
+// pathLike tells whether a word reads as a path: absolute, relative with a
+// slash, or a dot name (.npm).
+func pathLike(w string) bool {
+	return strings.ContainsAny(w, "/~") || strings.HasPrefix(w, ".")
+}
+
 // Reader is a later step that may read what a RUN left, and why.
 type Reader struct {
 	In  *rewrite.Instruction
@@ -117,7 +126,16 @@ type ReadCheck func(r *Run, c *Cmd, st State) string
 // COPY --from or RUN --mount from=… anywhere that takes one of the places
 // from those stages. nil when there is none.
 func (m *Model) LaterReader(in *rewrite.Instruction, places []Place, check ReadCheck) *Reader {
+	return m.LaterReaderSkipping(in, places, check, nil)
+}
+
+// LaterReaderSkipping is LaterReader that passes over the steps skip accepts
+// (steps a rule changes alike, say).
+func (m *Model) LaterReaderSkipping(in *rewrite.Instruction, places []Place, check ReadCheck, skip func(*rewrite.Instruction) bool) *Reader {
 	for _, x := range m.Steps(in) {
+		if skip != nil && skip(x) {
+			continue
+		}
 		r := m.Run(x)
 		if r == nil {
 			continue
@@ -131,6 +149,9 @@ func (m *Model) LaterReader(in *rewrite.Instruction, places []Place, check ReadC
 				if why := check(r, c, st); why != "" {
 					return &Reader{x, why}
 				}
+			}
+			if c.Is("rm", "rmdir", "unlink") && len(c.Redirs) == 0 {
+				continue // removing reads nothing
 			}
 			for _, p := range m.Places(r, c, st) {
 				for _, q := range places {
@@ -281,13 +302,13 @@ func cachePlace(cache Cache, st State, c *Cmd, home string, homeKnown bool) Plac
 }
 
 // RefreshedBefore tells whether the RUN fetches the manager's index before
-// command c, in a command that always runs when c does.
+// command c, in a command that runs whenever c does.
 func RefreshedBefore(r *Run, mgr *Manager, c *Cmd) bool {
 	for _, k := range r.Calls(mgr) {
-		if k.Cmd == c || !Before(k.Cmd, c) {
+		if k.Cmd == c || !Dominates(k.Cmd, c) {
 			continue
 		}
-		if (k.Refreshes() || k.HasFlag("-U", "--update-cache") && mgr.Name == "apk") && !k.Cond && !k.Background {
+		if k.Refreshes() || k.HasFlag("-U", "--update-cache") && mgr.Name == "apk" {
 			return true
 		}
 	}

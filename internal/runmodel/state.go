@@ -28,6 +28,7 @@ type State struct {
 
 // Var is one variable ENV or ARG set.
 type Var struct {
+	Raw   string // as written, before expansion
 	Value string
 	Known bool // its value is all known (a reference to its own earlier value aside: the base image's PATH)
 	Fixed bool // known, and set by ENV alone: no --build-arg can change it
@@ -144,7 +145,7 @@ func (s State) after(in *rewrite.Instruction, lex *shell.Lex) State {
 		env := maps.Clone(s.Env)
 		for _, kv := range c.Env {
 			v := s.expand(kv.Key, kv.Value, lex) // one ENV sees the values from before it
-			v.ByEnv = true
+			v.ByEnv, v.Raw = true, kv.Value
 			env[kv.Key] = v
 		}
 		s.Env = env
@@ -157,7 +158,7 @@ func (s State) after(in *rewrite.Instruction, lex *shell.Lex) State {
 			v := Var{}
 			if a.Value != nil {
 				v = State{Env: env}.expand(a.Key, *a.Value, lex)
-				v.Fixed = false
+				v.Fixed, v.Raw = false, *a.Value
 			}
 			env[a.Key] = v
 		}

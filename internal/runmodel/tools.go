@@ -78,7 +78,8 @@ func KindOf(name string) Kind {
 // binDirs are where a system's programs live: a command named by a path
 // there is the program of that name; anywhere else it is a file of the
 // image or the context, which the model cannot read.
-var binDirs = []string{"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"}
+var binDirs = []string{"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
+	"/usr/local/go/bin", "/usr/local/cargo/bin", "/opt/conda/bin", "/usr/local/bundle/bin"}
 
 // opaqueProgram says why the model cannot see what a command runs, or "".
 func opaqueProgram(cmd *Cmd, funcs map[string]bool) string {

@@ -30,6 +30,10 @@ func (w Word) Value() (string, bool) {
 	return w.Text, true
 }
 
+// Pattern returns the word's text with its wildcards when it holds no
+// expansion: the path or pattern it names.
+func (w Word) Pattern() (string, bool) { return w.Text, w.Lit }
+
 // Is tells whether the word is exactly s.
 func (w Word) Is(s string) bool {
 	v, ok := w.Value()
@@ -102,8 +106,10 @@ func unescapeUnquoted(s string) (string, bool) {
 				b.WriteByte(s[i])
 			}
 			continue
-		case c == '*' || c == '?' || c == '[':
+		case c == '*' || c == '?':
 			glob = true
+		case c == '[' && strings.IndexByte(s[i+1:], ']') >= 0:
+			glob = true // a bracket expression; a lone [ (the test command) is no pattern
 		}
 		b.WriteByte(c)
 	}

@@ -421,6 +421,10 @@ func (w *walker) shell(cmd *Cmd, words []Word, at int, pl placement, base string
 	rest := words[1:]
 	cmd.Prog, cmd.Name, cmd.Args, cmd.ArgAt = words[0], base, rest, at+1
 	login, hasC := base == "zsh", false
+	if len(rest) == 1 && (rest[0].Is("--version") || rest[0].Is("--help")) {
+		w.add(cmd, pl) // it prints and ends
+		return
+	}
 	i := 0
 	for ; i < len(rest); i++ {
 		v, ok := rest[i].Value()
@@ -528,9 +532,7 @@ func (w *walker) trap(cmd *Cmd, words []Word, at int, pl placement) {
 	if len(args) < 2 || args[0].Is("-p") || args[0].Is("-l") {
 		return
 	}
-	p := pl
-	p.cond = true
-	w.program(&Cmd{Call: cmd.Call, Name: "trap", Prog: cmd.Prog, User: cmd.User}, args[0], p, "trap")
+	w.program(&Cmd{Call: cmd.Call, Name: "trap", Prog: cmd.Prog, User: cmd.User}, args[0], w.enter(pl), "trap")
 }
 
 // parseText parses a program given as a string.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 )
 
@@ -54,17 +55,8 @@ func TestRemoveCommand(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := d.Instructions[1]
-			target := -1
-			calls := runCommands(in.Shell.File)
-			for i, call := range calls {
-				if call.Args[0].Lit() == "drop" {
-					target = i
-				}
-			}
-			if target < 0 {
-				t.Fatal("no command named drop")
-			}
-			edits, ok := removeCommand(d, in, calls[target])
+			drop := commandNamed(t, d, in, "drop")
+			edits, ok := removeCommand(d, in, drop.Call)
 			if !ok {
 				if c.want != "" {
 					t.Fatalf("not removed; want %q", c.want)
@@ -75,6 +67,60 @@ func TestRemoveCommand(t *testing.T) {
 				t.Fatalf("removed, want it left alone: %q", applyEditsForTest(src, edits))
 			}
 			if got := strings.TrimPrefix(applyEditsForTest(src, edits), "FROM alpine\n"); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// commandNamed finds the command of a RUN with that name.
+func commandNamed(t *testing.T, d *rewrite.Document, in *rewrite.Instruction, name string) *runmodel.Cmd {
+	t.Helper()
+	for _, c := range runmodel.Of(d).Run(in).Cmds {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no command named %s", name)
+	return nil
+}
+
+// TestPrependCommand puts "pre" in front of the command "x" and checks that
+// the && and || list around it keeps its precedence.
+func TestPrependCommand(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"RUN x y", "RUN pre && x y"},
+		{"RUN a && x y", "RUN a && pre && x y"},
+		{"RUN dpkg -i x.deb || x -f install", "RUN dpkg -i x.deb || { pre && x -f install; }"},
+		{"RUN a || x; b", "RUN a || { pre && x; }; b"},
+		{"RUN x || true", "RUN pre && x || true"},
+		{"RUN a | x", "RUN pre && a | x"},
+		{"RUN ! x", "RUN pre && ! x"},
+		{"RUN if a; then x; fi", "RUN if a; then pre && x; fi"},
+		{"RUN (a || x)", "RUN (a || { pre && x; })"},
+		{"RUN sudo -E x y", "RUN sudo -E pre && sudo -E x y"},
+		{"RUN A=1 x y", "RUN A=1 pre && A=1 x y"},
+		{"RUN echo $(x)", ""},
+		{"RUN echo y | xargs x", ""},
+		{"RUN sh -c 'x'", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			src := "FROM alpine\n" + c.in + "\n"
+			d, err := rewrite.Parse("x", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := d.Instructions[1]
+			edits, ok := prependCommand(in, commandNamed(t, d, in, "x"), "pre")
+			if !ok {
+				if c.want != "" {
+					t.Fatalf("not put in front; want %q", c.want)
+				}
+				return
+			}
+			got := strings.TrimSuffix(strings.TrimPrefix(applyEditsForTest(src, edits), "FROM alpine\n"), "\n")
+			if got != c.want {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})

@@ -1,0 +1,186 @@
+package runmodel
+
+import (
+	"path"
+	"slices"
+	"strings"
+)
+
+// Footprint estimates what a RUN puts in the image or takes out of it, as
+// far as its literal words tell: paths and packages. It is an estimate for
+// deciding where merging RUNs reclaims bytes, never a proof of safety.
+type Footprint struct {
+	Paths []string
+	Pkgs  map[string][]string // manager -> packages ("*": any)
+}
+
+func (f *Footprint) addPkg(mgr string, names ...string) {
+	if f.Pkgs == nil {
+		f.Pkgs = map[string][]string{}
+	}
+	f.Pkgs[mgr] = append(f.Pkgs[mgr], names...)
+}
+
+// operands lists the literal operands of a manager call after its verb,
+// skipping options and the values of its valued options.
+func (k Call) operands() []string {
+	var out []string
+	for i := k.Next(k.VerbAt); i >= 0; i = k.Next(i) {
+		if v := k.Arg(i); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Written estimates what the RUN writes: every literal word (paths and
+// names), the base names of URLs it fetches, the files it redirects into,
+// the packages it installs and the caches of the managers it runs.
+func (r *Run) Written() Footprint {
+	var f Footprint
+	for _, c := range r.Cmds {
+		if c.Opaque {
+			continue
+		}
+		for _, a := range c.Args {
+			w, ok := a.Pattern()
+			if !ok || w == "" {
+				continue
+			}
+			f.Paths = append(f.Paths, w)
+			if i := strings.Index(w, "://"); i > 0 {
+				f.Paths = append(f.Paths, path.Base(w[i+3:]))
+			}
+		}
+		for _, rd := range c.Redirs {
+			if v, ok := rd.Target.Pattern(); ok && rd.Write {
+				f.Paths = append(f.Paths, v)
+			}
+		}
+		m := ManagerOf(c)
+		if m == nil {
+			continue
+		}
+		k := m.Read(c)
+		if !k.Installs() && !k.Refreshes() {
+			continue
+		}
+		for _, cache := range m.Caches {
+			f.Paths = append(f.Paths, cache.Dir)
+		}
+		names := k.operands()
+		for i, a := range c.Args {
+			if (a.Is("--virtual") || a.Is("-t")) && m.Name == "apk" && i+1 < len(c.Args) {
+				names = append(names, c.Arg(i+1)) // apk's virtual package
+			}
+		}
+		f.addPkg(m.Name, names...)
+	}
+	return f
+}
+
+// Removed estimates what the RUN takes out: rm and rmdir operands,
+// packages removed, caches cleaned.
+func (r *Run) Removed() Footprint {
+	var f Footprint
+	for _, c := range r.Cmds {
+		if c.Opaque {
+			continue
+		}
+		if c.Is("rm", "rmdir", "unlink") {
+			for _, a := range c.Args {
+				if v, ok := a.Pattern(); ok && !strings.HasPrefix(v, "-") {
+					f.Paths = append(f.Paths, v)
+				}
+			}
+			continue
+		}
+		m := ManagerOf(c)
+		if m == nil {
+			continue
+		}
+		k := m.Read(c)
+		clean := k.VerbAt >= 0 && (k.Verb == "autoremove" || k.Verb == "prune" || m.Clean != "" && strings.HasPrefix(m.Clean, k.Verb+" ") || m.Clean == k.Verb)
+		switch {
+		case clean:
+			for _, cache := range m.Caches {
+				f.Paths = append(f.Paths, cache.Dir)
+			}
+			f.addPkg(m.Name, "*")
+		case k.Removes():
+			f.addPkg(m.Name, k.operands()...)
+		}
+	}
+	return f
+}
+
+// Left estimates what the RUN writes and does not remove again itself:
+// what its layer ships.
+func (r *Run) Left() Footprint {
+	w, rm := r.Written(), r.Removed()
+	var out Footprint
+	for _, p := range w.Paths {
+		if !rm.coversPath(p) {
+			out.Paths = append(out.Paths, p)
+		}
+	}
+	for mgr, names := range w.Pkgs {
+		for _, n := range names {
+			if !slices.Contains(rm.Pkgs[mgr], n) && !slices.Contains(rm.Pkgs[mgr], "*") {
+				out.addPkg(mgr, n)
+			}
+		}
+	}
+	return out
+}
+
+// coversPath tells whether a removal takes p away.
+func (f Footprint) coversPath(p string) bool {
+	p = literalPrefix(p)
+	for _, t := range f.Paths {
+		if t = literalPrefix(t); t != "" && t != "/" && (p == t || strings.HasPrefix(p, t+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// Reclaims tells whether removing what f names can reclaim something that w
+// wrote: a path inside, or equal to, one written; or a package installed.
+func (f Footprint) Reclaims(w Footprint) bool {
+	for mgr, names := range f.Pkgs {
+		installed := w.Pkgs[mgr]
+		for _, n := range names {
+			if len(installed) > 0 && n == "*" || slices.Contains(installed, n) {
+				return true
+			}
+		}
+	}
+	for _, t := range f.Paths {
+		t = literalPrefix(t)
+		if t == "" || t == "/" || t == "." {
+			continue
+		}
+		for _, p := range w.Paths {
+			p = literalPrefix(p)
+			if p == "" || p == "/" || p == "." {
+				continue
+			}
+			if p == t || strings.HasPrefix(p, t+"/") || strings.HasPrefix(t, p+"/") && strings.Count(p, "/") >= 2 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// literalPrefix cuts a path at its first glob character and drops a final slash.
+func literalPrefix(p string) string {
+	if i := strings.IndexAny(p, "*?["); i >= 0 {
+		p = p[:i]
+	}
+	if len(p) > 1 {
+		p = strings.TrimRight(p, "/")
+	}
+	return p
+}
