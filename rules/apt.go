@@ -26,10 +26,19 @@ var AptHygiene = &rewrite.Rule{
 - apt instead of apt-get, in scripts, becomes apt-get (apt has no stable
   command line interface).
 - rm -rf /var/lib/apt/lists/* at the end, in a stage whose files reach the image,
-  unless a later RUN of the stage, or of a stage built FROM it, reads the lists
-  without its own update. With --cache-mounts the RUN gets cache mounts on
-  /var/cache/apt and /var/lib/apt (sharing=locked) instead, and removes the
-  image's docker-clean apt configuration, which would empty the cache.
+  unless a later step may read the lists: a RUN of the stage, of a stage built
+  FROM it, or an ONBUILD that runs apt without its own update before it, seen
+  through sudo, env, xargs, find -exec, sh -c and the like; one that names the
+  lists; a COPY --from that takes them; or anything dfopt cannot see through
+  (a script, a function it does not know, eval), which may run apt. With
+  --cache-mounts the RUN gets cache mounts on /var/cache/apt and
+  /var/lib/apt/lists (sharing=locked) instead, on the same terms and when
+  every command of the RUN that reads the lists updates them first; apt's
+  state in /var/lib/apt (extended_states) stays in the image.
+- apt-get update goes right before the install, keeping the && and || list
+  around it: "dpkg -i x.deb || apt-get -f install -y" becomes
+  "dpkg -i x.deb || { apt-get update && apt-get -f install -y; }". The wrappers
+  in front of the install (sudo, env) go in front of the update too.
 
 Bad:
 

@@ -45,6 +45,15 @@ with gemspec, local path requirements, multi-module projects), the finding is a
 proposal with the reason; cargo builds are always proposals (they need a
 dependency stub or a tool such as cargo-chef).
 
+Once the install runs first, the COPY of the project comes after it, and
+whatever the build context holds where the install writes (node_modules,
+vendor, .venv, target, obj, bin, deps, ...) would land on top of what the
+install made. So the ignore file must keep those folders out (node_modules,
+**/node_modules); where it does not, the rewrite is a proposal that says so,
+and with --dockerignore dfopt adds the entries to the ignore file and
+applies it. The install's working folder must be known (a WORKDIR or a cd
+dfopt can read: a base image's WORKDIR is not).
+
 Bad:
 
     WORKDIR /app

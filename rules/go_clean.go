@@ -39,13 +39,16 @@ the caches are already dealt with: the RUN has cache mounts over them (GOCACHE,
 GOMODCACHE and GOPATH are read from ENV and ARG), it runs go clean (with the
 flags its author chose) or removes them after the last go command, the RUN
 removes go itself, GOCACHE=off, or (for the module cache)
-GOFLAGS=-mod=vendor with no go get, go mod download or pkg@version. go commands
-hidden in scripts or Makefiles are not seen: a later RUN that runs one fetches
-the modules again.
+GOFLAGS=-mod=vendor with no go get, go mod download or pkg@version. Nor where a
+later step may read the caches from the image: a go command run with
+GOPROXY=off (or a file:// proxy), a step that names the caches' folders (a cp
+out of /go/pkg/mod), or anything dfopt cannot see through (a script, a
+Makefile, go test), which may run go offline.
 
 With --cache-mounts, when the RUNs run as root and the module cache's place is
 known (GOMODCACHE or GOPATH set, or the official golang image), every RUN of the
-image's stages that runs such a go command gets cache mounts instead:
+image's stages that runs such a go command gets cache mounts (all of them or
+none, and none where another step reads the caches from the image) instead:
 --mount=type=cache,target=/root/.cache/go-build and
 --mount=type=cache,target=/go/pkg/mod (or the folders GOCACHE and GOMODCACHE
 name). Cache mounts need BuildKit.

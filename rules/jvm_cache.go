@@ -20,10 +20,12 @@ var JVMCache = &rewrite.Rule{
 /root/.gradle/caches, often hundreds of megabytes, and a stage that ships keeps
 them. The last RUN of the shipping stages that runs mvn (or gradle) gets
 rm -rf /root/.m2/repository (or /root/.gradle/caches) at its end, as root, when
-the image's command does not run the build tool itself and no
--Dmaven.repo.local or GRADLE_USER_HOME moves the cache. With --cache-mounts
-every such RUN gets --mount=type=cache,target=/root/.m2 (or /root/.gradle)
-instead, which needs BuildKit. A cache that an earlier RUN filled (a
+the image's command does not run the build tool itself, no
+-Dmaven.repo.local or GRADLE_USER_HOME moves the cache, and no later step may
+read the cache (the tool offline, -o or --offline; a step that names the
+cache; anything dfopt cannot see through). With --cache-mounts every such RUN
+gets --mount=type=cache,target=/root/.m2 (or /root/.gradle) instead, all of
+them or none, which needs BuildKit. A cache that an earlier RUN filled (a
 dependency:go-offline step, say) still ships in that RUN's layer; cache mounts
 avoid that too. Builder stages are left alone: their layers never ship.
 

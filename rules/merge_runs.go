@@ -18,19 +18,36 @@ var MergeRuns = &rewrite.Rule{
 	Hadolint: []string{"DL3059"},
 	Doc: `Every RUN makes a layer. Files a later RUN deletes still ship in the
 earlier layer, and each layer costs a little on every pull. Consecutive RUNs of a
-stage whose files reach the image are merged with && into one.
+stage whose files reach the image are merged with && into one: small RUNs (two
+commands or fewer each, as hadolint's DL3059 counts), and a RUN that removes
+what an earlier one wrote (a file, a package, a cache) with that RUN and all
+between, since only then are those bytes never shipped. Larger RUNs that each
+clean up after themselves stay apart, as their authors chose; they cache
+better so.
 
 Each RUN runs in a fresh shell, so the merge keeps them apart where it matters:
 a RUN whose top level changes the shell (cd, pushd, export, unset, a variable
 assignment, set, shopt, umask, ulimit, trap, alias, a function, source, exec,
-exit, return, ...) runs in a subshell ( ... ) when another part follows it; a RUN
-with ;, || or several statements is grouped in { ...; } so that && in front of
-it still decides whether all of it runs; a trailing shell comment moves to a
-comment line of its own. RUNs are never merged across another instruction or an
-ignore comment, when their flags (--mount, --network, --security, --device)
-differ, in exec (JSON) form, with heredocs, under a SHELL that is not POSIX, or
-when one leaves a background job running. Builder stages, whose layers never
-ship, keep their RUNs apart (they cache better so) unless --merge=all.
+exit, return, ... also written \cd, "cd", command cd or builtin cd) runs in a
+subshell ( ... ) when another part follows it; a RUN with ;, || or several
+statements is grouped in { ...; } so that && in front of it still decides
+whether all of it runs; a trailing shell comment moves to a comment line of
+its own.
+
+A merge also keeps the point where the build stops. POSIX shells ignore set -e
+in every part of an && list but the last, so a RUN that sets errexit (set -e,
+set -o errexit) or a trap is merged only as the last part, and under a SHELL
+that stops at the first failure (-e) every part but the last must be a plain
+chain of commands, where errexit changes nothing.
+
+RUNs are never merged across another instruction or an ignore comment, when
+their flags (--mount, --network, --security, --device) differ, when a mount is
+fresh for each RUN (tmpfs, a writable bind mount: merged, the second part
+would see what the first wrote), in exec (JSON) form, with heredocs, under a
+SHELL that is not POSIX, when one leaves a background job running, or when its
+program ends in a backslash that would escape the joined text (a literal \
+under the backtick escape). Builder stages, whose layers never ship, keep
+their RUNs apart (they cache better so) unless --merge=all.
 
 Bad:
 

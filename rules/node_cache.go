@@ -37,12 +37,16 @@ bundle install has no flag that keeps the downloaded .gem files out (its
 Nothing is added where the cache is already dealt with: the flag is there, the
 cache folder is moved (--cache, --cache-folder, --store-dir, or a variable such
 as YARN_CACHE_FOLDER or COMPOSER_CACHE_DIR) or covered by a cache mount of the
-RUN, or the RUN cleans or removes the cache after the install, or a later RUN
-installs with --offline from that cache. Clean-ups are
-only appended after installs that always run (not inside if, case, loops or
-a list with ||), and only where the command can still be found at the end of
-the RUN (not after the RUN removes node or npm, nor after an install in a
-subshell that changed PATH).
+RUN, or the RUN cleans or removes the cache after the install. Nor where a
+later step may read the cache: an install made offline (--offline, the
+npm_config_offline or YARN_OFFLINE variable, offline in an .npmrc or .yarnrc
+of the build context or written by a RUN), a step that names the cache's
+folder, or anything dfopt cannot see through (a script, npm run, a program
+it does not know), which may read it. Clean-ups are only appended after
+installs that always run and whose failure fails the RUN (not inside if,
+case, loops, a pipe or a list with ||), and only where the command can still
+be found at the end of the RUN (not after the RUN removes node or npm, nor
+after an install in a subshell that changed PATH).
 Builder stages are left alone: their layers never ship.
 
 With --cache-mounts, npm, yarn and pnpm RUNs that run as root get BuildKit

@@ -32,10 +32,14 @@ UV_NO_CACHE or the tool's cache folder variable is set by ENV or ARG in the stag
 or a stage it is built FROM, or by an assignment in the RUN; pip's configuration
 switches the cache off; the RUN has a cache mount over the cache; or the RUN
 removes the cache (rm -rf, pip cache purge, uv cache clean, poetry cache clear,
-conda clean) after the install; or a later RUN installs with uv or conda
---offline, from that cache. The conda clean-up is only appended after
-installs that always run (not inside if, case, loops or a list with ||), and
-only where conda can still be found at the end of the RUN.
+conda clean) after the install. Nor where a later step may read the cache: an
+install from the cache alone (pip --no-index, PIP_NO_INDEX, uv or conda
+--offline), a step that names the cache's folder (--find-links
+~/.cache/pip/wheels), or anything dfopt cannot see through (a script, python
+manage.py, pip install -e .), which may read it. The conda clean-up is only
+appended after installs that always run and whose failure fails the RUN (not
+inside if, case, loops, a pipe or a list with ||), and only where conda can
+still be found at the end of the RUN.
 
 pipenv install and sync, run as root, get rm -rf /root/.cache/pipenv
 /root/.cache/pip at the end of the RUN: pipenv has no flag that skips its cache,

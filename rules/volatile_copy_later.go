@@ -42,8 +42,19 @@ VOLUME, SHELL, CMD, a RUN that builds or runs the code, an install from a
 requirements file), and moves only past at least one RUN. A COPY of dependency
 manifests and lockfiles (package.json, requirements.txt, go.mod, Gemfile, ...)
 stays where it is: it comes early on purpose, for the install that reads it.
+
+Paths are followed through the stage's symbolic links: those its RUNs make
+with ln -s, the merged-/usr links (/bin is /usr/bin), and wherever a link
+dfopt cannot see may lie (a RUN it cannot see through, a COPY of folders
+whose build context it cannot read or that hold links, an ADD, a COPY
+--from), in which case the COPY stays. A path through ".." is anywhere (its
+folder may be a link), so are ~ paths and, for a login SHELL, the home folder
+of a user other than root. An ADD counts only for folders of the build
+context (a file may be an archive, which ADD unpacks).
+
 dfopt does not see the base image's environment; it assumes the base image does
-not point package managers into the COPY's destination.
+not point package managers into the COPY's destination, and holds no links
+into it but the merged-/usr ones.
 
 Bad:
 
