@@ -139,6 +139,13 @@ func isShippedData(d *rewrite.Document, c *contextCopy, rel string) bool {
 	return true
 }
 
+// archiveExts are the names ADD's users give the archives it unpacks (and a
+// few it copies as they are: .zip, .deb, .rpm).
+var archiveExts = []string{
+	".tar", ".gz", ".tgz", ".bz2", ".tbz", ".tbz2", ".xz", ".txz", ".zst", ".tzst",
+	".lz4", ".lzma", ".tlz", ".z", ".zip", ".7z", ".rar", ".deb", ".rpm", ".apk",
+}
+
 // isArchiveName tells whether ADD would unpack a file of this name (it also
 // looks at the content; the name is what dfopt goes by).
 func isArchiveName(name string) bool {
