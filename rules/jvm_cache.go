@@ -57,8 +57,17 @@ type jvmTool struct {
 }
 
 var jvmTools = []jvmTool{
-	{manager: "maven", names: []string{"mvn", "mvnw"}, cache: "/root/.m2/repository", mount: "/root/.m2", moved: []string{"maven.repo.local", "MAVEN_REPO", "MAVEN_CONFIG"}},
-	{manager: "gradle", names: []string{"gradle", "gradlew"}, cache: "/root/.gradle/caches", mount: "/root/.gradle", moved: []string{"GRADLE_USER_HOME", "gradle.user.home", "--project-cache-dir", "-g", "--gradle-user-home"}},
+	jvmToolOf("maven", "maven.repo.local", "MAVEN_REPO", "MAVEN_CONFIG"),
+	jvmToolOf("gradle", "GRADLE_USER_HOME", "gradle.user.home", "--project-cache-dir", "-g", "--gradle-user-home"),
+}
+
+// jvmToolOf reads a build tool's programs and cache from the package-manager
+// table, for root: the cache the clean-up removes, and the folder above it
+// that a cache mount covers.
+func jvmToolOf(manager string, moved ...string) jvmTool {
+	m := runmodel.ManagerNamed(manager)
+	cache := "/root" + strings.TrimPrefix(m.Caches[0].Dir, "~")
+	return jvmTool{manager: manager, names: m.Commands, cache: cache, mount: path.Dir(cache), moved: moved}
 }
 
 func runJVMCache(p *rewrite.Pass) {

@@ -244,8 +244,14 @@ func pipConda(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 }
 
 // pipenvCaches are where pipenv install and sync keep what they download
-// when they run as root: pipenv's own cache and pip's.
-var pipenvCaches = []string{"/root/.cache/pipenv", "/root/.cache/pip"}
+// when they run as root: pipenv's own cache and pip's (the table's).
+var pipenvCaches = func() []string {
+	var out []string
+	for _, c := range runmodel.ManagerNamed("pipenv").Caches {
+		out = append(out, "/root"+strings.TrimPrefix(c.Dir, "~"))
+	}
+	return out
+}()
 
 // pipPipenv removes pipenv's caches at the end of the RUN. pipenv has no flag
 // that skips them, and pipenv --clear fails where a cache folder is missing,

@@ -135,7 +135,7 @@ func moveVolatileCopies(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) {
 // may pass, and how many of them are RUNs.
 func (b *volatileBlock) walk(ctx *rewrite.BuildContext, m *runmodel.Model, st *rewrite.Stage) {
 	b.stop = len(st.Instructions)
-	links := linksBefore(ctx, m, st, b.first)
+	links := m.LinksBefore(ctx, st, b.first)
 	for k := b.last + 1; k < len(st.Instructions); k++ {
 		in := st.Instructions[k]
 		ok := false
@@ -156,7 +156,7 @@ func (b *volatileBlock) walk(ctx *rewrite.BuildContext, m *runmodel.Model, st *r
 			wd := m.After(in).Workdir
 			ok = wd != ""
 			for _, cp := range b.copies {
-				ok = ok && !cp.relative && !links.touch(wd, cp.top)
+				ok = ok && !cp.relative && !links.Touch(wd, cp.top)
 			}
 		case *instructions.UserCommand:
 			ok = true
@@ -168,7 +168,7 @@ func (b *volatileBlock) walk(ctx *rewrite.BuildContext, m *runmodel.Model, st *r
 			ok = b.runPasses(m, r, links)
 			if ok {
 				b.runs++
-				links.addRun(m, r)
+				links.AddRun(m, r)
 			}
 		}
 		if !ok {
@@ -191,209 +191,19 @@ func (b *volatileBlock) uses(name string) bool {
 // runPasses tells whether a RUN provably neither reads nor writes what the
 // block's copies write, through any path the stage's symbolic links give
 // it (nor, for --chown by name, the user database).
-func (b *volatileBlock) runPasses(m *runmodel.Model, r *runmodel.Run, links *symlinks) bool {
+func (b *volatileBlock) runPasses(m *runmodel.Model, r *runmodel.Run, links *runmodel.Links) bool {
 	places, ok := runFootprint(m, r, m.State(r.In))
 	if !ok {
 		return false
 	}
 	for _, fp := range places {
 		for _, c := range b.copies {
-			if links.touch(fp, c.top) || c.byName && links.touch(fp, "/etc") {
+			if links.Touch(fp, c.top) || c.byName && links.Touch(fp, "/etc") {
 				return false
 			}
 		}
 	}
 	return true
-}
-
-// symlinks is what the rule knows of the symbolic links of a stage up to a
-// point: links RUNs made with ln -s, the links of merged-/usr systems, and
-// the places under which links it cannot see may lie (what a RUN the model
-// cannot see through, or a COPY or ADD of a folder, may have brought).
-type symlinks struct {
-	links   [][2]string // link, target: absolute, clean
-	unknown []string    // places that may hold links to anywhere ("/": everywhere)
-}
-
-// touch tells whether a place a RUN touches may be, through the links, a
-// place of the copy (both clean absolute paths, or "/").
-func (l *symlinks) touch(place, top string) bool {
-	if pathsOverlap(place, top) {
-		return true
-	}
-	for _, u := range l.unknown {
-		if pathsOverlap(place, u) || pathsOverlap(top, u) {
-			return true
-		}
-	}
-	for _, lk := range l.links {
-		near := func(p string) bool { return pathsOverlap(p, lk[0]) || pathsOverlap(p, lk[1]) }
-		if near(place) && near(top) {
-			return true
-		}
-	}
-	return false
-}
-
-// linksBefore gathers the links of the stage (and the stages it is built
-// FROM) before instruction upto.
-func linksBefore(ctx *rewrite.BuildContext, m *runmodel.Model, st *rewrite.Stage, upto int) *symlinks {
-	l := &symlinks{}
-	for _, d := range []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32"} {
-		l.links = append(l.links, [2]string{"/" + d, "/usr/" + d}) // merged /usr
-	}
-	var before []*rewrite.Instruction
-	for s := m.Doc.Parent(st); s != nil; s = m.Doc.Parent(s) {
-		before = append(slices.Clone(s.Instructions), before...)
-	}
-	before = append(before, st.Instructions[:upto]...)
-	for _, in := range before {
-		switch c := in.Command.(type) {
-		case *instructions.RunCommand:
-			l.addRun(m, m.Run(in))
-		case *instructions.CopyCommand:
-			l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, c.From != "")
-		case *instructions.AddCommand:
-			l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, true)
-		}
-	}
-	return l
-}
-
-// addRun records the links a RUN may make: ln -s with operands the model
-// can read; anywhere for what it cannot see through; the places of the
-// commands that copy or unpack trees (cp, mv, tar, unzip, rsync, git).
-func (l *symlinks) addRun(m *runmodel.Model, r *runmodel.Run) {
-	st := m.State(r.In)
-	for _, c := range r.Cmds {
-		switch {
-		case c.Opaque:
-			l.unknown = append(l.unknown, "/")
-		case c.Is("ln"):
-			l.addLn(m, r, c, st)
-		case c.Is("cp", "mv", "tar", "unzip", "rsync", "git", "cpio", "7z", "install", "bsdtar", "busybox"):
-			for _, p := range m.Places(r, c, st) {
-				l.unknown = append(l.unknown, placePath(p))
-			}
-		}
-	}
-}
-
-// addLn records the link an ln -s makes (TARGET LINK: LINK, or LINK/TARGET's
-// name when LINK is a folder), or anywhere when its words cannot be read.
-func (l *symlinks) addLn(m *runmodel.Model, r *runmodel.Run, c *runmodel.Cmd, st runmodel.State) {
-	var ops []string
-	symbolic := false
-	for _, a := range c.Args {
-		v, ok := a.Value()
-		if !ok {
-			l.unknown = append(l.unknown, "/")
-			return
-		}
-		if strings.HasPrefix(v, "-") {
-			symbolic = symbolic || v == "-s" || v == "--symbolic" || !strings.HasPrefix(v, "--") && strings.Contains(v, "s")
-			if v == "-t" || v == "--target-directory" || strings.HasPrefix(v, "--target-directory=") || v == "-S" || v == "--suffix" {
-				l.unknown = append(l.unknown, "/") // forms the rule does not follow
-				return
-			}
-			continue
-		}
-		ops = append(ops, v)
-	}
-	if !symbolic {
-		return // a hard link is no path to elsewhere
-	}
-	cwd := m.Cwd(st, c)
-	abs := func(p string) string {
-		switch {
-		case path.IsAbs(p):
-			return path.Clean(p)
-		case cwd == "":
-			return "/"
-		}
-		return path.Join(cwd, p)
-	}
-	if len(ops) != 2 {
-		l.unknown = append(l.unknown, "/")
-		return
-	}
-	target, link := ops[0], abs(ops[1])
-	if !path.IsAbs(target) {
-		target = path.Join(path.Dir(link), target)
-	}
-	l.links = append(l.links, [2]string{link, path.Clean(target)}, [2]string{path.Join(link, path.Base(target)), path.Clean(target)})
-}
-
-// addCopy records where a COPY or ADD may bring links: under its
-// destination, unless the build context shows that its sources hold none.
-func (l *symlinks) addCopy(ctx *rewrite.BuildContext, m *runmodel.Model, in *rewrite.Instruction, srcs []string, dest string, unknown bool) {
-	st := m.State(in)
-	d, ok := st.Expand(m.Lex, dest)
-	switch {
-	case !ok:
-		l.unknown = append(l.unknown, "/")
-		return
-	case !path.IsAbs(d) && st.Workdir == "":
-		l.unknown = append(l.unknown, "/")
-		return
-	case !path.IsAbs(d):
-		d = path.Join(st.Workdir, d)
-	}
-	if !unknown && ctx != nil && !contextHasLinks(ctx, srcs) {
-		return
-	}
-	if !unknown && ctx == nil && !slices.ContainsFunc(srcs, mayBeFolder) {
-		return // files: a link among the sources is followed, not copied
-	}
-	l.unknown = append(l.unknown, path.Clean(d))
-}
-
-// mayBeFolder tells whether a COPY source may name a folder (whose links
-// COPY copies as links) when the build context cannot be read: anything
-// but a name with an extension or a dependency manifest's name.
-func mayBeFolder(src string) bool {
-	base := path.Base(src)
-	switch {
-	case strings.HasSuffix(src, "/") || strings.ContainsAny(src, "*?[$") || base == "." || base == "/":
-		return true
-	case isManifestSource(src) && !slices.Contains([]string{"gradle", ".yarn", ".mvn", "project", "requirements"}, strings.ToLower(base)):
-		return false
-	}
-	return !strings.Contains(strings.TrimPrefix(base, "."), ".")
-}
-
-// contextHasLinks tells whether a COPY's sources may hold symbolic links:
-// a source that is or holds one in the build context, or one the rule
-// cannot read.
-func contextHasLinks(ctx *rewrite.BuildContext, srcs []string) bool {
-	files, err := ctx.Files()
-	if err != nil {
-		return true
-	}
-	for _, src := range srcs {
-		if strings.ContainsAny(src, "$") {
-			return true
-		}
-		clean := strings.TrimPrefix(path.Clean("/"+src), "/")
-		for _, f := range files {
-			if !f.Link {
-				continue
-			}
-			if clean == "" || clean == "." || f.Path == clean || strings.HasPrefix(f.Path, clean+"/") || strings.ContainsAny(clean, "*?[") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// placePath is a place of the model as the rule compares paths: its path
-// when it is absolute, else "/".
-func placePath(p runmodel.Place) string {
-	if p.Any || p.Home || p.Rel {
-		return "/"
-	}
-	return p.Path
 }
 
 // reportVolatileMove moves the block, with the comment block right above it,

@@ -184,3 +184,20 @@ func literalPrefix(p string) string {
 	}
 	return p
 }
+
+// Fetches tells whether the RUN may fetch from the network: a download
+// program, a package manager's install or refresh, or something the model
+// cannot see through.
+func (r *Run) Fetches() bool {
+	for _, c := range r.Cmds {
+		if c.Opaque || KindOf(c.Name) == Fetch {
+			return true
+		}
+		if m := ManagerOf(c); m != nil {
+			if k := m.Read(c); k.Installs() || k.Refreshes() || k.VerbAt < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}

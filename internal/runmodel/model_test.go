@@ -337,3 +337,52 @@ func TestManagerTable(t *testing.T) {
 		}
 	}
 }
+
+// TestLinks checks which places a RUN may reach through the stage's links.
+func TestLinks(t *testing.T) {
+	cases := []struct {
+		before     string // instructions before the point
+		place, top string
+		want       bool
+	}{
+		{"", "/data/file", "/app", false},
+		{"RUN ln -s /app /data\n", "/data/file", "/app", true},
+		{"RUN ln -sf /app /data\n", "/srv/x", "/app", false},
+		{"RUN cd /srv && ln -s ../app data\n", "/srv/data/f", "/app", true},
+		{"RUN ./setup.sh\n", "/etc", "/app", true},
+		{"COPY dist/ /data/\n", "/data/x", "/app", true}, // a folder may bring links, no context to look
+		{"COPY app.conf /etc/app.conf\n", "/etc", "/app", false},
+		{"RUN tar xf /x.tar -C /opt\n", "/opt/y", "/app", true},
+		{"", "/bin/x", "/usr", true}, // merged /usr
+	}
+	for _, c := range cases {
+		src := "FROM debian\n" + c.before + "RUN true\n"
+		d, err := rewrite.Parse("t", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := runmodel.Of(d)
+		st := d.Stages[0]
+		l := m.LinksBefore(nil, st, len(st.Instructions)-1)
+		if got := l.Touch(c.place, c.top); got != c.want {
+			t.Errorf("%q: Touch(%s, %s) = %v, want %v", c.before, c.place, c.top, got, c.want)
+		}
+	}
+}
+
+func TestFetches(t *testing.T) {
+	for run, want := range map[string]bool{
+		"echo hi":                 false,
+		"curl -fsSLO https://x/y": true,
+		"apt-get update":          true,
+		"apt-get remove -y x":     false,
+		"./build.sh":              true,
+		"pip install flask":       true,
+		"mkdir -p /x && cp a b":   false,
+	} {
+		_, r := runOf(t, "FROM x\nRUN "+run+"\n", 0)
+		if got := r.Fetches(); got != want {
+			t.Errorf("%s: Fetches %v, want %v", run, got, want)
+		}
+	}
+}
