@@ -52,7 +52,10 @@ func init() {
 		update-ca-certificates c_rehash openssl gpg gpgv apt-key dpkg-deb rpm2cpio cpio xxd od
 		hexdump jq yq envsubst iconv column fold fmt nl paste join split csplit tac rev shuf comm
 		tsort sum cksum numfmt mkfifo mknod find xargs ln locale-gen localedef update-locale
-		update-alternatives ssh-keygen ssh-keyscan tzdata-config tic infocmp gzexe`)
+		update-alternatives ssh-keygen ssh-keyscan tzdata-config tic infocmp gzexe
+		dpkg-reconfigure a2enmod a2dismod a2ensite a2dissite a2enconf a2disconf update-rc.d
+		update-mime-database fc-cache glib-compile-schemas gtk-update-icon-cache install-info
+		mandb setfacl getfacl`)
 	add(Fetch, `curl wget git svn hg aria2c`)
 	add(Users, `useradd userdel usermod groupadd groupdel groupmod adduser addgroup deluser
 		delgroup passwd chpasswd chsh chfn newusers gpasswd chage`)
