@@ -161,6 +161,8 @@ func TestShape(t *testing.T) {
 		{`trap 'echo bye' EXIT; true`, "leaks errexit"},
 		{`(set -e; false); true`, "errexit"},
 		{`exit 0`, "leaks ends chain plain"},
+		{`exec echo hi`, "leaks ends chain plain"},
+		{`exec >/tmp/log`, "leaks ends chain plain"},
 		{`sleep 1 &`, "background"},
 		{`a && { b; c; }`, "chain"},
 		{`a || b`, ""},

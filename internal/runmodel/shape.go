@@ -76,6 +76,7 @@ func (r *Run) Shape() (s Shape, ok bool) {
 		}
 		if c.Name == "exit" || c.Name == "return" || c.Exec || c.Name == "exec" {
 			s.EndsShell = true
+			s.Leaks = true // exec replaces the shell: nothing joined after it would run
 		}
 		s.Errexit = s.Errexit || setsErrexit(c)
 	}
