@@ -164,16 +164,58 @@ type advOutcome struct {
 // advRun builds the Dockerfiles of one test run, counts the cache-mount
 // prunes and their cost, and remembers the images to remove.
 type advRun struct {
-	b          *builder
-	prunes     int
-	pruneTime  time.Duration
-	buildTime  time.Duration
-	builds     int
-	pruneError error
+	b         *builder
+	prune     []string // the docker command that empties the cache mounts
+	prunes    int
+	pruneTime time.Duration
+	buildTime time.Duration
+	builds    int
+}
+
+// pruneMountsArgs empties the engine's cache mounts alone, keeping layers;
+// pruneAllArgs empties the whole build cache, where the filter does nothing.
+var (
+	pruneMountsArgs = []string{"builder", "prune", "-f", "--filter", "type=exec.cachemount"}
+	pruneAllArgs    = []string{"builder", "prune", "-a", "-f"}
+)
+
+// choosePrune checks on the engine that pruneMountsArgs empties a cache
+// mount (a probe writes into one, the prune runs, a second probe must find
+// it empty) and falls back to pruneAllArgs when it does not, saying so.
+func (r *advRun) choosePrune(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	mount := "RUN --mount=type=cache,id=dfopt-adv-prune-probe,target=/probe "
+	probes := []string{mount + "touch /probe/x\n", mount + "test ! -e /probe/x\n"}
+	r.prune = pruneMountsArgs
+	for i, text := range probes {
+		file := filepath.Join(dir, fmt.Sprint(i, ".Dockerfile"))
+		if err := os.WriteFile(file, []byte("FROM "+probeBase+"\n"+text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			if err := r.pruneCacheMounts(t.Context()); err != nil {
+				t.Fatalf("prune the cache mounts: %v", err)
+			}
+		}
+		id, err := r.b.build(t.Context(), file, dir)
+		switch {
+		case err == nil:
+			r.b.removeImages(t, []string{id})
+		case i == 0:
+			t.Fatalf("the cache-mount probe does not build: %v", err)
+		default:
+			t.Logf("docker %s leaves a cache mount's files (%s); pruning the whole build cache instead", strings.Join(pruneMountsArgs, " "), lastLine(err.Error()))
+			r.prune = pruneAllArgs
+		}
+	}
+	r.prunes, r.pruneTime = 0, 0
+	t.Logf("between builds with cache mounts: docker %s", strings.Join(r.prune, " "))
 }
 
 // pruneCacheMounts removes every BuildKit cache mount (docker builder prune
-// --filter type=exec.cachemount, which the 20.10 engine knows), so that what
+// --filter type=exec.cachemount, which the 20.10 engine knows; see
+// choosePrune), so that what
 // a build finds in its cache mounts never comes from an earlier build, of
 // this case or another, or of another test on the same engine: each build
 // with a cache mount, original and rewritten alike, starts with them empty.
@@ -183,7 +225,7 @@ type advRun struct {
 // repeated apt-get updates.
 func (r *advRun) pruneCacheMounts(ctx context.Context) error {
 	start := time.Now()
-	_, err := r.b.e.run(ctx, r.b.env(), "builder", "prune", "-f", "--filter", "type=exec.cachemount")
+	_, err := r.b.e.run(ctx, r.b.env(), r.prune...)
 	r.pruneTime += time.Since(start)
 	r.prunes++
 	return err
@@ -342,12 +384,19 @@ type advOutput struct {
 	err error
 }
 
+// buildUnchanged says whether TestAdversarial also builds the originals of
+// cases that dfopt leaves unchanged (DFOPT_REALBUILD_ADV_ORIGINALS=1), to
+// check that each does what its README says before dfopt starts to rewrite it.
+func buildUnchanged() bool {
+	return os.Getenv("DFOPT_REALBUILD_ADV_ORIGINALS") == "1"
+}
+
 // runCase rewrites a case in both variants and builds the original and each
 // output that differs from it, appending one row per variant to rows as it
 // goes (a skip ends the test at once). When dfopt changes neither variant
-// nothing is built: there is nothing to compare (the case is checked once
-// dfopt starts to change it). An output equal to an earlier variant's takes
-// that variant's result.
+// nothing is built (unless buildUnchanged): there is nothing to compare, and
+// the case is checked once dfopt starts to change it. An output equal to an
+// earlier variant's takes that variant's result.
 func runCase(t *testing.T, r *advRun, c *advCase, rows *[]advRow) {
 	newRow := func(variant string) advRow {
 		return advRow{caseName: c.name, base: c.base(), variant: variant, changed: "-", hazard: c.hazard}
@@ -360,7 +409,7 @@ func runCase(t *testing.T, r *advRun, c *advCase, rows *[]advRow) {
 		changed = changed || err == nil && res.Changed(c.src)
 	}
 	var before advOutcome
-	if changed {
+	if changed || buildUnchanged() {
 		before = r.build(t, c, c.src)
 		if why, ok := frontendRejectsOutcome(before); ok {
 			row := newRow("-")
@@ -482,6 +531,7 @@ func TestAdversarial(t *testing.T) {
 		}
 	})
 	r := &advRun{b: b}
+	r.choosePrune(t)
 	var rows []advRow
 	for _, c := range cases {
 		ran := false
@@ -526,8 +576,8 @@ func advTable(rows []advRow, r *advRun, wall time.Duration) string {
 	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		fmt.Fprintf(&buf, " %s %d;", k, counts[k])
 	}
-	fmt.Fprintf(&buf, "\n%d builds took %s; %d cache-mount prunes took %s in all (%s each)\n",
-		r.builds, secs(r.buildTime), r.prunes, secs(r.pruneTime), perPrune(r))
+	fmt.Fprintf(&buf, "\n%d builds took %s; %d cache-mount prunes (docker %s, before each build with a cache mount) took %s in all (%s each)\n",
+		r.builds, secs(r.buildTime), r.prunes, strings.Join(r.prune, " "), secs(r.pruneTime), perPrune(r))
 	for _, row := range rows {
 		if !row.failing() {
 			continue
