@@ -75,7 +75,12 @@
 // not built), and the images are compared as above. Only the package
 // managers' caches and indexes of deliberateRemovals may be missing after
 // dfopt (and empty cache-mount points appear); they are listed, never hidden.
-// Every build with a cache mount starts with the engine's cache mounts pruned.
+// Every build with a cache mount starts with the engine's cache mounts pruned
+// (docker builder prune --filter type=exec.cachemount, which a probe checks
+// at the start; the whole build cache where the filter does nothing), so
+// that no earlier build makes it pass or fail; layers stay cached. A case that
+// dfopt leaves unchanged is not built, unless DFOPT_REALBUILD_ADV_ORIGINALS=1,
+// which checks that every original does what its README says.
 // Many cases build FROM dfopt-adv-tools:latest, busybox with fake package
 // managers (testdata/adversarial/_tools), since dfopt reads the command line
 // and not the program: a fake that writes and reads where the real tool does
