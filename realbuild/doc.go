@@ -61,6 +61,41 @@
 // before the timed builds; the test adds about four minutes, with one builder
 // (BuildKit) unless DFOPT_REALBUILD_BUILDERS names more.
 //
+// TestAdversarial is the proof of dfopt's promise that a rewrite changes
+// neither the image's files, nor its configuration, nor whether the build
+// fails. testdata/adversarial/<case>/ holds cases written to catch dfopt
+// changing a build (package lists and caches a later step still reads,
+// merged RUNs that leak a cd or lose set -e, COPYs moved past RUNs that read
+// them, ADD of archives without an archive's name, ...): a Dockerfile, the
+// build context beside it and a README whose first line says what the case
+// probes ("expect: fail" when the original fails on purpose, "keep: PATH"
+// when a later build reads a cache the case keeps). Each case is built as it
+// is and as dfopt rewrites it, with its default options and with --merge=all
+// --propose --cache-mounts, on BuildKit only (an output equal to the input is
+// not built), and the images are compared as above. Only the package
+// managers' caches and indexes of deliberateRemovals may be missing after
+// dfopt (and empty cache-mount points appear); they are listed, never hidden.
+// Every build with a cache mount starts with the engine's cache mounts pruned
+// (docker builder prune --filter type=exec.cachemount, which a probe checks
+// at the start; the whole build cache where the filter does nothing), so
+// that no earlier build makes it pass or fail; layers stay cached. A case that
+// dfopt leaves unchanged is not built, unless DFOPT_REALBUILD_ADV_ORIGINALS=1,
+// which checks that every original does what its README says.
+// Many cases build FROM dfopt-adv-tools:latest, busybox with fake package
+// managers (testdata/adversarial/_tools), since dfopt reads the command line
+// and not the program: a fake that writes and reads where the real tool does
+// makes a case fast and the same every time; cases on debian:bookworm (with
+// DFOPT_REALBUILD_DEBIAN=1) use the real apt-get, dpkg, sudo and bash. The test
+// ends with a table of every case and variant (same, same with deliberate
+// removals, DIFFERS, build-success-differs), also written to
+// DFOPT_REALBUILD_REPORT, and fails on any difference: each one is a hazard
+// dfopt misses. Run it alone on a running engine with
+// go test ./realbuild -run TestAdversarial (some seven minutes). Two builds of
+// a Debian case run minutes apart: the package lists (and what apt-get
+// installs) could differ if the mirror changed in between; the contents of
+// dpkg's and apt's logs and binary caches, which hold times, are set aside
+// when only their bytes differ, not their size.
+//
 // What the file system comparison cannot see is said here rather than
 // ignored silently: times, and the files the engine itself puts in each
 // container. What it sees that a Dockerfile did not ask for: with the classic

@@ -1,0 +1,276 @@
+package realbuild
+
+import (
+	"archive/tar"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// deliberateRemovals are the package-manager caches and indexes that dfopt's
+// rules take out of an image on purpose (apt-hygiene, apk-no-cache,
+// rpm-clean, pip-no-cache, node-cache, go-clean, jvm-cache, or a cache mount
+// over them with --cache-mounts). TestAdversarial lets a path at or under one
+// of them be missing from dfopt's image, and an empty folder be there only
+// after dfopt (a cache mount's mount point, and the folders BuildKit makes to
+// hold it), and lists each such path apart, never silently. Anything else
+// that differs, and any content, mode or owner change even in these folders,
+// is a difference. A case's README can take a location back out of this list
+// ("keep: /var/lib/apt/lists") where a later build reads it.
+func deliberateRemovals() []string {
+	return []string{
+		"/var/lib/apt/lists",
+		"/var/cache/apt",
+		"/var/cache/apk",
+		"/etc/apk/cache",
+		"/var/cache/yum",
+		"/var/cache/dnf",
+		"/var/cache/libdnf5",
+		"/var/cache/tdnf",
+		"/var/cache/zypp",
+		"/root/.cache/pip",
+		"/root/.cache/uv",
+		"/root/.cache/pypoetry",
+		"/root/.cache/pipenv",
+		"/root/.npm",
+		"/usr/local/share/.cache/yarn",
+		"/root/.cache/yarn",
+		"/root/.local/share/pnpm/store",
+		"/root/.cache/go-build",
+		"/go/pkg/mod",
+		"/root/go/pkg/mod",
+		"/root/.m2/repository",
+		"/root/.gradle/caches",
+		"/root/.composer/cache",
+		"/root/.cache/composer",
+	}
+}
+
+// buildStampFiles are files whose content records when a build ran, so that
+// two builds of one Dockerfile, minutes apart, differ there whatever dfopt
+// does (found by building a Debian apt-get install twice with --no-cache):
+// dpkg's and apt's logs carry times, and apt's binary caches the times of the
+// files they index. Only a change of content at the same size is set aside,
+// and listed: a log that grew or shrank, or a file that appears or goes, is a
+// difference, since it says that something else was installed.
+func buildStampFiles() []string {
+	return append(timeStampFiles(),
+		"/var/log/dpkg.log",
+		"/var/log/alternatives.log",
+		"/var/log/apt/history.log",
+		"/var/log/apt/term.log",
+		"/var/log/apt/eipp.log.xz",
+		"/var/cache/apt/pkgcache.bin",
+		"/var/cache/apt/srcpkgcache.bin",
+	)
+}
+
+// under says whether p is loc or lies below it.
+func under(p, loc string) bool {
+	return p == loc || strings.HasPrefix(p, loc+"/")
+}
+
+// deliberatePath says whether p lies at or under a location of
+// deliberateRemovals that the case does not keep.
+func deliberatePath(p string, keep []string) bool {
+	return slices.ContainsFunc(deliberateRemovals(), func(loc string) bool { return under(p, loc) }) &&
+		!slices.ContainsFunc(keep, func(k string) bool { return under(p, k) })
+}
+
+// aroundLocation says whether a path lies at, under or above a location of
+// deliberateRemovals that the case does not keep: a folder above one may
+// exist only because of it (BuildKit makes the folders that hold a cache
+// mount's mount point; pip makes /root/.cache to hold its cache).
+func aroundLocation(p string, keep []string) bool {
+	return slices.ContainsFunc(deliberateRemovals(), func(loc string) bool { return under(p, loc) || under(loc, p) }) &&
+		!slices.ContainsFunc(keep, func(k string) bool { return under(p, k) })
+}
+
+// How apartDeliberate describes what it sets apart.
+const (
+	apartRemoved = ": only in before"
+	apartHolder  = ": only in before (a folder that held only removed caches)"
+	apartMount   = ": only in after (a cache-mount point, or a folder that holds only those)"
+)
+
+// apartDeliberate takes out of copies of before and after the paths that
+// dfopt may remove on purpose: those only in before at or under a location,
+// folders only in before that held nothing else, and folders only in after
+// that hold nothing but such folders (cache-mount points). It returns the
+// copies and those paths with how they differ, in path order. A folder's own
+// entry never changes with what is removed from it: the comparison leaves
+// times out and gives folders no size.
+func apartDeliberate(before, after fsTree, keep []string) (fsTree, fsTree, []string) {
+	removed := apartSide(before, after, func(p string, e fsEntry) bool {
+		return deliberatePath(p, keep) || e.Type == tar.TypeDir && aroundLocation(p, keep)
+	})
+	mounts := apartSide(after, before, func(p string, e fsEntry) bool {
+		return e.Type == tar.TypeDir && aroundLocation(p, keep)
+	})
+	b, a := maps.Clone(before), maps.Clone(after)
+	how := map[string]string{}
+	for _, p := range removed {
+		delete(b, p)
+		how[p] = apartHolder
+		if deliberatePath(p, keep) {
+			how[p] = apartRemoved
+		}
+	}
+	for _, p := range mounts {
+		delete(a, p)
+		how[p] = apartMount
+	}
+	var apart []string
+	for _, p := range slices.Sorted(maps.Keys(how)) {
+		apart = append(apart, p+how[p])
+	}
+	return b, a, apart
+}
+
+// apartSide lists the paths only in tree, not in other, that ok accepts and
+// below which every path is such a path too.
+func apartSide(tree, other fsTree, ok func(string, fsEntry) bool) []string {
+	only := func(p string) bool {
+		_, inOther := other[p]
+		return !inOther && ok(p, tree[p])
+	}
+	var out []string
+	for p := range tree {
+		if only(p) && allBelow(tree, p, only) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// allBelow says whether every path of tree below dir satisfies ok.
+func allBelow(tree fsTree, dir string, ok func(string) bool) bool {
+	for p := range tree {
+		if strings.HasPrefix(p, dir+"/") && !ok(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// apartStamps moves the same-size content differences of buildStampFiles
+// out of a difference list.
+func apartStamps(diffs []string) (rest, stamps []string) {
+	for _, d := range diffs {
+		if slices.ContainsFunc(buildStampFiles(), func(p string) bool { return strings.HasPrefix(d, p+": content differs, same size ") }) {
+			stamps = append(stamps, d)
+			continue
+		}
+		rest = append(rest, d)
+	}
+	return rest, stamps
+}
+
+// summarizeApart says in one line which locations the deliberate removals
+// fall under and how many paths each: "/var/lib/apt/lists (14 paths)".
+func summarizeApart(apart []string) string {
+	counts := map[string]int{}
+	for _, line := range apart {
+		p, how, _ := strings.Cut(line, ": only in ")
+		loc := p
+		for _, l := range deliberateRemovals() {
+			if under(p, l) {
+				loc = l
+				break
+			}
+		}
+		switch ": only in " + how {
+		case apartMount:
+			loc = "mount point " + loc
+		case apartHolder:
+			loc = "folder " + loc
+		}
+		counts[loc]++
+	}
+	var parts []string
+	for _, loc := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%s (%d)", loc, counts[loc]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// TestApartDeliberate checks, without an engine, what the adversarial suite
+// lets dfopt remove, and that a removal leaves its folder's entry alike.
+func TestApartDeliberate(t *testing.T) {
+	before, err := readTree(tarOf(t,
+		dirEntry("var/lib/apt/lists/", 0o755),
+		fileEntry("var/lib/apt/lists/deb_Packages", 0o644, "Package: hello\n"),
+		fileEntry("var/lib/apt/extended_states", 0o644, "x"),
+		dirEntry("root/", 0o700),
+		fileEntry("root/.npm/_cacache/index", 0o644, "i"),
+		dirEntry("root/.cache/", 0o755),
+		dirEntry("root/.cache/pip/", 0o755),
+		fileEntry("root/.cache/pip/wheels/a.whl", 0o644, "w"),
+		dirEntry("usr/local/share/.cache/", 0o755),
+		fileEntry("usr/local/share/.cache/other", 0o644, "o"),
+		fileEntry("usr/local/share/.cache/yarn/v6/index", 0o644, "y"),
+		fileEntry("app/a", 0o644, "a"),
+		fileEntry("var/cache/apt/pkgcache.bin", 0o644, "1"),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := readTree(tarOf(t,
+		// The folder a removal emptied: another time, nothing else.
+		tarEntry{h: tar.Header{Name: "var/lib/apt/lists/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(2_000_000_000, 0)}},
+		dirEntry("root/", 0o700),
+		dirEntry("go/", 0o755),
+		dirEntry("go/pkg/", 0o755),
+		dirEntry("go/pkg/mod/", 0o755),
+		dirEntry("go/other/", 0o755),
+		dirEntry("usr/local/share/.cache/", 0o755),
+		fileEntry("usr/local/share/.cache/other", 0o644, "o"),
+		fileEntry("var/cache/apt/archives/new.deb", 0o644, "d"),
+		fileEntry("var/cache/apt/pkgcache.bin", 0o644, "2"),
+		dirEntry("srv/", 0o755),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, a, apart := apartDeliberate(before, after, []string{"/root/.npm"})
+	wantApart := []string{
+		"/go/pkg" + apartMount,
+		"/go/pkg/mod" + apartMount,
+		"/root/.cache" + apartHolder,
+		"/root/.cache/pip" + apartRemoved,
+		"/root/.cache/pip/wheels/a.whl" + apartRemoved,
+		"/usr/local/share/.cache/yarn/v6/index" + apartRemoved,
+		"/var/lib/apt/lists/deb_Packages" + apartRemoved,
+	}
+	if !slices.Equal(apart, wantApart) {
+		t.Errorf("apart:\n got %q\nwant %q", apart, wantApart)
+	}
+	got, stamps := apartStamps(compareTrees(b, a))
+	want := []string{
+		"/app/a: only in before (file, 1 bytes, mode 0644)",
+		"/go: only in after (dir, mode 0755)",
+		"/go/other: only in after (dir, mode 0755)",
+		"/root/.npm/_cacache/index: only in before (file, 1 bytes, mode 0644)",
+		"/srv: only in after (dir, mode 0755)",
+		"/var/cache/apt/archives/new.deb: only in after (file, 1 bytes, mode 0644)",
+		"/var/lib/apt/extended_states: only in before (file, 1 bytes, mode 0644)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("differences left:\n got %q\nwant %q", got, want)
+	}
+	if len(stamps) != 1 || !strings.HasPrefix(stamps[0], "/var/cache/apt/pkgcache.bin: content differs") {
+		t.Errorf("build-time stamps: %q", stamps)
+	}
+	wantSummary := "/root/.cache/pip (2), /usr/local/share/.cache/yarn (1), /var/lib/apt/lists (1), folder /root/.cache (1), mount point /go/pkg (1), mount point /go/pkg/mod (1)"
+	if s := summarizeApart(apart); s != wantSummary {
+		t.Errorf("summary:\n got %s\nwant %s", s, wantSummary)
+	}
+	// Without the kept location, the npm cache is set apart too.
+	_, _, apart = apartDeliberate(before, after, nil)
+	if !slices.Contains(apart, "/root/.npm/_cacache/index"+apartRemoved) {
+		t.Errorf("apart without keep: %q", apart)
+	}
+}

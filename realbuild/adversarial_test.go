@@ -1,0 +1,642 @@
+package realbuild
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/dfopt/dfopt/rules"
+)
+
+// adversarialDir holds TestAdversarial's cases, one folder each; a folder
+// whose name starts with "_" is not a case.
+const adversarialDir = "testdata/adversarial"
+
+// advToolsDir is the build context of advToolsImage: busybox with fake
+// package managers (its README says what each fake does).
+const (
+	advToolsDir   = adversarialDir + "/_tools"
+	advToolsImage = "dfopt-adv-tools:latest"
+)
+
+// advCase is one adversarial case: a Dockerfile written to catch dfopt
+// changing what a build makes, in a folder that is its build context.
+type advCase struct {
+	name       string
+	dir        string // the build context, with the Dockerfile and README
+	src        []byte // the Dockerfile
+	hazard     string // the README's first line: what the case probes
+	expectFail bool   // "expect: fail": the original build fails on purpose
+	keep       []string
+	req        requirements
+}
+
+// base names what a case builds FROM, for the summary: busybox, busybox with
+// the fake tools, or debian.
+func (c *advCase) base() string {
+	switch {
+	case slices.Contains(c.req.images, debianBase):
+		return "debian"
+	case slices.Contains(c.req.images, advToolsImage):
+		return "fakes"
+	}
+	return "busybox"
+}
+
+// loadAdvCases reads every case folder of dir, sorted by name. A case's
+// README starts with one line that says what it probes; a line "expect: fail"
+// says the original must fail to build, and a line "keep: PATH" takes PATH out
+// of deliberateRemovals for this case (a later build reads it).
+func loadAdvCases(dir string) ([]*advCase, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var cases []*advCase
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), "_") {
+			continue
+		}
+		c, err := loadAdvCase(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("case %s: %w", e.Name(), err)
+		}
+		cases = append(cases, c)
+	}
+	return cases, nil
+}
+
+// loadAdvCase reads one case folder.
+func loadAdvCase(dir string) (*advCase, error) {
+	c := &advCase{name: filepath.Base(dir), dir: dir}
+	var err error
+	if c.src, err = os.ReadFile(filepath.Join(dir, "Dockerfile")); err != nil {
+		return nil, err
+	}
+	readme, err := os.ReadFile(filepath.Join(dir, "README"))
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(readme))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case c.hazard == "":
+			c.hazard = line
+		case line == "expect: fail":
+			c.expectFail = true
+		case strings.HasPrefix(line, "keep: "):
+			c.keep = append(c.keep, strings.TrimSpace(strings.TrimPrefix(line, "keep: ")))
+		case strings.HasPrefix(line, "expect:"):
+			return nil, fmt.Errorf("README: %q: only \"expect: fail\" is known", line)
+		}
+	}
+	if c.hazard == "" {
+		return nil, fmt.Errorf("README: no first line saying what the case probes")
+	}
+	if c.req, err = requirementsOf(c.src); err != nil {
+		return nil, fmt.Errorf("BuildKit's parser rejects the Dockerfile: %w", err)
+	}
+	return c, nil
+}
+
+// advVariant is one way TestAdversarial runs dfopt on a case.
+type advVariant struct {
+	name string
+	opts func(*rewrite.BuildContext) rewrite.Options
+}
+
+// advVariants are dfopt with its default options, as the CLI runs it on a
+// Dockerfile in its build context, and with every switch that makes dfopt
+// bolder: --merge=all --propose --cache-mounts.
+func advVariants() []advVariant {
+	return []advVariant{
+		{"default", func(ctx *rewrite.BuildContext) rewrite.Options {
+			return rewrite.Options{Rules: rules.All(), Context: ctx}
+		}},
+		{"all-flags", func(ctx *rewrite.BuildContext) rewrite.Options {
+			return rewrite.Options{Rules: rules.All(), Context: ctx, MergeAll: true, Propose: true, CacheMounts: true}
+		}},
+	}
+}
+
+// rewriteCase runs dfopt on a case as the CLI would on its Dockerfile: the
+// case's folder opened as the build context (with its .dockerignore).
+func rewriteCase(c *advCase, v advVariant) (*rewrite.Result, error) {
+	dockerfile := filepath.Join(c.dir, "Dockerfile")
+	ctx, err := rewrite.OpenContext(c.dir, dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	opts := v.opts(ctx)
+	opts.Path = filepath.ToSlash(dockerfile)
+	return rewrite.Source(c.src, opts)
+}
+
+// appliedRules lists, once each, the rules whose edits dfopt applied.
+func appliedRules(res *rewrite.Result) []string {
+	var names []string
+	for _, f := range res.Findings {
+		if f.Applied && !slices.Contains(names, f.Rule) {
+			names = append(names, f.Rule)
+		}
+	}
+	return names
+}
+
+// advOutcome is what one build of a case gave: an image, or the error.
+type advOutcome struct {
+	img *built
+	err error
+}
+
+// advRun builds the Dockerfiles of one test run, counts the cache-mount
+// prunes and their cost, and remembers the images to remove.
+type advRun struct {
+	b         *builder
+	prune     []string // the docker command that empties the cache mounts
+	prunes    int
+	pruneTime time.Duration
+	buildTime time.Duration
+	builds    int
+}
+
+// pruneMountsArgs empties the engine's cache mounts alone, keeping layers;
+// pruneAllArgs empties the whole build cache, where the filter does nothing.
+var (
+	pruneMountsArgs = []string{"builder", "prune", "-f", "--filter", "type=exec.cachemount"}
+	pruneAllArgs    = []string{"builder", "prune", "-a", "-f"}
+)
+
+// choosePrune checks on the engine that pruneMountsArgs empties a cache
+// mount (a probe writes into one, the prune runs, a second probe must find
+// it empty) and falls back to pruneAllArgs when it does not, saying so.
+func (r *advRun) choosePrune(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	mount := "RUN --mount=type=cache,id=dfopt-adv-prune-probe,target=/probe "
+	probes := []string{mount + "touch /probe/x\n", mount + "test ! -e /probe/x\n"}
+	r.prune = pruneMountsArgs
+	for i, text := range probes {
+		file := filepath.Join(dir, fmt.Sprint(i, ".Dockerfile"))
+		if err := os.WriteFile(file, []byte("FROM "+probeBase+"\n"+text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			if err := r.pruneCacheMounts(t.Context()); err != nil {
+				t.Fatalf("prune the cache mounts: %v", err)
+			}
+		}
+		id, err := r.b.build(t.Context(), file, dir)
+		switch {
+		case err == nil:
+			r.b.removeImages(t, []string{id})
+		case i == 0:
+			t.Fatalf("the cache-mount probe does not build: %v", err)
+		default:
+			t.Logf("docker %s leaves a cache mount's files (%s); pruning the whole build cache instead", strings.Join(pruneMountsArgs, " "), lastLine(err.Error()))
+			r.prune = pruneAllArgs
+		}
+	}
+	r.prunes, r.pruneTime = 0, 0
+	t.Logf("between builds with cache mounts: docker %s", strings.Join(r.prune, " "))
+}
+
+// pruneCacheMounts removes every BuildKit cache mount (docker builder prune
+// --filter type=exec.cachemount, which the 20.10 engine knows; see
+// choosePrune), so that what
+// a build finds in its cache mounts never comes from an earlier build, of
+// this case or another, or of another test on the same engine: each build
+// with a cache mount, original and rewritten alike, starts with them empty.
+// Only a build with a cache mount can see one, so build prunes before those
+// alone. Layers stay cached: a cached layer is what the same instruction on
+// the same parent made, so it changes no result, and it spares the mirror
+// repeated apt-get updates.
+func (r *advRun) pruneCacheMounts(ctx context.Context) error {
+	start := time.Now()
+	_, err := r.b.e.run(ctx, r.b.env(), r.prune...)
+	r.pruneTime += time.Since(start)
+	r.prunes++
+	return err
+}
+
+// build builds text as a case's Dockerfile in the case's folder and reads
+// the image. The Dockerfile goes to a folder of its own, named Dockerfile
+// with the case's Dockerfile.dockerignore beside it if there is one, so that
+// the build context is the case's folder as it is (a COPY . copies the
+// original Dockerfile in every variant alike).
+func (r *advRun) build(t *testing.T, c *advCase, text []byte) advOutcome {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "Dockerfile")
+	if err := os.WriteFile(file, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ignore, err := os.ReadFile(filepath.Join(c.dir, "Dockerfile.dockerignore")); err == nil {
+		if err := os.WriteFile(file+".dockerignore", ignore, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := t.Context()
+	if hasCacheMount(text) {
+		if err := r.pruneCacheMounts(ctx); err != nil {
+			t.Fatalf("prune the cache mounts: %v", err)
+		}
+	}
+	start := time.Now()
+	id, err := r.b.build(ctx, file, c.dir)
+	r.buildTime += time.Since(start)
+	r.builds++
+	if err != nil {
+		return advOutcome{err: err}
+	}
+	t.Cleanup(func() { r.b.removeImages(t, []string{id}) })
+	img, err := builtOf(ctx, r.b, id)
+	if err != nil {
+		t.Fatalf("read the image: %v", err)
+	}
+	return advOutcome{img: img}
+}
+
+// hasCacheMount says whether a Dockerfile may use a BuildKit cache mount:
+// any "type=cache" in it, whatever the flag's spelling around it.
+func hasCacheMount(text []byte) bool {
+	return bytes.Contains(text, []byte("type=cache"))
+}
+
+// Results of comparing a variant's build with the original's.
+const (
+	resSame       = "same"
+	resDeliberate = "same-with-deliberate-removals"
+	resBothFail   = "same (both fail)"
+	resDiffers    = "DIFFERS"
+	resSuccess    = "build-success-differs"
+	resUnchanged  = "unchanged"
+	resBroken     = "CASE BROKEN"
+	resError      = "DFOPT ERROR"
+	resSkipped    = "skipped"
+)
+
+// advRow is one line of the summary: a case, a variant, what came out.
+type advRow struct {
+	caseName, base, variant string
+	changed                 string // "yes", "no" or "-"
+	rules                   []string
+	result                  string
+	detail                  string   // one line for the table
+	diffs                   []string // every difference, for the to-do list
+	apart                   []string // deliberate removals
+	stamps                  []string // build-time stamps set aside
+	dfoptDiff               []byte   // dfopt's output as a unified diff
+	hazard                  string
+}
+
+// failing says whether a row fails the test.
+func (r advRow) failing() bool {
+	switch r.result {
+	case resDiffers, resSuccess, resBroken, resError:
+		return true
+	}
+	return false
+}
+
+// compareOutcomes says how a variant's build compares with the original's:
+// both fail, one fails, or both build and their file systems and configs
+// are compared with the deliberate removals and build stamps set apart.
+func compareOutcomes(c *advCase, before, after advOutcome, row *advRow) {
+	switch {
+	case before.err != nil && after.err != nil:
+		row.result = resBothFail
+		row.detail = "after: " + lastLine(after.err.Error())
+		return
+	case before.err != nil:
+		row.result, row.detail = resSuccess, "the original fails, dfopt's output builds"
+		row.diffs = append([]string{"the original fails:"}, buildError(before.err)...)
+		return
+	case after.err != nil:
+		row.result, row.detail = resSuccess, "dfopt's output fails: "+lastLine(after.err.Error())
+		row.diffs = append([]string{"dfopt's output fails:"}, buildError(after.err)...)
+		return
+	}
+	b, a, apart := apartDeliberate(before.img.tree, after.img.tree, c.keep)
+	diffs, stamps := apartStamps(compareTrees(b, a))
+	diffs = append(diffs, compareConfigs(before.img.info, after.img.info)...)
+	row.apart, row.stamps, row.diffs = apart, stamps, diffs
+	switch {
+	case len(diffs) > 0:
+		row.result = resDiffers
+		row.detail = fmt.Sprintf("%d: %s", len(diffs), strings.Join(diffs[:min(len(diffs), 3)], " | "))
+	case len(apart) > 0:
+		row.result, row.detail = resDeliberate, summarizeApart(apart)
+	default:
+		row.result = resSame
+	}
+	if len(stamps) > 0 {
+		row.detail = strings.TrimPrefix(row.detail+fmt.Sprintf("; %d build-time stamps set aside", len(stamps)), "; ")
+	}
+}
+
+// buildOutput matches a line of a command's output in BuildKit's plain
+// progress: "#7 0.091 ERROR: ...".
+var buildOutput = regexp.MustCompile(`^#\d+ \d+\.\d+ (.*)$`)
+
+// buildError keeps of a failed build's error what says why: the last lines
+// the commands printed and docker's last line.
+func buildError(err error) []string {
+	var out []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if m := buildOutput.FindStringSubmatch(line); m != nil {
+			out = append(out, m[1])
+		}
+	}
+	out = out[max(0, len(out)-6):]
+	return append(out, lastLine(err.Error()))
+}
+
+// checkExpected says what is wrong with a case whose original build does not
+// do what its README says ("" when it does): a case whose original fails
+// by accident (the mirror, a typo) would prove nothing.
+func checkExpected(c *advCase, o advOutcome) string {
+	switch {
+	case o.err != nil && !c.expectFail:
+		return "the original does not build: " + lastLine(o.err.Error())
+	case o.err == nil && c.expectFail:
+		return "the original builds, but its README says \"expect: fail\""
+	}
+	return ""
+}
+
+// advOutput is dfopt's output of a case in one variant, or the error.
+type advOutput struct {
+	v   advVariant
+	res *rewrite.Result
+	err error
+}
+
+// buildUnchanged says whether TestAdversarial also builds the originals of
+// cases that dfopt leaves unchanged (DFOPT_REALBUILD_ADV_ORIGINALS=1), to
+// check that each does what its README says before dfopt starts to rewrite it.
+func buildUnchanged() bool {
+	return os.Getenv("DFOPT_REALBUILD_ADV_ORIGINALS") == "1"
+}
+
+// runCase rewrites a case in both variants and builds the original and each
+// output that differs from it, appending one row per variant to rows as it
+// goes (a skip ends the test at once). When dfopt changes neither variant
+// nothing is built (unless buildUnchanged): there is nothing to compare, and
+// the case is checked once dfopt starts to change it. An output equal to an
+// earlier variant's takes that variant's result.
+func runCase(t *testing.T, r *advRun, c *advCase, rows *[]advRow) {
+	newRow := func(variant string) advRow {
+		return advRow{caseName: c.name, base: c.base(), variant: variant, changed: "-", hazard: c.hazard}
+	}
+	var outs []advOutput
+	changed := false
+	for _, v := range advVariants() {
+		res, err := rewriteCase(c, v)
+		outs = append(outs, advOutput{v, res, err})
+		changed = changed || err == nil && res.Changed(c.src)
+	}
+	var before advOutcome
+	if changed || buildUnchanged() {
+		before = r.build(t, c, c.src)
+		if why, ok := frontendRejectsOutcome(before); ok {
+			row := newRow("-")
+			row.result, row.detail = resSkipped, "the engine's frontend rejects the input: "+why
+			*rows = append(*rows, row)
+			t.Skip(row.detail)
+		}
+		if msg := checkExpected(c, before); msg != "" {
+			row := newRow("original")
+			row.result, row.detail = resBroken, msg
+			*rows = append(*rows, row)
+			t.Errorf("case broken: %s", msg)
+			return
+		}
+	}
+	built := map[string]advRow{} // output -> the row of the variant that built it
+	for _, o := range outs {
+		row := newRow(o.v.name)
+		switch {
+		case o.err != nil:
+			row.result, row.detail = resError, o.err.Error()
+		case !o.res.Changed(c.src):
+			row.changed, row.result = "no", resUnchanged
+		default:
+			row.changed, row.rules = "yes", appliedRules(o.res)
+			row.dfoptDiff = rewrite.UnifiedDiff(filepath.ToSlash(filepath.Join(c.dir, "Dockerfile")), c.src, o.res.Output)
+			if prev, seen := built[string(o.res.Output)]; seen {
+				row = reuseRow(prev, row)
+			} else {
+				compareOutcomes(c, before, r.build(t, c, o.res.Output), &row)
+				built[string(o.res.Output)] = row
+			}
+			if len(o.res.Files) > 0 {
+				t.Logf("%s: dfopt would also write %d files beside the Dockerfile; not applied", o.v.name, len(o.res.Files))
+			}
+		}
+		logRow(t, row)
+		if row.failing() {
+			t.Errorf("%s: %s: %s", o.v.name, row.result, row.detail)
+		}
+		*rows = append(*rows, row)
+	}
+}
+
+// frontendRejectsOutcome says whether a build failed because the engine's
+// Dockerfile frontend rejects the file (RUN --network on 20.10, say).
+func frontendRejectsOutcome(o advOutcome) (string, bool) {
+	if o.err == nil {
+		return "", false
+	}
+	return frontendRejects(o.err)
+}
+
+// reuseRow gives a variant whose output equals an earlier variant's that
+// variant's result, saying so.
+func reuseRow(prev, row advRow) advRow {
+	out := prev
+	out.variant, out.rules, out.dfoptDiff = row.variant, row.rules, row.dfoptDiff
+	out.detail = strings.TrimSuffix("output as "+prev.variant+"; "+prev.detail, "; ")
+	return out
+}
+
+// logRow writes a variant's result, and for a failure everything the
+// comparison saw, to the test log.
+func logRow(t *testing.T, row advRow) {
+	t.Helper()
+	t.Logf("%s: dfopt changed it: %s (rules: %s); result: %s %s", row.variant, row.changed, strings.Join(row.rules, ","), row.result, row.detail)
+	if len(row.apart) > 0 {
+		t.Logf("%s: deliberate removals (allowed, listed):\n%s", row.variant, report(row.apart))
+	}
+	if len(row.stamps) > 0 {
+		t.Logf("%s: build-time stamps set aside:\n%s", row.variant, report(row.stamps))
+	}
+	if row.failing() && len(row.diffs) > 0 {
+		t.Logf("%s: differences (original -> dfopt's output):\n%s\n%s", row.variant, report(row.diffs), row.dfoptDiff)
+	}
+}
+
+// buildTools builds advToolsImage from advToolsDir, removed when t ends.
+func buildTools(t *testing.T, b *builder) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := b.e.run(ctx, b.env(), "build", "--network=host", "-q", "-t", advToolsImage, advToolsDir); err != nil {
+		t.Fatalf("build %s: %v", advToolsImage, err)
+	}
+	t.Cleanup(func() { b.removeImages(t, []string{advToolsImage}) })
+}
+
+// advSkip says why a case cannot be built here, or "".
+func advSkip(t *testing.T, b *builder, c *advCase) string {
+	if slices.Contains(c.req.images, debianBase) && os.Getenv("DFOPT_REALBUILD_DEBIAN") != "1" {
+		return "builds on debian:bookworm: set DFOPT_REALBUILD_DEBIAN=1 (and start the engine with it)"
+	}
+	return c.req.whyNot(t.Context(), b)
+}
+
+// TestAdversarial builds every case of testdata/adversarial before and after
+// dfopt, with its default options and with --merge=all --propose
+// --cache-mounts, on BuildKit, and demands what dfopt promises: the same
+// build success, the same files (type, mode, owner, content, link target),
+// the same image configuration; only package-manager caches and indexes
+// (deliberateRemovals) may be missing after dfopt, and they are listed. It
+// ends with a summary table, also written to DFOPT_REALBUILD_REPORT, and a
+// list of every difference with dfopt's diff: the cases are written to make
+// dfopt fail, so each failure is a hazard dfopt's model misses.
+func TestAdversarial(t *testing.T) {
+	e := requireEngine(t)
+	cases, err := loadAdvCases(adversarialDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	t.Setenv("DFOPT_REALBUILD_BUILDERS", "buildkit") // cache, tmpfs and bind mounts need it
+	b := builders(t, e)[0]
+	buildTools(t, b)
+	t.Cleanup(func() {
+		if _, err := b.e.run(context.WithoutCancel(t.Context()), b.env(), "builder", "prune", "-a", "-f"); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
+	r := &advRun{b: b}
+	r.choosePrune(t)
+	var rows []advRow
+	for _, c := range cases {
+		ran := false
+		var caseRows []advRow
+		t.Run(c.name, func(t *testing.T) {
+			ran = true
+			t.Logf("probes: %s", c.hazard)
+			if why := advSkip(t, b, c); why != "" {
+				caseRows = []advRow{{caseName: c.name, base: c.base(), variant: "-", changed: "-", result: resSkipped, detail: why, hazard: c.hazard}}
+				t.Skip(why)
+			}
+			runCase(t, r, c, &caseRows)
+		})
+		if ran {
+			rows = append(rows, caseRows...)
+		}
+	}
+	table := advTable(rows, r, time.Since(start))
+	t.Logf("summary:\n%s", table)
+	appendReport(t, []string{table})
+}
+
+// advTable prints the summary: one line per case and variant, then the
+// count of each result, the cost of the prunes, and every failing variant
+// with its differences and dfopt's diff.
+func advTable(rows []advRow, r *advRun, wall time.Duration) string {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "case\tbase\tvariant\tchanged\tresult\trules applied\tdetail")
+	counts := map[string]int{}
+	for _, row := range rows {
+		counts[row.result]++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.caseName, row.base, row.variant, row.changed, row.result,
+			strings.Join(row.rules, ","), oneLine(row.detail, 160))
+	}
+	tw.Flush()
+	cases := map[string]bool{}
+	for _, row := range rows {
+		cases[row.caseName] = true
+	}
+	fmt.Fprintf(&buf, "\n%d cases, %d rows in %s:", len(cases), len(rows), secs(wall))
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Fprintf(&buf, " %s %d;", k, counts[k])
+	}
+	fmt.Fprintf(&buf, "\n%d builds took %s; %d cache-mount prunes (docker %s, before each build with a cache mount) took %s in all (%s each)\n",
+		r.builds, secs(r.buildTime), r.prunes, strings.Join(r.prune, " "), secs(r.pruneTime), perPrune(r))
+	for _, row := range rows {
+		if !row.failing() {
+			continue
+		}
+		fmt.Fprintf(&buf, "\n=== %s [%s, %s] %s\nprobes: %s\nrules applied: %s\n", row.caseName, row.base, row.variant, row.result, row.hazard, strings.Join(row.rules, ","))
+		if len(row.diffs) > 0 {
+			fmt.Fprintf(&buf, "differences (original -> dfopt's output):\n%s\n", report(row.diffs[:min(len(row.diffs), 20)]))
+		}
+		buf.Write(row.dfoptDiff)
+	}
+	return buf.String()
+}
+
+func perPrune(r *advRun) string {
+	if r.prunes == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fs", (r.pruneTime / time.Duration(r.prunes)).Seconds())
+}
+
+// oneLine cuts s to one line of at most n bytes for the table.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n-3] + "..."
+	}
+	return s
+}
+
+// minAdvCases is how many cases the suite must have at least: fewer means
+// cases were lost (a bad glob, a folder renamed into _tools).
+const minAdvCases = 70
+
+// TestAdversarialCases checks the cases without an engine: each has a
+// Dockerfile BuildKit parses and a README that says what it probes, dfopt
+// runs on it in both variants without an error, and no case gives
+// apt-no-install-recommends anything to change (every apt-get install has
+// --no-install-recommends, so that which packages get installed is the same
+// before and after). It logs what dfopt does to each case.
+func TestAdversarialCases(t *testing.T) {
+	cases, err := loadAdvCases(adversarialDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < minAdvCases {
+		t.Errorf("%d cases in %s, want at least %d", len(cases), adversarialDir, minAdvCases)
+	}
+	for _, c := range cases {
+		for _, v := range advVariants() {
+			res, err := rewriteCase(c, v)
+			if err != nil {
+				t.Errorf("%s (%s): dfopt: %v", c.name, v.name, err)
+				continue
+			}
+			applied := appliedRules(res)
+			if slices.Contains(applied, rules.AptNoInstallRecommends.Name) {
+				t.Errorf("%s (%s): apt-no-install-recommends changes it: give every apt-get install --no-install-recommends", c.name, v.name)
+			}
+			t.Logf("%-40s %-9s changed: %-5v rules: %s", c.name, v.name, res.Changed(c.src), strings.Join(applied, ","))
+		}
+	}
+}

@@ -1,0 +1,1 @@
+package dep // v1.0.0, from the context

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+GOPROXY=off go build -o /tmp/check .
+rm /tmp/check

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+mvn -o -B package

@@ -1,0 +1,2 @@
+cd /tmp
+export Z=3

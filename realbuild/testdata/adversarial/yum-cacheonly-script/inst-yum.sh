@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+yum --cacheonly install -y tree
