@@ -3,6 +3,7 @@ package realbuild
 import (
 	"archive/tar"
 	"fmt"
+	"github.com/dfopt/dfopt/internal/runmodel"
 	"maps"
 	"slices"
 	"strings"
@@ -21,32 +22,44 @@ import (
 // is a difference. A case's README can take a location back out of this list
 // ("keep: /var/lib/apt/lists") where a later build reads it.
 func deliberateRemovals() []string {
-	return []string{
-		"/var/lib/apt/lists",
-		"/var/cache/apt",
-		"/var/cache/apk",
-		"/etc/apk/cache",
-		"/var/cache/yum",
-		"/var/cache/dnf",
-		"/var/cache/libdnf5",
-		"/var/cache/tdnf",
-		"/var/cache/zypp",
-		"/root/.cache/pip",
-		"/root/.cache/uv",
-		"/root/.cache/pypoetry",
-		"/root/.cache/pipenv",
-		"/root/.npm",
-		"/usr/local/share/.cache/yarn",
-		"/root/.cache/yarn",
-		"/root/.local/share/pnpm/store",
-		"/root/.cache/go-build",
-		"/go/pkg/mod",
-		"/root/go/pkg/mod",
-		"/root/.m2/repository",
-		"/root/.gradle/caches",
-		"/root/.composer/cache",
-		"/root/.cache/composer",
+	locs := []string{"/go/pkg/mod"} // the golang image's module cache (GOPATH=/go)
+	for _, m := range runmodel.Managers {
+		for _, c := range m.Caches {
+			dir := c.Dir
+			if rest, ok := strings.CutPrefix(dir, "~/"); ok {
+				dir = "/root/" + rest
+			}
+			if !slices.Contains(locs, dir) {
+				locs = append(locs, dir)
+			}
+		}
 	}
+	return locs
+}
+
+// homeCaches are the caches the table keeps in a home folder, relative to
+// it ("/.npm"): a user's home other than root's holds them too.
+func homeCaches() []string {
+	var out []string
+	for _, m := range runmodel.Managers {
+		for _, c := range m.Caches {
+			if rest, ok := strings.CutPrefix(c.Dir, "~/"); ok && !slices.Contains(out, "/"+rest) {
+				out = append(out, "/"+rest)
+			}
+		}
+	}
+	return out
+}
+
+// inHomeCache says whether p lies in a home folder's cache: a path with a
+// cache's folders (/.npm, /.cache/pip) at, or above, its end.
+func inHomeCache(p string) bool {
+	for _, rel := range homeCaches() {
+		if strings.HasSuffix(p, rel) || strings.Contains(p, rel+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // buildStampFiles are files whose content records when a build ran, so that
@@ -76,7 +89,7 @@ func under(p, loc string) bool {
 // deliberatePath says whether p lies at or under a location of
 // deliberateRemovals that the case does not keep.
 func deliberatePath(p string, keep []string) bool {
-	return slices.ContainsFunc(deliberateRemovals(), func(loc string) bool { return under(p, loc) }) &&
+	return (slices.ContainsFunc(deliberateRemovals(), func(loc string) bool { return under(p, loc) }) || inHomeCache(p)) &&
 		!slices.ContainsFunc(keep, func(k string) bool { return under(p, k) })
 }
 
@@ -85,8 +98,24 @@ func deliberatePath(p string, keep []string) bool {
 // exist only because of it (BuildKit makes the folders that hold a cache
 // mount's mount point; pip makes /root/.cache to hold its cache).
 func aroundLocation(p string, keep []string) bool {
-	return slices.ContainsFunc(deliberateRemovals(), func(loc string) bool { return under(p, loc) || under(loc, p) }) &&
+	return (slices.ContainsFunc(deliberateRemovals(), func(loc string) bool { return under(p, loc) || under(loc, p) }) || aroundHomeCache(p)) &&
 		!slices.ContainsFunc(keep, func(k string) bool { return under(p, k) })
+}
+
+// aroundHomeCache says whether p is in a home folder's cache, or a folder
+// of the way to one (/app/.cache on the way to /app/.cache/pip).
+func aroundHomeCache(p string) bool {
+	if inHomeCache(p) {
+		return true
+	}
+	for _, rel := range homeCaches() {
+		for i := 1; i < len(rel); i++ {
+			if rel[i] == '/' && strings.HasSuffix(p, rel[:i]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // How apartDeliberate describes what it sets apart.

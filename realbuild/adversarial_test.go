@@ -38,8 +38,11 @@ type advCase struct {
 	src        []byte // the Dockerfile
 	hazard     string // the README's first line: what the case probes
 	expectFail bool   // "expect: fail": the original build fails on purpose
-	keep       []string
-	req        requirements
+	// proposals are rules whose proposals change the build on purpose
+	// ("proposal: RULE why"): with --propose, a difference is theirs.
+	proposals []string
+	keep      []string
+	req       requirements
 }
 
 // base names what a case builds FROM, for the summary: busybox, busybox with
@@ -98,6 +101,12 @@ func loadAdvCase(dir string) (*advCase, error) {
 			c.expectFail = true
 		case strings.HasPrefix(line, "keep: "):
 			c.keep = append(c.keep, strings.TrimSpace(strings.TrimPrefix(line, "keep: ")))
+		case strings.HasPrefix(line, "proposal: "):
+			rule, _, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "proposal: ")), " ")
+			if rewrite.Lookup(rules.All(), rule) == nil {
+				return nil, fmt.Errorf("README: %q: no rule %s", line, rule)
+			}
+			c.proposals = append(c.proposals, rule)
 		case strings.HasPrefix(line, "expect:"):
 			return nil, fmt.Errorf("README: %q: only \"expect: fail\" is known", line)
 		}
@@ -145,6 +154,18 @@ func rewriteCase(c *advCase, v advVariant) (*rewrite.Result, error) {
 }
 
 // appliedRules lists, once each, the rules whose edits dfopt applied.
+// appliedProposals lists the rules whose proposals dfopt applied.
+func appliedProposals(res *rewrite.Result) []string {
+	var names []string
+	for _, f := range res.Findings {
+		r := rewrite.Lookup(rules.All(), f.Rule)
+		if f.Applied && (f.Proposal || r != nil && r.Kind == rewrite.Proposal) && !slices.Contains(names, f.Rule) {
+			names = append(names, f.Rule)
+		}
+	}
+	return names
+}
+
 func appliedRules(res *rewrite.Result) []string {
 	var names []string
 	for _, f := range res.Findings {
@@ -280,6 +301,7 @@ const (
 	resSame       = "same"
 	resDeliberate = "same-with-deliberate-removals"
 	resBothFail   = "same (both fail)"
+	resByProposal = "changed-by-proposal"
 	resDiffers    = "DIFFERS"
 	resSuccess    = "build-success-differs"
 	resUnchanged  = "unchanged"
@@ -441,6 +463,17 @@ func runCase(t *testing.T, r *advRun, c *advCase, rows *[]advRow) {
 			} else {
 				compareOutcomes(c, before, r.build(t, c, o.res.Output), &row)
 				built[string(o.res.Output)] = row
+			}
+			// A proposal changes the build on purpose, and says so: where the
+			// case names the rule whose proposal dfopt applied, the difference
+			// is that proposal's, listed as such.
+			if row.failing() && row.result != resBroken && row.result != resError {
+				for _, rule := range appliedProposals(o.res) {
+					if slices.Contains(c.proposals, rule) {
+						row.result, row.detail = resByProposal, "changed by the "+rule+" proposal, as it says: "+row.detail
+						break
+					}
+				}
 			}
 			if len(o.res.Files) > 0 {
 				t.Logf("%s: dfopt would also write %d files beside the Dockerfile; not applied", o.v.name, len(o.res.Files))

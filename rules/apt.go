@@ -31,10 +31,11 @@ var AptHygiene = &rewrite.Rule{
   through sudo, env, xargs, find -exec, sh -c and the like; one that names the
   lists; a COPY --from that takes them; or anything dfopt cannot see through
   (a script, a function it does not know, eval), which may run apt. With
-  --cache-mounts the RUN gets cache mounts on /var/cache/apt and
-  /var/lib/apt/lists (sharing=locked) instead, on the same terms and when
-  every command of the RUN that reads the lists updates them first; apt's
-  state in /var/lib/apt (extended_states) stays in the image.
+  --cache-mounts the RUN gets a cache mount on /var/lib/apt/lists
+  (sharing=locked) instead, on the same terms and when every command of the
+  RUN that reads the lists updates them first; apt's state in /var/lib/apt
+  (extended_states) and /var/cache/apt stay in the image, as they do without
+  the mount.
 - apt-get update goes right before the install, keeping the && and || list
   around it: "dpkg -i x.deb || apt-get -f install -y" becomes
   "dpkg -i x.deb || { apt-get update && apt-get -f install -y; }". The wrappers
@@ -103,20 +104,29 @@ func runAptHygiene(p *rewrite.Pass) {
 			if len(calls) == 0 {
 				continue
 			}
-			var edits []rewrite.Edit
+			var edits, renames, yes []rewrite.Edit
 			var what []string
 			for _, c := range calls {
 				if c.Name == "apt" && aptGetVerbs[c.Verb] && c.Own && c.Prog.Node != nil {
 					w := c.Prog.Node
-					edits = append(edits, rewrite.Edit{Start: srcPos(in, w.Pos()), End: srcEndPos(in, w.End()), New: "apt-get"})
-					what = appendOnce(what, "use apt-get, not apt, in scripts")
+					renames = append(renames, rewrite.Edit{Start: srcPos(in, w.Pos()), End: srcEndPos(in, w.End()), New: "apt-get"})
 				}
 				if c.Name != "apt-cache" && slices.Contains(apt.Prompt, c.Verb) && !c.Answered() {
 					if e, ok := insertAfterArg(in, c.Cmd, c.VerbAt, " -y"); ok {
-						edits = append(edits, e)
-						what = appendOnce(what, "add -y: the prompt would stop the build")
+						yes = append(yes, e)
 					}
 				}
+			}
+			// Both change what the build does, so they are proposals: apt
+			// deletes the packages it downloaded where apt-get keeps them,
+			// and an install that stops at its prompt fails the build.
+			if len(renames) > 0 {
+				p.Report(rewrite.Finding{Line: in.StartLine, Proposal: true, Edits: renames,
+					Message: "apt-get: use apt-get, not apt, in scripts (proposal: apt has no stable command line, but apt-get keeps the .deb files apt deletes, in /var/cache/apt/archives)"})
+			}
+			if len(yes) > 0 {
+				p.Report(rewrite.Finding{Line: in.StartLine, Proposal: true, Edits: yes,
+					Message: "apt-get: add -y (proposal: without it the command stops at its prompt and the build fails; with it the build goes on)"})
 			}
 			var install *runmodel.Call
 			for _, c := range calls {
@@ -143,8 +153,8 @@ func runAptHygiene(p *rewrite.Pass) {
 			if ship[st] && install != nil && updated && !cleansLists(r) && !listsCacheMount(r) && listsReadLater(m, in) == nil {
 				if p.Options.CacheMounts {
 					if allReadersRefresh(r, install.Cmd, inserted) {
-						edits = append(edits, addRunFlags(d, in, cacheMountFlag("/var/cache/apt"), cacheMountFlag("/var/lib/apt/lists")))
-						what = append(what, "keep apt's package lists and downloads in cache mounts, out of the image")
+						edits = append(edits, addRunFlags(d, in, cacheMountFlag("/var/lib/apt/lists")))
+						what = append(what, "keep apt's package lists in a cache mount, out of the image")
 					}
 				} else if e, ok := appendCommand(d, r, "rm -rf /var/lib/apt/lists/*"); ok {
 					edits = append(edits, e)
@@ -193,12 +203,12 @@ func updateOnlyRunBefore(m *runmodel.Model, st *rewrite.Stage, i int) *rewrite.I
 	return nil
 }
 
-// cleansLists tells whether the RUN removes the lists after its last reader
-// of them.
+// cleansLists tells whether the RUN removes the lists after its last
+// update of them: commands after that read no lists, but write none either.
 func cleansLists(r *runmodel.Run) bool {
 	var last *runmodel.Cmd
 	for _, c := range r.Calls(apt) {
-		if readsLists(c) {
+		if c.Refreshes() {
 			last = c.Cmd
 		}
 	}

@@ -280,7 +280,16 @@ func wordText(w runmodel.Word) (string, bool) {
 // flag or a clean-up, when --cache-mounts asks for them and the RUN runs as
 // root (a cache mount belongs to root, and ~ is /root only for root); "" when
 // the cache should be dealt with in the image instead.
-func (cr *cacheRun) mountTarget(p *rewrite.Pass, caches []runmodel.Cache) string {
+func (cr *cacheRun) mountTarget(p *rewrite.Pass, mgr *runmodel.Manager, c *runmodel.Cmd, caches []runmodel.Cache) string {
+	if !cr.mountable(p, mgr, c) {
+		return ""
+	}
+	return cr.mountPath(p, caches)
+}
+
+// mountPath is mountTarget without the checks that the mount keeps the
+// RUN's meaning, for rules that make them themselves.
+func (cr *cacheRun) mountPath(p *rewrite.Pass, caches []runmodel.Cache) string {
 	if !p.Options.CacheMounts || !cr.root {
 		return ""
 	}
@@ -305,8 +314,34 @@ func (cr *cacheRun) mountTarget(p *rewrite.Pass, caches []runmodel.Cache) string
 // names the cache, or one the model cannot see through.
 func (cr *cacheRun) cacheReadLater(p *rewrite.Pass, mgr *runmodel.Manager, c *runmodel.Cmd) *runmodel.Reader {
 	places := cr.m.CachePlaces(mgr, cr.st, c, false)
-	config := offlineConfig(p, cr.m, mgr)
-	return cr.m.LaterReader(cr.in, places, func(r *runmodel.Run, x *runmodel.Cmd, st runmodel.State) string {
+	return cr.m.LaterReader(cr.in, places, offlineCheck(p, cr.m, mgr))
+}
+
+// cacheReadAfter finds a command of the RUN after c that may read what c
+// leaves in the cache (see cacheReadLater): a flag that keeps c from
+// filling the cache would change what it reads.
+func (cr *cacheRun) cacheReadAfter(p *rewrite.Pass, mgr *runmodel.Manager, c *runmodel.Cmd) *runmodel.Reader {
+	places := cr.m.CachePlaces(mgr, cr.st, c, false)
+	return cr.m.ReaderIn(cr.r, c, places, offlineCheck(p, cr.m, mgr))
+}
+
+// mountable tells whether a cache mount over the manager's cache keeps the
+// RUN's meaning: the mount hides what the image holds there, so nothing in
+// the RUN may read the cache from the image (no command the model cannot
+// see through, none that names the cache, the manager not offline), and no
+// earlier step may have put files there.
+func (cr *cacheRun) mountable(p *rewrite.Pass, mgr *runmodel.Manager, c *runmodel.Cmd) bool {
+	places := cr.m.CachePlaces(mgr, cr.st, c, false)
+	return cr.m.ReaderIn(cr.r, nil, places, offlineCheck(p, cr.m, mgr)) == nil &&
+		cr.m.EarlierWriter(cr.in, places, nil) == nil
+}
+
+// offlineCheck accepts a command of the manager that installs from the
+// cache alone: a flag, a variable of ENV or of the program, a config file
+// of the build context or of the image that turns offline on.
+func offlineCheck(p *rewrite.Pass, m *runmodel.Model, mgr *runmodel.Manager) runmodel.ReadCheck {
+	config := offlineConfig(p, m, mgr)
+	return func(r *runmodel.Run, x *runmodel.Cmd, st runmodel.State) string {
 		if runmodel.ManagerOf(x) != mgr {
 			return ""
 		}
@@ -331,7 +366,7 @@ func (cr *cacheRun) cacheReadLater(p *rewrite.Pass, mgr *runmodel.Manager, c *ru
 			}
 		}
 		return ""
-	})
+	}
 }
 
 // offlineConfig says why a config file may make the manager's installs

@@ -187,30 +187,52 @@ func runGoClean(p *rewrite.Pass) {
 // file:// proxy), a step that names the caches, or one the model cannot see
 // through. The RUNs in skip are left out (they get cache mounts alike).
 func goCachesReadLater(m *runmodel.Model, cr *cacheRun, skip map[*rewrite.Instruction]bool) *runmodel.Reader {
+	return m.LaterReaderSkipping(cr.in, goCachePlaces(m, cr), goOffline, func(x *rewrite.Instruction) bool { return skip[x] })
+}
+
+// goCachesReadHidden finds what a cache mount on the RUN would hide from it:
+// a command of the RUN that may read the caches from the image (go offline,
+// a step that names them, one dfopt cannot see through, go test among
+// them), or an earlier step that put files there. The RUNs in skip get
+// cache mounts alike.
+func goCachesReadHidden(m *runmodel.Model, cr *cacheRun, skip map[*rewrite.Instruction]bool) *runmodel.Reader {
+	places := goCachePlaces(m, cr)
+	if r := m.ReaderInExcept(cr.r, nil, places, goOffline, func(c *runmodel.Cmd) bool { return c.Is("go") }); r != nil {
+		return r
+	}
+	return m.EarlierWriter(cr.in, places, func(x *rewrite.Instruction) bool { return skip[x] })
+}
+
+// goCachePlaces are the Go caches of the RUN as places of the model.
+func goCachePlaces(m *runmodel.Model, cr *cacheRun) []runmodel.Place {
 	var places []runmodel.Place
 	for _, loc := range append(cr.locations(goBuildCache), cr.locations(goModCache(m.Doc, cr))...) {
 		places = append(places, cachePlaceOf(cr, loc))
 	}
-	return m.LaterReaderSkipping(cr.in, places, func(r *runmodel.Run, c *runmodel.Cmd, st runmodel.State) string {
-		if !c.Is("go") {
-			return ""
-		}
-		offline := func(v string) bool { return strings.Contains(v, "off") || strings.Contains(v, "file://") }
-		if w, ok := c.Assigns["GOPROXY"]; ok {
-			if v, known := w.Value(); !known || offline(v) {
-				return "go runs with GOPROXY=" + v + ", from the module cache alone"
-			}
-		}
-		if v, ok := st.Env["GOPROXY"]; ok && (!v.Known || offline(v.Value)) {
-			return "go runs with GOPROXY=" + v.Value + ", from the module cache alone"
-		}
-		for _, a := range r.Assigns {
-			if a.Name == "GOPROXY" && a.Before(c) {
-				return "go runs with a GOPROXY the RUN sets"
-			}
-		}
+	return places
+}
+
+// goOffline accepts a go command that works from the module cache alone:
+// GOPROXY=off, or a file:// proxy, for it or from ENV or the RUN.
+func goOffline(r *runmodel.Run, c *runmodel.Cmd, st runmodel.State) string {
+	if !c.Is("go") {
 		return ""
-	}, func(x *rewrite.Instruction) bool { return skip[x] })
+	}
+	offline := func(v string) bool { return strings.Contains(v, "off") || strings.Contains(v, "file://") }
+	if w, ok := c.Assigns["GOPROXY"]; ok {
+		if v, known := w.Value(); !known || offline(v) {
+			return "go runs with GOPROXY=" + v + ", from the module cache alone"
+		}
+	}
+	if v, ok := st.Env["GOPROXY"]; ok && (!v.Known || offline(v.Value)) {
+		return "go runs with GOPROXY=" + v.Value + ", from the module cache alone"
+	}
+	for _, a := range r.Assigns {
+		if a.Name == "GOPROXY" && a.Before(c) {
+			return "go runs with a GOPROXY the RUN sets"
+		}
+	}
+	return ""
 }
 
 // cachePlaceOf turns a cache location the cache rules spell ("~/.cache/x",
@@ -311,7 +333,7 @@ func goMountAll(p *rewrite.Pass, m *runmodel.Model, uses []goUse) bool {
 	}
 	var plans []plan
 	for _, u := range uses {
-		if u.cr == nil || !u.cr.root || !goModKnown(p.Doc, u.cr) || goCachesReadLater(m, u.cr, all) != nil {
+		if u.cr == nil || !u.cr.root || !goModKnown(p.Doc, u.cr) || goCachesReadLater(m, u.cr, all) != nil || goCachesReadHidden(m, u.cr, all) != nil {
 			return false
 		}
 		var targets, names []string
@@ -319,7 +341,7 @@ func goMountAll(p *rewrite.Pass, m *runmodel.Model, uses []goUse) bool {
 			if i == 0 && u.modOnly || u.cr.mountCovers(u.cr.locations(s)) {
 				continue
 			}
-			t := u.cr.mountTarget(p, s)
+			t := u.cr.mountPath(p, s)
 			if t == "" {
 				return false
 			}

@@ -138,7 +138,8 @@ func jvmMountAll(p *rewrite.Pass, m *runmodel.Model, mgr *runmodel.Manager, tool
 		if hasJVMCacheMount(r, tool.mount) {
 			continue
 		}
-		if !user[in] || in.Shell == nil || movesCache(d, in, tool) || jvmCacheReadLater(m, in, mgr, tool, all) != nil {
+		if !user[in] || in.Shell == nil || movesCache(d, in, tool) || jvmCacheReadLater(m, in, mgr, tool, all) != nil ||
+			jvmCacheReadHidden(m, r, mgr, tool, all) != nil {
 			return
 		}
 		todo = append(todo, in)
@@ -174,6 +175,24 @@ func jvmCacheReadLater(m *runmodel.Model, in *rewrite.Instruction, mgr *runmodel
 		}
 		return ""
 	}, func(x *rewrite.Instruction) bool { return skip[x] })
+}
+
+// jvmCacheReadHidden finds what a cache mount on the RUN would hide from
+// it: the tool offline, another command of the RUN that may read the cache
+// from the image, or an earlier step that put files there (the RUNs in skip
+// get mounts alike).
+func jvmCacheReadHidden(m *runmodel.Model, r *runmodel.Run, mgr *runmodel.Manager, tool jvmTool, skip map[*rewrite.Instruction]bool) *runmodel.Reader {
+	places := []runmodel.Place{{Path: tool.cache}}
+	offline := func(_ *runmodel.Run, c *runmodel.Cmd, _ runmodel.State) string {
+		if c.Is(tool.names...) && c.HasFlag(mgr.OfflineFlags...) {
+			return c.Name + " works offline, from its cache"
+		}
+		return ""
+	}
+	if rd := m.ReaderInExcept(r, nil, places, offline, func(c *runmodel.Cmd) bool { return c.Is(tool.names...) }); rd != nil {
+		return rd
+	}
+	return m.EarlierWriter(r.In, places, func(x *rewrite.Instruction) bool { return skip[x] })
 }
 
 func hasJVMCacheMount(r *runmodel.Run, target string) bool {

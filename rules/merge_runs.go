@@ -44,7 +44,8 @@ RUNs are never merged across another instruction or an ignore comment, when
 their flags (--mount, --network, --security, --device) differ, when a mount is
 fresh for each RUN (tmpfs, a writable bind mount: merged, the second part
 would see what the first wrote), in exec (JSON) form, with heredocs, under a
-SHELL that is not POSIX, when one leaves a background job running, or when its
+SHELL that is not POSIX, when one leaves a background job running, when it
+reads what its own shell did or is ($_, LINENO, SECONDS, /proc/self), or when its
 program ends in a backslash that would escape the joined text (a literal \
 under the backtick escape). Builder stages, whose layers never ship, keep
 their RUNs apart (they cache better so) unless --merge=all.
@@ -171,7 +172,7 @@ func mergeablePart(d *rewrite.Document, m *runmodel.Model, in *rewrite.Instructi
 	r := m.Run(in)
 	shape, ok := r.Shape()
 	f := in.Shell.File
-	if !ok || shape.Background || shape.TrailingEscape || len(f.Stmts) == 0 {
+	if !ok || shape.Background || shape.TrailingEscape || shape.Introspects || len(f.Stmts) == 0 {
 		return runPart{}, false
 	}
 	for _, mt := range r.Mounts {

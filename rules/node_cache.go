@@ -28,8 +28,9 @@ whose files reach the image, a RUN that installs packages gets:
 - pnpm install, add, update: pnpm store prune at the end of the RUN (the
   store drops what no project links to any more; not after pnpm fetch, which
   fills the store for a later install);
-- gem install: --no-document, which skips generating ri and rdoc pages. Not in
-  images FROM the official ruby image, whose gemrc already does so;
+- gem install: --no-document, which skips generating ri and rdoc pages, as a
+  proposal (the pages are installed files, not a cache). Not in images FROM
+  the official ruby image, whose gemrc already does so;
 - composer install, require, update: --no-cache (composer 2 and the later 1.x
   releases; not where the file shows composer 1, whose early releases lack it).
 bundle install has no flag that keeps the downloaded .gem files out (its
@@ -119,7 +120,7 @@ func nodeNpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 		return
 	}
 	what := "npm " + c.Arg(i)
-	if t := cr.mountTarget(p, npmM.Caches); t != "" {
+	if t := cr.mountTarget(p, npmM, c, npmM.Caches); t != "" {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -159,7 +160,7 @@ func nodeYarn(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	}) {
 		return
 	}
-	if t := cr.mountTarget(p, yarnM.Caches); t != "" {
+	if t := cr.mountTarget(p, yarnM, c, yarnM.Caches); t != "" {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -186,7 +187,7 @@ func nodePnpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 		return
 	}
 	what := "pnpm " + c.Arg(i)
-	if t := cr.mountTarget(p, pnpmM.Caches); t != "" {
+	if t := cr.mountTarget(p, pnpmM, c, pnpmM.Caches); t != "" {
 		fix.mount(t, what+" keeps its package store in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -202,7 +203,12 @@ func nodeGem(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 		cr.oldDistro(p.Doc) && !cr.ranBefore(c, gemUpdateSystem) {
 		return
 	}
-	fix.insertAfterArg(cr, c, i, " --no-document", "gem install also generates the gems' documentation: add --no-document")
+	// The documentation is part of what gem installs, not a cache: leaving
+	// it out changes the image's files, so it is a proposal.
+	if e, ok := insertAfterArg(cr.in, c, i, " --no-document"); ok {
+		p.Report(rewrite.Finding{Line: cr.in.StartLine, Proposal: true, Edits: []rewrite.Edit{e},
+			Message: "gem install also generates the gems' documentation: add --no-document (proposal: the image then lacks the ri and rdoc pages)"})
+	}
 }
 
 // gemUpdateSystem tells whether a command updates RubyGems itself.
@@ -241,7 +247,7 @@ func nodeComposer(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix)
 		return
 	}
 	if c.HasFlag("--no-cache", "--help", "-h") || cr.envSet(c, "COMPOSER_CACHE_DIR") ||
-		composerOne.MatchString(string(p.Doc.Src)) {
+		composerOne.MatchString(string(p.Doc.Src)) || cr.cacheReadLater(p, composerM, c) != nil || cr.cacheReadAfter(p, composerM, c) != nil {
 		return
 	}
 	locs := cr.locations(composerM.Caches)

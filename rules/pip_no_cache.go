@@ -112,10 +112,10 @@ func pipInstall(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, verb int, fix *c
 	locs := cr.locations(pipM.Caches)
 	if cr.mountCovers(locs) || cr.cleanedAfter(c, locs, func(x *runmodel.Cmd) bool {
 		return runmodel.ManagerOf(x) == pipM && x.Arg(verbFrom(x, 0, nil)) == "cache"
-	}) || cr.cacheReadLater(p, pipM, c) != nil {
+	}) || cr.cacheReadLater(p, pipM, c) != nil || cr.cacheReadAfter(p, pipM, c) != nil {
 		return
 	}
-	if t := cr.mountTarget(p, pipM.Caches); t != "" {
+	if t := cr.mountTarget(p, pipM, c, pipM.Caches); t != "" {
 		fix.mount(t, "pip install keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -143,7 +143,7 @@ func pipUv(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 		return
 	}
 	if c.HasFlag("--no-cache", "--no-cache-dir", "-n", "--cache-dir", "--help", "-h") || cr.envSet(c, "UV_NO_CACHE") ||
-		cr.cacheReadLater(p, uvM, c) != nil {
+		cr.cacheReadLater(p, uvM, c) != nil || cr.cacheReadAfter(p, uvM, c) != nil {
 		return
 	}
 	locs := cr.locations(uvM.Caches)
@@ -158,7 +158,7 @@ func pipUv(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 		words = append(words, c.Arg(k))
 	}
 	what := strings.Join(words, " ")
-	if t := cr.mountTarget(p, uvM.Caches); t != "" {
+	if t := cr.mountTarget(p, uvM, c, uvM.Caches); t != "" {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -174,7 +174,7 @@ func pipPoetry(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	default:
 		return
 	}
-	if c.HasFlag("--no-cache", "--help", "-h") || oldPoetry(p.Doc) || cr.cacheReadLater(p, poetryM, c) != nil {
+	if c.HasFlag("--no-cache", "--help", "-h") || oldPoetry(p.Doc) || cr.cacheReadLater(p, poetryM, c) != nil || cr.cacheReadAfter(p, poetryM, c) != nil {
 		return
 	}
 	locs := cr.locations(poetryM.Caches)
@@ -185,7 +185,7 @@ func pipPoetry(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 		return
 	}
 	what := "poetry " + c.Arg(i)
-	if t := cr.mountTarget(p, poetryM.Caches); t != "" {
+	if t := cr.mountTarget(p, poetryM, c, poetryM.Caches); t != "" {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}

@@ -232,7 +232,7 @@ func rpmCleanRun(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, ships bool
 	if len(calls) == 0 {
 		return
 	}
-	var edits []rewrite.Edit
+	var edits, yes []rewrite.Edit
 	var asked, micro []string // commands that stop at a prompt; microdnf ones, which never do
 	for _, k := range calls {
 		if !k.asks() {
@@ -242,23 +242,29 @@ func rpmCleanRun(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, ships bool
 		if !ok {
 			continue
 		}
-		edits = append(edits, e)
 		list := &asked
 		if k.M.Name == "microdnf" {
 			list = &micro
+			edits = append(edits, e)
+		} else {
+			yes = append(yes, e)
 		}
 		if s := k.display(); !slices.Contains(*list, s) {
 			*list = append(*list, s)
 		}
 	}
-	var msgs []string
+	// -y changes whether the build fails (it stops at the prompt without
+	// it): a proposal.
 	switch len(asked) {
 	case 0:
 	case 1:
-		msgs = append(msgs, asked[0]+" without -y fails at its confirmation prompt: add -y")
+		p.Report(rewrite.Finding{Line: r.In.StartLine, Proposal: true, Edits: yes,
+			Message: asked[0] + " without -y fails at its confirmation prompt: add -y (proposal: the build then goes on)"})
 	default:
-		msgs = append(msgs, strings.Join(asked, " and ")+" without -y fail at their confirmation prompts: add -y")
+		p.Report(rewrite.Finding{Line: r.In.StartLine, Proposal: true, Edits: yes,
+			Message: strings.Join(asked, " and ") + " without -y fail at their confirmation prompts: add -y (proposal: the build then goes on)"})
 	}
+	var msgs []string
 	if len(micro) > 0 {
 		msgs = append(msgs, "add -y to "+strings.Join(micro, " and ")+" as hadolint's DL3038 asks (microdnf itself never prompts)")
 	}

@@ -503,6 +503,9 @@ func (fp *footprint) add(p, cwd string) {
 			break
 		}
 	}
+	if p == "/proc" || strings.HasPrefix(p, "/proc/") {
+		p = "/" // /proc/self/cwd and /proc/1/root lead anywhere
+	}
 	fp.places = append(fp.places, path.Clean(p))
 }
 

@@ -62,7 +62,7 @@ Examples:
   dfopt -w .                           rewrite every Dockerfile below here
   dfopt --check .                      exit 1 if anything would change (CI)
   dfopt --disable=add-to-copy -w Dockerfile
-  dfopt --disable=all --enable=maintainer-to-label -d Dockerfile
+  dfopt --disable=all --enable=merge-runs -d Dockerfile
   dfopt --dockerignore -d Dockerfile   also show the .dockerignore entries to add
   dfopt rules                          list the rules
   dfopt rules add-to-copy              explain one rule

@@ -134,16 +134,19 @@ type Cache struct {
 var Managers = []*Manager{
 	{
 		Name:          "apt",
-		Commands:      []string{"apt-get", "apt", "aptitude", "apt-cache"},
-		IndexCommands: []string{"apt-cache"},
+		Commands:      []string{"apt-get", "apt", "aptitude", "apt-cache", "apt-mark"},
+		IndexCommands: []string{"apt-cache", "apt-mark"},
 		ValueFlags: []string{"-o", "--option", "-c", "--config-file", "-t", "--target-release", "--default-release",
 			"-a", "--host-architecture", "-p", "--pkg-cache", "--src-cache"},
-		Install:   []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "satisfy"},
-		Remove:    []string{"remove", "purge", "autoremove", "autopurge"},
-		Refresh:   []string{"update"},
-		ReadIndex: []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "satisfy", "source", "download", "changelog", "policy", "search", "show", "showpkg", "madison", "depends", "rdepends", "list", "showsrc", "dump", "dumpavail", "pkgnames", "unmet", "stats", "check", "indextargets"},
-		Prompt:    []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove", "autopurge", "build-dep", "satisfy"},
-		Yes:       []string{"-y", "--yes", "--assume-yes", "-qq", "-q=2", "--quiet=2", "--force-yes", "-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act"},
+		Install: []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "satisfy"},
+		Remove:  []string{"remove", "purge", "autoremove", "autopurge"},
+		Refresh: []string{"update"},
+		// Every command that opens apt's package cache builds it from the
+		// lists: removals too (their planner log and binary caches record it).
+		ReadIndex: []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "satisfy", "source", "download", "changelog", "policy", "search", "show", "showpkg", "madison", "depends", "rdepends", "list", "showsrc", "dump", "dumpavail", "pkgnames", "unmet", "stats", "check", "indextargets",
+			"remove", "purge", "autoremove", "autopurge", "markauto", "unmarkauto", "moo"},
+		Prompt: []string{"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove", "autopurge", "build-dep", "satisfy"},
+		Yes:    []string{"-y", "--yes", "--assume-yes", "-qq", "-q=2", "--quiet=2", "--force-yes", "-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act"},
 		Caches: []Cache{
 			{Dir: "/var/lib/apt/lists", Index: true},
 			{Dir: "/var/cache/apt"},
@@ -444,7 +447,7 @@ var Managers = []*Manager{
 			{Dir: "~/go/pkg/mod", Env: []string{"GOMODCACHE", "GOPATH/pkg/mod"}},
 		},
 		Clean:      "clean -cache -modcache",
-		OfflineEnv: []string{"GOPROXY=off", "GOFLAGS=-mod=mod"},
+		OfflineEnv: []string{"GOPROXY=off"},
 	},
 	{
 		Name:         "maven",

@@ -113,6 +113,8 @@ func TestCommands(t *testing.T) {
 		{`su app -c 'npm ci'`, `npm ci [sub,str,as app]`},
 		{`trap 'rm -rf /tmp/x' EXIT`, `trap rm -rf /tmp/x EXIT; rm -rf /tmp/x [cond,sub,str]`},
 		{`/usr/bin/apt-get install -y x`, `apt-get install -y x`},
+		{`rm -f /{app,x}/secret.txt`, `rm -f ?`},
+		{`find . -exec rm {} +`, `find . -exec rm {} +; rm ? [cond,more]`},
 		{`pip install -e .`, `OPAQUE(pip) install -e .`},
 		{`exec apt-get install -y x`, `apt-get install -y x`},
 	}

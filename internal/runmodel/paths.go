@@ -90,8 +90,8 @@ func segmentsMeet(rel, abs string) bool {
 // placeOf cleans an absolute path; a path with ".." where a folder before
 // it may be a symbolic link is not known: the place is Anywhere.
 func placeOf(p string) Place {
-	if !path.IsAbs(p) {
-		return Anywhere
+	if !path.IsAbs(p) || p == "/proc" || strings.HasPrefix(p, "/proc/") {
+		return Anywhere // /proc/self/cwd and /proc/1/root lead anywhere
 	}
 	if strings.Contains(p, "..") {
 		for _, seg := range strings.Split(p, "/") {

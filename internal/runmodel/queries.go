@@ -314,3 +314,100 @@ func RefreshedBefore(r *Run, mgr *Manager, c *Cmd) bool {
 	}
 	return false
 }
+
+// ReaderIn returns a command of r that may read one of places: after
+// command after (every command when after is nil), one the model cannot
+// see through, one that names a place, or one check accepts. Removals
+// read nothing.
+func (m *Model) ReaderIn(r *Run, after *Cmd, places []Place, check ReadCheck) *Reader {
+	return m.ReaderInExcept(r, after, places, check, nil)
+}
+
+// ReaderInExcept is ReaderIn that passes over the commands except accepts
+// (the tool whose cache is asked about, which check judges alone).
+func (m *Model) ReaderInExcept(r *Run, after *Cmd, places []Place, check ReadCheck, except func(*Cmd) bool) *Reader {
+	st := m.State(r.In)
+	for _, c := range r.Cmds {
+		if after != nil && !Before(after, c) {
+			continue
+		}
+		if except != nil && except(c) {
+			if check != nil {
+				if why := check(r, c, st); why != "" {
+					return &Reader{r.In, why}
+				}
+			}
+			continue
+		}
+		if c.Opaque {
+			return &Reader{r.In, c.Why}
+		}
+		if check != nil {
+			if why := check(r, c, st); why != "" {
+				return &Reader{r.In, why}
+			}
+		}
+		if c.Is("rm", "rmdir", "unlink") && len(c.Redirs) == 0 {
+			continue
+		}
+		for _, p := range m.Places(r, c, st) {
+			if overlapsAny(p, places) {
+				return &Reader{r.In, fmt.Sprintf("%s names %s", c.Name, p)}
+			}
+		}
+	}
+	return nil
+}
+
+// EarlierWriter returns a step before in, in its stage or a stage it is
+// built FROM, that may have put files in one of places: a COPY or ADD to
+// them (or to where the model cannot tell), a RUN that names them or runs
+// something the model cannot see through. The RUNs skip accepts are passed
+// over (a rule changes them alike). A cache mount over places would hide
+// what such a step left.
+func (m *Model) EarlierWriter(in *rewrite.Instruction, places []Place, skip func(*rewrite.Instruction) bool) *Reader {
+	if in.Stage == nil {
+		return nil
+	}
+	var before []*rewrite.Instruction
+	for s := m.Doc.Parent(in.Stage); s != nil; s = m.Doc.Parent(s) {
+		before = append(s.Instructions[1:len(s.Instructions):len(s.Instructions)], before...)
+	}
+	for _, x := range in.Stage.Instructions[1:] {
+		if x == in {
+			break
+		}
+		before = append(before, x)
+	}
+	for _, x := range before {
+		if skip != nil && skip(x) {
+			continue
+		}
+		var dest string
+		switch c := x.Command.(type) {
+		case *instructions.CopyCommand:
+			dest = c.DestPath
+		case *instructions.AddCommand:
+			dest = c.DestPath
+		case *instructions.RunCommand:
+			if r := m.ReaderIn(m.Run(x), nil, places, nil); r != nil {
+				return r
+			}
+			continue
+		default:
+			continue
+		}
+		st := m.State(x)
+		d, ok := st.Expand(m.Lex, dest)
+		if !ok || !path.IsAbs(d) && st.Workdir == "" {
+			return &Reader{x, "copies to where dfopt cannot tell"}
+		}
+		if !path.IsAbs(d) {
+			d = path.Join(st.Workdir, d)
+		}
+		if overlapsAny(placeOf(d), places) {
+			return &Reader{x, "copies into " + d}
+		}
+	}
+	return nil
+}

@@ -36,6 +36,17 @@ type Shape struct {
 	// TrailingEscape says its text ends in a backslash that escapes what
 	// would follow: nothing may be joined after it.
 	TrailingEscape bool
+	// Introspects says it reads what its shell has done or is ($_, LINENO,
+	// SECONDS, BASH_COMMAND, /proc/self, /proc/$$): merged after another
+	// program, it would read that one's too.
+	Introspects bool
+}
+
+// introspective are the shell variables that tell what the shell did so
+// far, or where it is in its program.
+var introspective = map[string]bool{
+	"_": true, "LINENO": true, "SECONDS": true, "BASH_COMMAND": true, "BASH_LINENO": true,
+	"BASH_SOURCE": true, "BASH_ARGV": true, "BASH_ARGC": true, "HISTCMD": true, "EPOCHSECONDS": false,
 }
 
 // stateBuiltins change the shell that runs them, or end it.
@@ -112,8 +123,15 @@ func (r *Run) Shape() (s Shape, ok bool) {
 				s.Commands++
 			}
 		}
+		if pe, ok := n.(*syntax.ParamExp); ok && pe.Param != nil && introspective[pe.Param.Value] {
+			s.Introspects = true
+		}
 		return true
 	})
+	if strings.Contains(r.In.Shell.Text, "/proc/self") || strings.Contains(r.In.Shell.Text, "/proc/$$") ||
+		strings.Contains(r.In.Shell.Text, "/proc/${$}") || strings.Contains(r.In.Shell.Text, "/dev/fd") {
+		s.Introspects = true
+	}
 	s.Chain, s.Plain = chainShape(f)
 	s.TrailingEscape = endsInEscape(r.In.Shell.Text)
 	return s, true

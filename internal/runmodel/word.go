@@ -61,6 +61,13 @@ func ReadWord(w *syntax.Word) Word {
 	for _, part := range w.Parts {
 		switch p := part.(type) {
 		case *syntax.Lit:
+			if i := braceAt(p.Value); i >= 0 {
+				// bash expands {a,b} and {1..3} into several words.
+				v, _ := unescapeUnquoted(p.Value[:i])
+				add(v)
+				stop()
+				continue
+			}
 			v, glob := unescapeUnquoted(p.Value)
 			out.Glob = out.Glob || glob
 			add(v)
@@ -87,6 +94,26 @@ func ReadWord(w *syntax.Word) Word {
 	}
 	out.Text = b.String()
 	return out
+}
+
+// braceAt returns where a brace expansion ({a,b}, {1..3}) starts in
+// unquoted text, or -1.
+func braceAt(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '{':
+			j := strings.IndexByte(s[i:], '}')
+			if j > 0 {
+				inner := s[i+1 : i+j]
+				if strings.Contains(inner, ",") || strings.Contains(inner, "..") {
+					return i
+				}
+			}
+		}
+	}
+	return -1
 }
 
 // unescapeUnquoted removes the backslashes of unquoted text ("\cd" is "cd",
