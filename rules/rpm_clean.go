@@ -422,6 +422,9 @@ func rpmCleanUp(p *rewrite.Pass, r *runmodel.Run, cleanings []rpmCleaning) (rewr
 				busy = busy || removesAbove(c, t)
 			}
 		}
+		for _, k := range rpmCalls(r) {
+			busy = busy || k.cacheOnly() // it reads the cache the mount would hide
+		}
 		if opaque, _ := r.Opaque(); !busy && !opaque {
 			flags := make([]string, len(targets))
 			for i, t := range targets {

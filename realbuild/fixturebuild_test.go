@@ -1,0 +1,257 @@
+package realbuild
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dfopt/dfopt/internal/fixture"
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/dfopt/dfopt/rules"
+)
+
+// TestRealBuildFixtures builds every rule's fixtures that dfopt changes,
+// before and after: the input, and its golden (the rule's own output with
+// the fixture's options). TestRealBuild builds the merge-runs and all
+// fixtures with every rule; this test builds the others, so that every
+// fixture of a rule that changes a file is built for real where a base can
+// be had.
+//
+// Only busybox and debian:bookworm can be made here (no registry is
+// reachable), so most fixtures' bases are stood in for: a Debian-family
+// image (debian:bookworm-slim, ubuntu:*) by debian:bookworm, and the
+// language and other distributions' images (alpine, python, node, golang,
+// maven, centos, fedora, ...) by dfopt-adv-tools, busybox with the fake
+// package managers of testdata/adversarial/_tools, which read and write the
+// folders the real tools do. What such a build proves is that the rewrite
+// keeps the build's shell and file-system behaviour with those tools; the
+// summary names the stand-in of each build. Windows bases are skipped.
+//
+// Differences a rule makes on purpose are set apart and listed, as in
+// TestAdversarial: caches and indexes gone (deliberateRemovals), and what a
+// proposal the fixture applies (its .args has propose) changes.
+func TestRealBuildFixtures(t *testing.T) {
+	e := requireEngine(t)
+	var b *builder
+	for _, x := range builders(t, e) {
+		if x.name == "buildkit" {
+			b = x
+		}
+	}
+	if b == nil {
+		t.Skip("the engine has no BuildKit builder")
+	}
+	buildTools(t, b)
+	r := &advRun{b: b}
+	r.choosePrune(t)
+	root := repoRoot(t)
+	cases := fixtureBuildCases(t, root)
+	stand := &standIns{b: b, made: map[string]string{}}
+	t.Cleanup(func() { stand.remove(t) })
+	start := time.Now()
+	var rows []advRow
+	for _, fc := range cases {
+		t.Run(fc.name, func(t *testing.T) {
+			row := advRow{caseName: fc.name, variant: "golden", changed: "yes", rules: appliedRules(fc.res)}
+			defer func() { rows = append(rows, row) }()
+			req, err := requirementsOf(fc.src)
+			if err != nil {
+				row.result, row.detail = resSkipped, "BuildKit's parser rejects it"
+				t.Skip(row.detail)
+			}
+			bases, why := stand.forImages(t, req.images)
+			row.base = strings.Join(bases, ",")
+			if why == "" {
+				req.images = nil // every image is there now, or stood in for
+				why = req.whyNot(t.Context(), b)
+			}
+			if why != "" {
+				row.result, row.detail = resSkipped, why
+				t.Skip(why)
+			}
+			c := &advCase{name: fc.name, dir: fc.context, src: fc.src}
+			before := r.build(t, c, fc.src)
+			if why, ok := frontendRejectsOutcome(before); ok {
+				row.result, row.detail = resSkipped, "the engine's frontend rejects the input: "+why
+				t.Skip(row.detail)
+			}
+			compareOutcomes(c, before, r.build(t, c, fc.golden), &row)
+			if row.failing() && len(appliedProposals(fc.res)) > 0 {
+				row.result, row.detail = resByProposal, "changed by the proposals of "+strings.Join(appliedProposals(fc.res), ",")+", which the fixture applies: "+row.detail
+			}
+			row.dfoptDiff = rewrite.UnifiedDiff(fc.name, fc.src, fc.golden)
+			logRow(t, row)
+			if row.failing() {
+				t.Errorf("%s: %s\n%s", row.result, row.detail, report(row.diffs))
+			}
+		})
+	}
+	t.Logf("fixtures built for real:\n%s", fixtureTable(rows, time.Since(start)))
+}
+
+// fixtureBuildCase is one fixture whose golden differs from its input.
+type fixtureBuildCase struct {
+	name        string // fixtures/<rule>/<case>
+	context     string // its build context: its folder, or an empty one
+	src, golden []byte
+	res         *rewrite.Result // dfopt's run that made the golden, for its findings
+}
+
+// fixtureBuildCases lists the fixtures to build: every rule's, but
+// merge-runs and all (TestRealBuild's), whose golden differs from its input.
+func fixtureBuildCases(t *testing.T, root string) []fixtureBuildCase {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", "*.Dockerfile"))
+	dirs, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", "*", "Dockerfile"))
+	empty := t.TempDir()
+	var out []fixtureBuildCase
+	for _, path := range append(files, dirs...) {
+		rel, _ := filepath.Rel(filepath.Join(root, "fixtures"), path)
+		rule := strings.Split(filepath.ToSlash(rel), "/")[0]
+		if rule == "merge-runs" || rule == "all" || rule == "fmt" {
+			continue
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		goldenPath := strings.TrimSuffix(path, ".Dockerfile") + ".golden"
+		context := empty
+		if filepath.Base(path) == "Dockerfile" {
+			goldenPath, context = path+".golden", filepath.Dir(path)
+		}
+		golden, err := os.ReadFile(goldenPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(src, golden) {
+			continue
+		}
+		opts := rewrite.Options{Path: filepath.Base(path), Rules: []*rewrite.Rule{rewrite.Lookup(rules.All(), rule)}}
+		if err := fixture.ApplyArgs(&opts, path); err != nil {
+			t.Fatal(err)
+		}
+		if context != empty {
+			if opts.Context, err = rewrite.OpenContext(context, path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := rewrite.Source(src, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if !bytes.Equal(res.Output, golden) {
+			t.Fatalf("%s: the golden is not dfopt's output (go test ./rules -run Golden)", rel)
+		}
+		name := strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(rel), ".Dockerfile"), "/Dockerfile")
+		out = append(out, fixtureBuildCase{name: name, context: context, src: src, golden: golden, res: res})
+	}
+	slices.SortFunc(out, func(a, b fixtureBuildCase) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// standIns tags local images under the names fixtures build FROM.
+type standIns struct {
+	b    *builder
+	made map[string]string // image reference -> the stand-in tagged as it
+}
+
+// debianFamily are the images debian:bookworm stands in for.
+var debianFamily = []string{"debian", "ubuntu"}
+
+// forImages makes every image a fixture needs, or says why it cannot: the
+// stand-ins tagged as each, listed in bases.
+func (s *standIns) forImages(t *testing.T, images []string) (bases []string, why string) {
+	t.Helper()
+	ctx := t.Context()
+	for _, img := range images {
+		if s.b.e.hasImage(ctx, img) && s.made[img] == "" {
+			bases = append(bases, img)
+			continue
+		}
+		stand, reason := standInFor(img)
+		switch {
+		case stand == "":
+			return bases, reason
+		case stand == debianBase && os.Getenv("DFOPT_REALBUILD_DEBIAN") != "1":
+			return bases, img + " is stood in for by debian:bookworm: set DFOPT_REALBUILD_DEBIAN=1"
+		}
+		if s.made[img] == "" {
+			if _, err := s.b.e.run(ctx, nil, "tag", stand, img); err != nil {
+				return bases, fmt.Sprintf("tag %s as %s: %v", stand, img, err)
+			}
+			s.made[img] = stand
+		}
+		bases = append(bases, img+"="+strings.TrimSuffix(stand, ":latest"))
+	}
+	return bases, ""
+}
+
+// standInFor names the local image that stands in for a reference, or says
+// why none can.
+func standInFor(ref string) (string, string) {
+	repo, _, _ := strings.Cut(strings.ToLower(ref), "@")
+	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i]
+	}
+	name := repo[strings.LastIndex(repo, "/")+1:]
+	switch {
+	case strings.Contains(repo, "windows") || strings.Contains(repo, "nanoserver") || strings.Contains(repo, "servercore"):
+		return "", "a Windows base: no engine here runs it"
+	case slices.Contains(debianFamily, name):
+		return debianBase, ""
+	}
+	return advToolsImage, ""
+}
+
+// remove untags the stand-ins.
+func (s *standIns) remove(t *testing.T) {
+	for img := range s.made {
+		if _, err := s.b.e.run(t.Context(), nil, "rmi", "--no-prune", img); err != nil {
+			t.Logf("untag %s: %v", img, err)
+		}
+	}
+}
+
+// fixtureTable is the summary of the fixtures' builds.
+func fixtureTable(rows []advRow, wall time.Duration) string {
+	var b strings.Builder
+	counts := map[string]int{}
+	for _, r := range rows {
+		counts[r.result]++
+		fmt.Fprintf(&b, "%-60s %-40s %-30s %s\n", r.caseName, r.base, r.result, oneLine(r.detail, 120))
+	}
+	var keys []string
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	fmt.Fprintf(&b, "%d fixtures in %s:", len(rows), wall.Round(time.Second))
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s %d;", k, counts[k])
+	}
+	return b.String()
+}
+
+// TestStandInFor checks, without an engine, which local image stands in
+// for a fixture's base.
+func TestStandInFor(t *testing.T) {
+	for ref, want := range map[string]string{
+		"debian:bookworm-slim":                          debianBase,
+		"ubuntu:24.04":                                  debianBase,
+		"docker.io/library/debian:12@sha256:abc":        debianBase,
+		"alpine:3.20":                                   advToolsImage,
+		"python:3.12-slim":                              advToolsImage,
+		"registry.access.redhat.com/ubi9/ubi-minimal":   advToolsImage,
+		"mcr.microsoft.com/windows/servercore:ltsc2022": "",
+	} {
+		if got, _ := standInFor(ref); got != want {
+			t.Errorf("standInFor(%s) = %q, want %q", ref, got, want)
+		}
+	}
+}
