@@ -72,6 +72,7 @@ func inHomeCache(p string) bool {
 func buildStampFiles() []string {
 	return append(timeStampFiles(),
 		"/var/log/dpkg.log",
+		"/var/cache/ldconfig/aux-cache", // the times and inodes of the libraries it indexed
 		"/var/log/alternatives.log",
 		"/var/log/apt/history.log",
 		"/var/log/apt/term.log",

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/dfopt/dfopt/internal/fixture"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // TestRealBuildFixtures builds every rule's fixtures that dfopt changes,
@@ -74,12 +77,13 @@ func TestRealBuildFixtures(t *testing.T) {
 				row.result, row.detail = resSkipped, why
 				t.Skip(why)
 			}
-			c := &advCase{name: fc.name, dir: fc.context, src: fc.src}
+			c := &advCase{name: fc.name, dir: fixtureBuildContext(t, fc, false), src: fc.src}
 			before := r.build(t, c, fc.src)
 			if why, ok := frontendRejectsOutcome(before); ok {
 				row.result, row.detail = resSkipped, "the engine's frontend rejects the input: "+why
 				t.Skip(row.detail)
 			}
+			c.dir = fixtureBuildContext(t, fc, true)
 			compareOutcomes(c, before, r.build(t, c, fc.golden), &row)
 			if row.failing() && len(appliedProposals(fc.res)) > 0 {
 				row.result, row.detail = resByProposal, "changed by the proposals of "+strings.Join(appliedProposals(fc.res), ",")+", which the fixture applies: "+row.detail
@@ -97,7 +101,7 @@ func TestRealBuildFixtures(t *testing.T) {
 // fixtureBuildCase is one fixture whose golden differs from its input.
 type fixtureBuildCase struct {
 	name        string // fixtures/<rule>/<case>
-	context     string // its build context: its folder, or an empty one
+	context     string // its build context: its folder, or "" for none
 	src, golden []byte
 	res         *rewrite.Result // dfopt's run that made the golden, for its findings
 }
@@ -108,7 +112,6 @@ func fixtureBuildCases(t *testing.T, root string) []fixtureBuildCase {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", "*.Dockerfile"))
 	dirs, _ := filepath.Glob(filepath.Join(root, "fixtures", "*", "*", "Dockerfile"))
-	empty := t.TempDir()
 	var out []fixtureBuildCase
 	for _, path := range append(files, dirs...) {
 		rel, _ := filepath.Rel(filepath.Join(root, "fixtures"), path)
@@ -121,7 +124,7 @@ func fixtureBuildCases(t *testing.T, root string) []fixtureBuildCase {
 			t.Fatal(err)
 		}
 		goldenPath := strings.TrimSuffix(path, ".Dockerfile") + ".golden"
-		context := empty
+		context := ""
 		if filepath.Base(path) == "Dockerfile" {
 			goldenPath, context = path+".golden", filepath.Dir(path)
 		}
@@ -136,7 +139,7 @@ func fixtureBuildCases(t *testing.T, root string) []fixtureBuildCase {
 		if err := fixture.ApplyArgs(&opts, path); err != nil {
 			t.Fatal(err)
 		}
-		if context != empty {
+		if context != "" {
 			if opts.Context, err = rewrite.OpenContext(context, path); err != nil {
 				t.Fatal(err)
 			}
@@ -152,6 +155,76 @@ func fixtureBuildCases(t *testing.T, root string) []fixtureBuildCase {
 		out = append(out, fixtureBuildCase{name: name, context: context, src: src, golden: golden, res: res})
 	}
 	slices.SortFunc(out, func(a, b fixtureBuildCase) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// fixtureBuildContext is the build context of a fixture's build: a copy of
+// its folder, with the files dfopt writes beside the Dockerfile (a
+// .dockerignore) in the after build; for a fixture with no folder, a
+// folder holding an empty file for every source its COPY and ADD name, so
+// that the build gets past them.
+func fixtureBuildContext(t *testing.T, fc fixtureBuildCase, after bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	if fc.context != "" {
+		// cp -a keeps symbolic links, which os.CopyFS refuses.
+		if out, err := exec.Command("cp", "-a", fc.context+"/.", dir).CombinedOutput(); err != nil {
+			t.Fatalf("copy %s: %v: %s", fc.context, err, out)
+		}
+		if after {
+			for _, f := range fc.res.Files {
+				rel, err := filepath.Rel(fc.context, f.Path)
+				if err != nil || strings.HasPrefix(rel, "..") {
+					t.Fatalf("%s writes %s, outside its build context", fc.name, f.Path)
+				}
+				if err := os.WriteFile(filepath.Join(dir, rel), f.New, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return dir
+	}
+	for _, src := range copySources(fc.src) {
+		p := filepath.Join(dir, filepath.FromSlash(src))
+		if strings.HasSuffix(src, "/") {
+			_ = os.MkdirAll(p, 0o755)
+			continue
+		}
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		_ = os.WriteFile(p, nil, 0o644)
+	}
+	return dir
+}
+
+// copySources lists the context paths a Dockerfile's COPY and ADD name
+// plainly: no --from, no URL, no variable, no wildcard.
+func copySources(src []byte) []string {
+	d, err := rewrite.Parse("Dockerfile", src)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, in := range d.Instructions {
+		var srcs []string
+		switch c := in.Command.(type) {
+		case *instructions.CopyCommand:
+			if c.From == "" {
+				srcs = c.SourcePaths
+			}
+		case *instructions.AddCommand:
+			srcs = c.SourcePaths
+		}
+		for _, s := range srcs {
+			clean := strings.TrimPrefix(path.Clean("/"+s), "/")
+			if clean == "" || strings.ContainsAny(s, "$*?[") || strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
+				continue
+			}
+			if strings.HasSuffix(s, "/") {
+				clean += "/"
+			}
+			out = append(out, clean)
+		}
+	}
 	return out
 }
 

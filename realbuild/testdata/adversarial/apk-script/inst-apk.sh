@@ -1,3 +1,3 @@
 #!/bin/sh
 set -e
-apk add tree
+apk add --no-network tree
