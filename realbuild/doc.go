@@ -89,8 +89,26 @@
 // ends with a table of every case and variant (same, same with deliberate
 // removals, DIFFERS, build-success-differs), also written to
 // DFOPT_REALBUILD_REPORT, and fails on any difference: each one is a hazard
-// dfopt misses. Run it alone on a running engine with
-// go test ./realbuild -run TestAdversarial (some seven minutes). Two builds of
+// dfopt misses; a case whose README says "proposal: RULE why" names a
+// proposal that changes the build on purpose, and with --propose that
+// difference is listed as the proposal's (changed-by-proposal), not failed.
+// Run it alone on a running engine with go test ./realbuild -run
+// TestAdversarial (some eight minutes).
+//
+// TestRealBuildFixtures builds every other rule's fixtures that dfopt changes
+// (merge-runs and all are TestRealBuild's), the input against its golden,
+// compared as in TestAdversarial (deliberate removals set apart, a fixture
+// that applies proposals listed as changed by them). A fixture without a
+// folder builds in a context with an empty file for each source its COPY
+// and ADD name; a folder fixture's .dockerignore that dfopt writes is there
+// in the after build. Bases no registry gives here are stood in for, and the
+// table names each stand-in: debian:bookworm for the Debian family,
+// dfopt-adv-tools (busybox with the fake package managers) for alpine,
+// python, node, golang, maven, centos, fedora and the others; Windows bases
+// are skipped. A build on a stand-in proves that the rewrite keeps the
+// build's shell and file-system behaviour with the fakes, not with the real
+// tools; many fixtures fail on them before and after alike ("same (both
+// fail)"), which proves little, and the table says so. Two builds of
 // a Debian case run minutes apart: the package lists (and what apt-get
 // installs) could differ if the mirror changed in between; the contents of
 // dpkg's and apt's logs and binary caches, which hold times, are set aside

@@ -2,6 +2,7 @@ package realbuild
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -234,6 +235,10 @@ type standIns struct {
 	made map[string]string // image reference -> the stand-in tagged as it
 }
 
+// localImages are the images engine.sh and the tests make; every other base
+// is stood in for (a tag an earlier run left is made again).
+var localImages = []string{"busybox", "busybox:latest", debianBase, advToolsImage}
+
 // debianFamily are the images debian:bookworm stands in for.
 var debianFamily = []string{"debian", "ubuntu"}
 
@@ -243,7 +248,7 @@ func (s *standIns) forImages(t *testing.T, images []string) (bases []string, why
 	t.Helper()
 	ctx := t.Context()
 	for _, img := range images {
-		if s.b.e.hasImage(ctx, img) && s.made[img] == "" {
+		if slices.Contains(localImages, img) {
 			bases = append(bases, img)
 			continue
 		}
@@ -282,10 +287,11 @@ func standInFor(ref string) (string, string) {
 	return advToolsImage, ""
 }
 
-// remove untags the stand-ins.
+// remove untags the stand-ins (with a context of its own: the test's is
+// done when cleanups run).
 func (s *standIns) remove(t *testing.T) {
 	for img := range s.made {
-		if _, err := s.b.e.run(t.Context(), nil, "rmi", "--no-prune", img); err != nil {
+		if _, err := s.b.e.run(context.WithoutCancel(t.Context()), nil, "rmi", "--no-prune", img); err != nil {
 			t.Logf("untag %s: %v", img, err)
 		}
 	}

@@ -49,6 +49,6 @@ fi
 
 cd "$repo"
 status=0
-go test ./realbuild -count=1 -v -timeout 30m "$@" </dev/null || status=$?
+go test ./realbuild -count=1 -v -timeout 75m "$@" </dev/null || status=$?
 echo "run.sh: go test exited $status after $((SECONDS - start))s in all"
 exit "$status"

@@ -58,7 +58,17 @@ func joinChanges(a, b FileChange) FileChange {
 		return b
 	}
 	joined := a
-	joined.New = append(slices.Clone(a.New), b.New[len(b.Old):]...)
+	joined.New = slices.Clone(a.New)
+	have := map[string]bool{}
+	for _, line := range strings.Split(string(a.New), "\n") {
+		have[strings.TrimSpace(line)] = true
+	}
+	for _, line := range strings.SplitAfter(string(b.New[len(b.Old):]), "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") && have[t] {
+			continue // an entry the first change adds already
+		}
+		joined.New = append(joined.New, line...)
+	}
 	return joined
 }
 
@@ -66,6 +76,9 @@ func joinChanges(a, b FileChange) FileChange {
 // line, to the ignore file in force: the bytes already there stay as they
 // are, so no entry is ever dropped. With no ignore file it creates the
 // context's .dockerignore. New lines take the file's own line endings.
+//
+// A new ignore file in the context names itself first: COPY . would
+// otherwise put it in the image, which it was not in before.
 func (c *BuildContext) ExtendIgnoreFile(comment string, entries []string) (FileChange, error) {
 	f := FileChange{Path: c.IgnoreFile}
 	if f.Path == "" {
@@ -93,6 +106,11 @@ func (c *BuildContext) ExtendIgnoreFile(comment string, entries []string) (FileC
 		b.WriteString(nl) // a blank line sets the new block apart
 	}
 	b.WriteString("# " + comment + nl)
+	if f.Create {
+		if rel, err := filepath.Rel(c.Dir, f.Path); err == nil && !strings.HasPrefix(rel, "..") && !slices.Contains(entries, filepath.ToSlash(rel)) {
+			entries = append([]string{filepath.ToSlash(rel)}, entries...)
+		}
+	}
 	for _, e := range entries {
 		b.WriteString(e + nl)
 	}

@@ -75,7 +75,15 @@ func added(t *testing.T, res *rewrite.Result) []string {
 		t.Fatalf("the ignore file's old bytes are not kept:\n%q\n%q", f.Old, f.New)
 	}
 	_, tail, _ := strings.Cut(string(f.New[len(f.Old):]), "# added by dfopt --dockerignore")
-	return strings.Fields(tail)
+	entries := strings.Fields(tail)
+	if f.Create {
+		// A new ignore file keeps itself out of COPY . first.
+		if len(entries) == 0 || entries[0] != ".dockerignore" && !strings.HasSuffix(entries[0], ".dockerignore") {
+			t.Fatalf("a new ignore file does not name itself first: %q", entries)
+		}
+		entries = entries[1:]
+	}
+	return entries
 }
 
 func TestDockerignoreKeepsWhatTheBuildNeeds(t *testing.T) {
