@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -185,12 +186,17 @@ type advOutcome struct {
 // advRun builds the Dockerfiles of one test run, counts the cache-mount
 // prunes and their cost, and remembers the images to remove.
 type advRun struct {
-	b         *builder
-	prune     []string // the docker command that empties the cache mounts
-	prunes    int
-	pruneTime time.Duration
-	buildTime time.Duration
-	builds    int
+	// mu guards the counters, and mounts orders the builds of tests that
+	// run side by side: a build with a cache mount, which prunes the
+	// engine's cache mounts first, runs alone (Lock), the others together
+	// (RLock).
+	mu, mounts sync.RWMutex
+	b          *builder
+	prune      []string // the docker command that empties the cache mounts
+	prunes     int
+	pruneTime  time.Duration
+	buildTime  time.Duration
+	builds     int
 }
 
 // pruneMountsArgs empties the engine's cache mounts alone, keeping layers;
@@ -247,8 +253,10 @@ func (r *advRun) choosePrune(t *testing.T) {
 func (r *advRun) pruneCacheMounts(ctx context.Context) error {
 	start := time.Now()
 	_, err := r.b.e.run(ctx, r.b.env(), r.prune...)
+	r.mu.Lock()
 	r.pruneTime += time.Since(start)
 	r.prunes++
+	r.mu.Unlock()
 	return err
 }
 
@@ -271,14 +279,21 @@ func (r *advRun) build(t *testing.T, c *advCase, text []byte) advOutcome {
 	}
 	ctx := t.Context()
 	if hasCacheMount(text) {
+		r.mounts.Lock()
+		defer r.mounts.Unlock()
 		if err := r.pruneCacheMounts(ctx); err != nil {
 			t.Fatalf("prune the cache mounts: %v", err)
 		}
+	} else {
+		r.mounts.RLock()
+		defer r.mounts.RUnlock()
 	}
 	start := time.Now()
 	id, err := r.b.build(ctx, file, c.dir)
+	r.mu.Lock()
 	r.buildTime += time.Since(start)
 	r.builds++
+	r.mu.Unlock()
 	if err != nil {
 		return advOutcome{err: err}
 	}

@@ -9,7 +9,9 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,44 +61,71 @@ func TestRealBuildFixtures(t *testing.T) {
 	t.Cleanup(func() { stand.remove(t) })
 	start := time.Now()
 	var rows []advRow
-	for _, fc := range cases {
-		t.Run(fc.name, func(t *testing.T) {
-			row := advRow{caseName: fc.name, variant: "golden", changed: "yes", rules: appliedRules(fc.res)}
-			defer func() { rows = append(rows, row) }()
-			req, err := requirementsOf(fc.src)
-			if err != nil {
-				row.result, row.detail = resSkipped, "BuildKit's parser rejects it"
-				t.Skip(row.detail)
-			}
-			bases, why := stand.forImages(t, req.images)
-			row.base = strings.Join(bases, ",")
-			if why == "" {
-				req.images = nil // every image is there now, or stood in for
-				why = req.whyNot(t.Context(), b)
-			}
-			if why != "" {
-				row.result, row.detail = resSkipped, why
-				t.Skip(why)
-			}
-			c := &advCase{name: fc.name, dir: fixtureBuildContext(t, fc, false), src: fc.src}
-			before := r.build(t, c, fc.src)
-			if why, ok := frontendRejectsOutcome(before); ok {
-				row.result, row.detail = resSkipped, "the engine's frontend rejects the input: "+why
-				t.Skip(row.detail)
-			}
-			c.dir = fixtureBuildContext(t, fc, true)
-			compareOutcomes(c, before, r.build(t, c, fc.golden), &row)
-			if row.failing() && len(appliedProposals(fc.res)) > 0 {
-				row.result, row.detail = resByProposal, "changed by the proposals of "+strings.Join(appliedProposals(fc.res), ",")+", which the fixture applies: "+row.detail
-			}
-			row.dfoptDiff = rewrite.UnifiedDiff(fc.name, fc.src, fc.golden)
-			logRow(t, row)
-			if row.failing() {
-				t.Errorf("%s: %s\n%s", row.result, row.detail, report(row.diffs))
-			}
-		})
-	}
+	var rowsMu sync.Mutex
+	slots := make(chan struct{}, fixtureBuilds()) // builds side by side
+	t.Run("builds", func(t *testing.T) {
+		for _, fc := range cases {
+			t.Run(fc.name, func(t *testing.T) {
+				t.Parallel()
+				slots <- struct{}{}
+				defer func() { <-slots }()
+				buildFixture(t, r, stand, fc, &rows, &rowsMu)
+			})
+		}
+	})
+	slices.SortFunc(rows, func(a, b advRow) int { return strings.Compare(a.caseName, b.caseName) })
 	t.Logf("fixtures built for real:\n%s", fixtureTable(rows, time.Since(start)))
+}
+
+// fixtureBuilds is how many fixtures build side by side: the builds wait on
+// the network (apt) more than on the two cores. DFOPT_REALBUILD_FIXTURE_JOBS
+// sets it.
+func fixtureBuilds() int {
+	if n, err := strconv.Atoi(os.Getenv("DFOPT_REALBUILD_FIXTURE_JOBS")); err == nil && n > 0 {
+		return n
+	}
+	return 3
+}
+
+// buildFixture builds one fixture before and after and adds its row.
+func buildFixture(t *testing.T, r *advRun, stand *standIns, fc fixtureBuildCase, rows *[]advRow, rowsMu *sync.Mutex) {
+	row := advRow{caseName: fc.name, variant: "golden", changed: "yes", rules: appliedRules(fc.res)}
+	defer func() {
+		rowsMu.Lock()
+		*rows = append(*rows, row)
+		rowsMu.Unlock()
+	}()
+	req, err := requirementsOf(fc.src)
+	if err != nil {
+		row.result, row.detail = resSkipped, "BuildKit's parser rejects it"
+		t.Skip(row.detail)
+	}
+	bases, why := stand.forImages(t, req.images)
+	row.base = strings.Join(bases, ",")
+	if why == "" {
+		req.images = nil // every image is there now, or stood in for
+		why = req.whyNot(t.Context(), r.b)
+	}
+	if why != "" {
+		row.result, row.detail = resSkipped, why
+		t.Skip(why)
+	}
+	c := &advCase{name: fc.name, dir: fixtureBuildContext(t, fc, false), src: fc.src}
+	before := r.build(t, c, fc.src)
+	if why, ok := frontendRejectsOutcome(before); ok {
+		row.result, row.detail = resSkipped, "the engine's frontend rejects the input: "+why
+		t.Skip(row.detail)
+	}
+	c.dir = fixtureBuildContext(t, fc, true)
+	compareOutcomes(c, before, r.build(t, c, fc.golden), &row)
+	if row.failing() && len(appliedProposals(fc.res)) > 0 {
+		row.result, row.detail = resByProposal, "changed by the proposals of "+strings.Join(appliedProposals(fc.res), ",")+", which the fixture applies: "+row.detail
+	}
+	row.dfoptDiff = rewrite.UnifiedDiff(fc.name, fc.src, fc.golden)
+	logRow(t, row)
+	if row.failing() {
+		t.Errorf("%s: %s\n%s", row.result, row.detail, report(row.diffs))
+	}
 }
 
 // fixtureBuildCase is one fixture whose golden differs from its input.
@@ -231,6 +260,7 @@ func copySources(src []byte) []string {
 
 // standIns tags local images under the names fixtures build FROM.
 type standIns struct {
+	mu   sync.Mutex
 	b    *builder
 	made map[string]string // image reference -> the stand-in tagged as it
 }
@@ -246,6 +276,8 @@ var debianFamily = []string{"debian", "ubuntu"}
 // stand-ins tagged as each, listed in bases.
 func (s *standIns) forImages(t *testing.T, images []string) (bases []string, why string) {
 	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	ctx := t.Context()
 	for _, img := range images {
 		if slices.Contains(localImages, img) {
