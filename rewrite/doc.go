@@ -369,9 +369,10 @@ func (in *Instruction) splitArgs(escape byte) {
 	}
 	off := lead + kw
 	off += flagsEnd(line[off:], escape)
-	for off < len(line) && unicode.IsSpace(rune(line[off])) {
-		off++
-	}
+	// Buildkit trims what follows the flags as UTF-8 (strings.TrimSpace), so
+	// a byte such as 0xa0 that is not UTF-8 stays (after "RUN --", say).
+	rest := line[off:]
+	off += len(rest) - len(strings.TrimLeftFunc(rest, unicode.IsSpace))
 	in.ArgsOff = off
 	in.Args = line[off:]
 }

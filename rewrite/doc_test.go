@@ -36,3 +36,28 @@ func TestParseErrorLine(t *testing.T) {
 		}
 	}
 }
+
+// TestArgsAfterFlagsEnd checks that the arguments after "--" or the flags
+// start where buildkit's do: it skips blanks byte by byte within the flags
+// but trims what follows as UTF-8, so a 0xa0 or 0x85 byte (not UTF-8, but
+// a space when read as a rune) after "RUN --" is an argument. dfopt rejected
+// such a file as an internal error (found by FuzzSource).
+func TestArgsAfterFlagsEnd(t *testing.T) {
+	for _, c := range []struct{ src, args string }{
+		{"FROM 0\nRUN --\xa0", "\xa0"},
+		{"FROM 0\nRUN -- \x85x", "\x85x"},
+		{"FROM 0\nRUN --network=none \xa0x", "x"},
+		{"FROM 0\nRUN \xa0x", "x"},
+		{"FROM 0\nRUN --network=none   echo hi  ", "echo hi"},
+	} {
+		d, err := Parse("in", []byte(c.src))
+		if err != nil {
+			t.Errorf("%q: %v", c.src, err)
+			continue
+		}
+		in := d.Instructions[1]
+		if in.Args != c.args || in.Node.Next == nil || in.Node.Next.Value != c.args {
+			t.Errorf("%q: Args %q, want %q", c.src, in.Args, c.args)
+		}
+	}
+}
