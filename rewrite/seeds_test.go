@@ -74,6 +74,7 @@ var ruleSeeds = []seedCase{
 	{"volatile copies", "FROM alpine\nCOPY src/ /app/src/\nCOPY config/ /app/config/\nRUN apk add --no-cache curl\nRUN apk add --no-cache jq\nCMD [\"/app/run\"]\n"},
 	{"onbuild heredoc", "FROM alpine\nONBUILD RUN <<EOF\napk add x\nEOF\nONBUILD ADD . /app\n"},
 	{"tabs and odd spaces", "FROM\talpine\nRUN\tapk\tadd\tcurl\nRUN  \t apt-get  install\t-y x\n"},
+	{"keyword then continuation", "FROM alpine\nADD\\\n a.txt /a\nRUN\\\n apk add curl\nRUN \\\n apk update\nMAINTAINER\\\n x\n"},
 	{"long run", "FROM debian\nRUN " + strings.Repeat("apt-get install -y pkg && ", 50) + "true\n"},
 }
 
