@@ -2,6 +2,8 @@ package rewrite_test
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dfopt/dfopt/rewrite"
@@ -34,25 +36,36 @@ func BenchmarkCorpus(b *testing.B) {
 	b.ReportMetric(float64(len(srcs)*b.N)/b.Elapsed().Seconds(), "files/s")
 }
 
-// FuzzSource checks the engine's promises on any input: no panic, an output
-// buildkit accepts and that is stable, and the identity with no rules.
+// FuzzSource checks Source's promises (see checkPromises) on any input, with
+// every option set. Its seeds: a few odd files, the Dockerfiles of
+// TestNoPanic that reach the rules, the golden fixtures, and every file of
+// ../shared/corpus/dockerfiles when it is there (read there, never copied in).
 func FuzzSource(f *testing.F) {
 	f.Add([]byte("FROM alpine\nADD a.txt /a\nMAINTAINER x\n"))
 	f.Add([]byte("# escape=`\nFROM x\nrun a `\n  b\n"))
 	f.Add([]byte("FROM a\r\nRUN <<EOF\r\nx\r\nEOF\r\n"))
 	f.Add([]byte("\xef\xbb\xbffrom a\nrun a &&\\\n b\n"))
-	f.Fuzz(func(t *testing.T, src []byte) {
-		opts := rewrite.Options{Path: "fuzz", Rules: rules.All(), Format: true}
-		res, err := rewrite.Source(src, opts)
+	for _, s := range append(ruleSeeds, fixtureSeeds()...) {
+		f.Add([]byte(s.src))
+	}
+	for _, path := range corpusSeeds() {
+		src, err := os.ReadFile(path)
 		if err != nil {
-			return
+			f.Fatal(err)
 		}
-		if !buildkitAccepts(res.Output) {
-			t.Fatalf("output does not parse:\n%q", res.Output)
-		}
-		id, err := rewrite.Source(src, rewrite.Options{Path: "fuzz"})
-		if err != nil || string(id.Output) != string(src) {
-			t.Fatalf("no rules: output differs from input")
+		f.Add(src)
+	}
+	sets := optionSets(f)
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if broken := checkPromises(src, sets); len(broken) > 0 {
+			t.Fatalf("input %q:\n%s", src, strings.Join(broken, "\n"))
 		}
 	})
+}
+
+// corpusSeeds lists the files of ../shared/corpus/dockerfiles; none when the
+// folder is absent.
+func corpusSeeds() []string {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "dockerfiles", "*"))
+	return files
 }

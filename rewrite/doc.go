@@ -115,7 +115,11 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func Parse(path string, src []byte) (*Document, error) {
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, &ParseError{Path: path, Line: errLine(err), Err: cleanErr(err)}
+		line := errLine(err)
+		if dl := directiveErrLine(src); dl > 0 {
+			line = dl
+		}
+		return nil, &ParseError{Path: path, Line: line, Err: cleanErr(err)}
 	}
 	d := &Document{Path: path, Src: src, Escape: res.EscapeToken, Newline: "\n"}
 	d.BOM = bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
@@ -133,6 +137,29 @@ func errLine(err error) int {
 	var le *parser.LocationError
 	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
 		return le.Locations[0][0].Start.Line
+	}
+	return 0
+}
+
+// directiveErrLine returns the line of the parser directive buildkit rejects
+// (an escape token other than ` and \, a directive given twice), or 0 when the
+// directives are fine. Buildkit rejects them first, but counts their line from
+// 0, so its location names the line above, or none for the first line.
+func directiveErrLine(src []byte) int {
+	var dp parser.DirectiveParser
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	for n, line := range bytes.SplitAfter(src, []byte("\n")) {
+		line = bytes.TrimLeftFunc(bytes.TrimRight(line, "\r\n"), unicode.IsSpace)
+		dir, err := dp.ParseLine(line)
+		if err != nil {
+			return n + 1
+		}
+		if dir == nil {
+			return 0 // the directives end at the first line that is none
+		}
+		if dir.Name == "escape" && dir.Value != "`" && dir.Value != `\` {
+			return n + 1
+		}
 	}
 	return 0
 }
@@ -359,9 +386,10 @@ func (in *Instruction) splitArgs(escape byte) {
 	}
 	off := lead + kw
 	off += flagsEnd(line[off:], escape)
-	for off < len(line) && unicode.IsSpace(rune(line[off])) {
-		off++
-	}
+	// Buildkit trims what follows the flags as UTF-8 (strings.TrimSpace), so
+	// a byte such as 0xa0 that is not UTF-8 stays (after "RUN --", say).
+	rest := line[off:]
+	off += len(rest) - len(strings.TrimLeftFunc(rest, unicode.IsSpace))
 	in.ArgsOff = off
 	in.Args = line[off:]
 }

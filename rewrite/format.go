@@ -168,19 +168,22 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 
 // collapseBlanks turns runs of blanks between words into one space, outside
 // quotes and past each line's indentation. Whether that keeps the meaning is
-// checked by the caller, like every other layout change.
+// checked by the caller, like every other layout change. It goes byte by byte
+// (the escape token, quotes and blanks are ASCII), so that bytes that are not
+// UTF-8 stay as they are.
 func collapseBlanks(lines []string, escape rune) {
-	var quote rune
+	var quote byte
 	for i, l := range lines {
 		var b strings.Builder
 		ind := len(l) - len(strings.TrimLeft(l, " \t"))
 		b.WriteString(l[:ind])
 		escaped, blank := false, false
-		for _, c := range l[ind:] {
+		for j := ind; j < len(l); j++ {
+			c := l[j]
 			switch {
 			case escaped:
 				escaped = false
-			case c == escape && quote != '\'':
+			case rune(c) == escape && quote != '\'':
 				escaped = true
 			case quote != 0:
 				if c == quote {
@@ -196,7 +199,7 @@ func collapseBlanks(lines []string, escape rune) {
 				continue
 			}
 			blank = false
-			b.WriteRune(c)
+			b.WriteByte(c)
 		}
 		lines[i] = b.String()
 	}

@@ -107,7 +107,10 @@ func safeRun(r *Rule, p *Pass) (err error) {
 // produces what buildkit rejects is a bug, reported as such) and carries the
 // map back to input lines along.
 func (st *run) apply(edits []Edit, by string) error {
-	slices.SortStableFunc(edits, func(a, b Edit) int { return cmp.Compare(a.Start, b.Start) })
+	// An insertion at the offset where a replacement starts goes before it.
+	slices.SortStableFunc(edits, func(a, b Edit) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End))
+	})
 	old := st.doc
 	for i, e := range edits {
 		if e.Start < 0 || e.End < e.Start || e.End > len(old.Src) || i > 0 && e.Start < edits[i-1].End {

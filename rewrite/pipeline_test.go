@@ -43,3 +43,33 @@ func TestFindingLinesFollowMovedText(t *testing.T) {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.ReplaceAll(want, "|", "\n"))
 	}
 }
+
+// TestInsertionBeforeReplacement checks that one finding may insert text at
+// the offset where another of its edits replaces text, in either order: the
+// insertion goes first. (apt-hygiene with CacheMounts did so, and the
+// pipeline rejected the edits as overlapping.)
+func TestInsertionBeforeReplacement(t *testing.T) {
+	src := "FROM a\nRUN apt update\n"
+	at := strings.Index(src, "apt")
+	insert := Edit{Start: at, End: at, New: "rm -f x; "}
+	replace := Edit{Start: at, End: at + len("apt"), New: "apt-get"}
+	for name, edits := range map[string][]Edit{
+		"replacement first": {replace, insert},
+		"insertion first":   {insert, replace},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := &Rule{Name: "r", Run: func(p *Pass) {
+				if strings.Contains(string(p.Doc.Src), "apt update") {
+					p.Report(Finding{Line: 2, Message: "m", Edits: edits})
+				}
+			}}
+			res, err := Source([]byte(src), Options{Rules: []*Rule{r}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "FROM a\nRUN rm -f x; apt-get update\n"; string(res.Output) != want {
+				t.Errorf("got %q, want %q", res.Output, want)
+			}
+		})
+	}
+}

@@ -7,20 +7,15 @@ import (
 	"unicode"
 )
 
-// KeywordSpan returns the byte span of the instruction's keyword in Src.
+// KeywordSpan returns the byte span of the instruction's keyword in Src. It
+// follows buildkit's reading of the line, so a continuation right after the
+// keyword (RUN\ then the arguments on the next line) is not part of it.
 func (d *Document) KeywordSpan(in *Instruction) (start, end int) {
-	start = in.Start
-	if in.StartLine == 1 && d.BOM {
-		start += 3
+	n := strings.IndexAny(in.Line, " \t\v\f\r") // buildkit splits the keyword off at these
+	if n < 0 {
+		n = len(in.Line)
 	}
-	for start < in.End && (d.Src[start] == ' ' || d.Src[start] == '\t') {
-		start++
-	}
-	end = start
-	for end < in.End && !unicode.IsSpace(rune(d.Src[end])) {
-		end++
-	}
-	return start, end
+	return in.SrcOffset(0), in.SrcEnd(n)
 }
 
 // Keyword spells kw (upper case) the way the instruction spells its own
