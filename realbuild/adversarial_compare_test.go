@@ -189,14 +189,7 @@ func allBelow(tree fsTree, dir string, ok func(string) bool) bool {
 // apartStamps moves the same-size content differences of buildStampFiles
 // out of a difference list.
 func apartStamps(diffs []string) (rest, stamps []string) {
-	for _, d := range diffs {
-		if slices.ContainsFunc(buildStampFiles(), func(p string) bool { return strings.HasPrefix(d, p+": content differs, same size ") }) {
-			stamps = append(stamps, d)
-			continue
-		}
-		rest = append(rest, d)
-	}
-	return rest, stamps
+	return apartContentOf(diffs, buildStampFiles())
 }
 
 // summarizeApart says in one line which locations the deliberate removals

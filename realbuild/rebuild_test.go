@@ -697,14 +697,20 @@ func timeStampFiles() []string {
 // apartTimeStamps moves the content differences of timeStampFiles out of a
 // difference list; any other difference of those files stays.
 func apartTimeStamps(diffs []string) (rest, stamps []string) {
+	return apartContentOf(diffs, timeStampFiles())
+}
+
+// apartContentOf moves the differences in content alone, at the same size,
+// of the given files out of a difference list.
+func apartContentOf(diffs, files []string) (rest, apart []string) {
 	for _, d := range diffs {
-		if slices.ContainsFunc(timeStampFiles(), func(p string) bool { return strings.HasPrefix(d, p+": content differs, same size ") }) {
-			stamps = append(stamps, d)
+		if slices.ContainsFunc(files, func(p string) bool { return strings.HasPrefix(d, p+": content differs, same size ") }) {
+			apart = append(apart, d)
 			continue
 		}
 		rest = append(rest, d)
 	}
-	return rest, stamps
+	return rest, apart
 }
 
 func stepSecs(s stepRun) string {

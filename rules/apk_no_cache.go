@@ -504,7 +504,7 @@ func removesUnder(c *runmodel.Cmd, dir string) bool {
 		return c.Is("rm") // an operand dfopt cannot read could be any
 	}
 	for _, o := range ops {
-		o = literalPrefix(o)
+		o = runmodel.LiteralPrefix(o)
 		if o == dir || strings.HasPrefix(o, dir+"/") || strings.HasPrefix(dir, o+"/") || o == "/" {
 			return true
 		}

@@ -227,7 +227,7 @@ func cleansLists(r *runmodel.Run) bool {
 			if !ok || strings.HasPrefix(op, "-") {
 				continue
 			}
-			if t := literalPrefix(op); t == "/var/lib/apt/lists" || t == "/var/lib/apt" {
+			if t := runmodel.LiteralPrefix(op); t == "/var/lib/apt/lists" || t == "/var/lib/apt" {
 				return true
 			}
 		}

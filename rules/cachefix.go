@@ -147,18 +147,7 @@ func (cr *cacheRun) norm(p string) string {
 	if cr.root && (p == "/root" || strings.HasPrefix(p, "/root/")) {
 		p = "~" + p[len("/root"):]
 	}
-	return literalPrefix(p)
-}
-
-// literalPrefix cuts a path at its first glob character and drops a final slash.
-func literalPrefix(p string) string {
-	if i := strings.IndexAny(p, "*?["); i >= 0 {
-		p = p[:i]
-	}
-	if len(p) > 1 {
-		p = strings.TrimRight(p, "/")
-	}
-	return p
+	return runmodel.LiteralPrefix(p)
 }
 
 // locations returns where a manager's caches are for the RUN: the folder a

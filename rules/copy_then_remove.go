@@ -125,7 +125,7 @@ func reportRemovedCopies(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, co
 			if !ok || strings.HasPrefix(t, "-") {
 				continue
 			}
-			target := literalPrefix(resolve(cwd, t))
+			target := runmodel.LiteralPrefix(resolve(cwd, t))
 			if target == "/" || target == "" {
 				continue
 			}

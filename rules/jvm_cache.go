@@ -224,7 +224,7 @@ func movesCache(d *rewrite.Document, in *rewrite.Instruction, tool jvmTool) bool
 // cleansPath tells whether the RUN removes the cache (or a folder holding it).
 func cleansPath(r *runmodel.Run, cache string) bool {
 	for _, t := range r.Removed().Paths {
-		if t = literalPrefix(t); t != "" && t != "/" && (t == cache || strings.HasPrefix(cache, t+"/") || strings.HasPrefix(t, cache+"/")) {
+		if t = runmodel.LiteralPrefix(t); t != "" && t != "/" && (t == cache || strings.HasPrefix(cache, t+"/") || strings.HasPrefix(t, cache+"/")) {
 			return true
 		}
 	}

@@ -379,21 +379,7 @@ func (w *walker) stmtBody(s *syntax.Stmt, pl placement) placement {
 		}
 	default:
 		// [[ ]], (( )), let: they run nothing, but read their words.
-		syntax.Walk(c, func(n syntax.Node) bool {
-			switch n := n.(type) {
-			case *syntax.CmdSubst:
-				p := pl
-				p.inShell, p.failOK = false, true
-				w.scoped(func() { w.list(n.Stmts, p) })
-				return false
-			case *syntax.ProcSubst:
-				p := pl
-				p.inShell, p.failOK, p.background = false, true, true
-				w.scoped(func() { w.list(n.Stmts, p) })
-				return false
-			}
-			return true
-		})
+		w.substitutions(c, pl)
 	}
 	return pl
 }
@@ -402,25 +388,30 @@ func (w *walker) stmtBody(s *syntax.Stmt, pl placement) placement {
 // command that gets the words.
 func (w *walker) words(ws []*syntax.Word, pl placement) {
 	for _, word := range ws {
-		if word == nil {
-			continue
+		if word != nil {
+			w.substitutions(word, pl)
 		}
-		syntax.Walk(word, func(n syntax.Node) bool {
-			switch n := n.(type) {
-			case *syntax.CmdSubst:
-				p := pl
-				p.inShell, p.failOK = false, true
-				w.scoped(func() { w.list(n.Stmts, p) })
-				return false
-			case *syntax.ProcSubst:
-				p := pl
-				p.inShell, p.failOK, p.background = false, true, true
-				w.scoped(func() { w.list(n.Stmts, p) })
-				return false
-			}
-			return true
-		})
 	}
+}
+
+// substitutions walks the command and process substitutions in a node:
+// programs of shells of their own (a process substitution runs beside).
+func (w *walker) substitutions(node syntax.Node, pl placement) {
+	syntax.Walk(node, func(n syntax.Node) bool {
+		var stmts []*syntax.Stmt
+		p := pl
+		p.inShell, p.failOK = false, true
+		switch n := n.(type) {
+		case *syntax.CmdSubst:
+			stmts = n.Stmts
+		case *syntax.ProcSubst:
+			stmts, p.background = n.Stmts, true
+		default:
+			return true
+		}
+		w.scoped(func() { w.list(stmts, p) })
+		return false
+	})
 }
 
 func (w *walker) assign(a *syntax.Assign, pl placement) {

@@ -136,9 +136,9 @@ func (r *Run) Left() Footprint {
 
 // coversPath tells whether a removal takes p away.
 func (f Footprint) coversPath(p string) bool {
-	p = literalPrefix(p)
+	p = LiteralPrefix(p)
 	for _, t := range f.Paths {
-		if t = literalPrefix(t); t != "" && t != "/" && (p == t || strings.HasPrefix(p, t+"/")) {
+		if t = LiteralPrefix(t); t != "" && t != "/" && (p == t || strings.HasPrefix(p, t+"/")) {
 			return true
 		}
 	}
@@ -157,12 +157,12 @@ func (f Footprint) Reclaims(w Footprint) bool {
 		}
 	}
 	for _, t := range f.Paths {
-		t = literalPrefix(t)
+		t = LiteralPrefix(t)
 		if t == "" || t == "/" || t == "." {
 			continue
 		}
 		for _, p := range w.Paths {
-			p = literalPrefix(p)
+			p = LiteralPrefix(p)
 			if p == "" || p == "/" || p == "." {
 				continue
 			}
@@ -174,8 +174,9 @@ func (f Footprint) Reclaims(w Footprint) bool {
 	return false
 }
 
-// literalPrefix cuts a path at its first glob character and drops a final slash.
-func literalPrefix(p string) string {
+// LiteralPrefix cuts a path at its first glob character and drops a final
+// slash: the folder a pattern lies in, as far as it is literal.
+func LiteralPrefix(p string) string {
 	if i := strings.IndexAny(p, "*?["); i >= 0 {
 		p = p[:i]
 	}
