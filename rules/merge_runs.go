@@ -195,6 +195,12 @@ func mergeablePart(d *rewrite.Document, m *runmodel.Model, in *rewrite.Instructi
 			return runPart{}, false // the comment runs over a continuation: keep the RUN as it is
 		}
 		part.comment = strings.TrimRight(string(d.Src[cs:d.LineTextEnd(in.EndLine)]), " \t")
+		if strings.HasSuffix(part.comment, string(d.Escape)) {
+			// A comment ending in the escape continues onto the next line,
+			// even if that line is blank or missing at the end of the file:
+			// kept as it is, whatever the blank lines after it.
+			return runPart{}, false
+		}
 	}
 	return part, true
 }
