@@ -50,7 +50,7 @@ Good:
 func runAddToCopy(p *rewrite.Pass) {
 	for _, in := range p.Doc.Instructions {
 		add, ok := in.Command.(*instructions.AddCommand)
-		if !ok || len(in.Node.Heredocs) > 0 || !copyableAdd(add) {
+		if !ok || len(in.Node.Heredocs) > 0 || !copyableAdd(add, in.Node.Flags) {
 			continue
 		}
 		what, why := addSources(p.Options.Context, add.SourcePaths)
@@ -74,7 +74,15 @@ func runAddToCopy(p *rewrite.Pass) {
 // copyableAdd tells whether an ADD could be a COPY as far as its words go:
 // every source is local and named without a variable, and no flag is ADD's
 // alone. Whether a source is an archive is addSources' business.
-func copyableAdd(add *instructions.AddCommand) bool {
+func copyableAdd(add *instructions.AddCommand, flags []string) bool {
+	for _, f := range flags {
+		// By name, not by parsed value: "--checksum=" leaves Checksum empty
+		// but COPY still rejects the flag.
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if !copyFlags[name] {
+			return false
+		}
+	}
 	if add.Checksum != "" || add.KeepGitDir != nil || add.Unpack != nil {
 		return false
 	}
@@ -86,6 +94,9 @@ func copyableAdd(add *instructions.AddCommand) bool {
 	}
 	return len(add.SourcePaths) > 0
 }
+
+// copyFlags are the flags ADD shares with COPY, which keep their meaning.
+var copyFlags = map[string]bool{"chown": true, "chmod": true, "link": true, "exclude": true, "parents": true}
 
 // addAction is what ADD does with a local source, as far as dfopt can see.
 // The values are ordered: an instruction is what its worst source is.
