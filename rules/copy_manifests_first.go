@@ -556,6 +556,12 @@ func unignoredOutputs(ctx *rewrite.BuildContext, dir string, inst install, manif
 	return out
 }
 
+// isDir tells whether rel names a folder of the context.
+func isDir(ctx *rewrite.BuildContext, rel string) bool {
+	fi, err := os.Stat(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
+	return err == nil && fi.IsDir()
+}
+
 // manifestsOf lists, relative to the context, the manifests of an install
 // running in folder dir of the context; those it needs and cannot find; and a
 // reason to make the rewrite a proposal, when the install may read more.
@@ -564,6 +570,11 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 	add := func(rel string, required bool) {
 		p := path.Join(dir, rel)
 		switch {
+		case p == "." || p == ".." || strings.HasPrefix(p, "../"):
+			// The whole context, or outside it: no manifest to copy first.
+			missing = append(missing, p)
+		case required && isDir(ctx, p):
+			missing = append(missing, p) // a manifest the install needs is a file
 		case slices.Contains(files, p):
 		case ctx.Sent(p):
 			files = append(files, p)

@@ -464,7 +464,7 @@ func ManagerOf(c *Cmd) *Manager {
 		return nil
 	}
 	name := c.Name
-	if strings.HasPrefix(name, "pip") && strings.Trim(name[3:], "0123456789.") == "" {
+	if isPip(name) {
 		name = "pip" // pip3, pip3.12
 	}
 	for _, m := range Managers {

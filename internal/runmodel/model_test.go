@@ -116,6 +116,10 @@ func TestCommands(t *testing.T) {
 		{`rm -f /{app,x}/secret.txt`, `rm -f ?`},
 		{`find . -exec rm {} +`, `find . -exec rm {} +; rm ? [cond,more]`},
 		{`pip install -e .`, `OPAQUE(pip) install -e .`},
+		{`pip install -r ./requirements.txt`, `pip install -r ./requirements.txt`},
+		{`pip3 install -r /r.txt ./dist/x.whl`, `OPAQUE(pip3) install -r /r.txt ./dist/x.whl`},
+		{`uv pip install -r ./r.txt`, `uv pip install -r ./r.txt`},
+		{`pip3.12 install .`, `OPAQUE(pip3.12) install .`},
 		{`exec apt-get install -y x`, `apt-get install -y x`},
 	}
 	for _, c := range cases {

@@ -2,6 +2,7 @@ package runmodel
 
 import (
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -72,10 +73,15 @@ func KindOf(name string) Kind {
 	if k, ok := kinds[name]; ok {
 		return k
 	}
-	if strings.HasPrefix(name, "pip") && strings.Trim(name[3:], "0123456789.") == "" {
+	if isPip(name) {
 		return Packages
 	}
 	return Unknown
+}
+
+// isPip tells whether a program is pip under a versioned name: pip3, pip3.12.
+func isPip(name string) bool {
+	return strings.HasPrefix(name, "pip") && strings.Trim(name[3:], "0123456789.") == ""
 }
 
 // binDirs are where a system's programs live: a command named by a path
@@ -138,7 +144,11 @@ func pythonOpaque(cmd *Cmd) string {
 // the table names, and run no other package manager.
 func projectCode(cmd *Cmd) string {
 	verb := firstOperand(cmd.Args)
-	switch cmd.Name {
+	name := cmd.Name
+	if isPip(name) {
+		name = "pip"
+	}
+	switch name {
 	case "npm", "pnpm", "bun":
 		switch verb {
 		case "run", "run-script", "rum", "urn", "exec", "x", "start", "test", "t", "tst", "restart", "stop", "dlx", "explore", "create", "init", "pack", "publish":
@@ -230,9 +240,19 @@ func localInstall(cmd *Cmd) bool {
 	} else if verb != "install" {
 		return false
 	}
-	for _, a := range cmd.Args {
-		v, ok := a.Value()
+	var valued []string // flags whose next word is their value, not a package
+	if isPip(cmd.Name) {
+		valued = ManagerNamed("pip").ValueFlags
+	} else if m := ManagerNamed(cmd.Name); m != nil {
+		valued = m.ValueFlags
+	}
+	for k := 0; k < len(cmd.Args); k++ {
+		v, ok := cmd.Args[k].Value()
 		if !ok {
+			continue
+		}
+		if v != "-e" && v != "--editable" && slices.Contains(valued, v) {
+			k++ // -r ./requirements.txt names a file of requirements, no project
 			continue
 		}
 		if v == "-e" || v == "--editable" || strings.HasPrefix(v, "--editable=") ||
