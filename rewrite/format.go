@@ -16,7 +16,8 @@ import (
 // with && leading them, exec-form arguments as ["a", "b"]. Each instruction's
 // new text is checked to mean what the old one meant; where the canonical form
 // would change its meaning, a more cautious form, or the original, is kept.
-func (st *run) format() error {
+// It tells whether the document changed.
+func (st *run) format() (bool, error) {
 	d := st.doc
 	var edits []Edit
 	for _, in := range d.Instructions {
@@ -33,18 +34,22 @@ func (st *run) format() error {
 			}
 			if got, ok := meaningOf(text, d.Escape, in.POSIX); ok && got == want {
 				edits = append(edits, Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text})
-				st.findings = append(st.findings, Finding{
+				f := Finding{
 					Rule: "fmt", Line: st.orig[in.StartLine], Applied: true,
 					Message: "layout is not canonical (--fmt)",
-				})
+				}
+				if key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message); !st.seen[key] {
+					st.seen[key] = true // formatting again after the rules reports a line once
+					st.findings = append(st.findings, f)
+				}
 				break
 			}
 		}
 	}
 	if len(edits) == 0 {
-		return nil
+		return false, nil
 	}
-	return st.apply(edits, "--fmt")
+	return true, st.apply(edits, "--fmt")
 }
 
 // dropLine marks a line that formatting removes.

@@ -23,6 +23,10 @@ func Source(src []byte, opts Options) (*Result, error) {
 		return nil, err
 	}
 	st := &run{opts: opts, doc: doc, orig: identityLines(doc.Lines()), seen: map[string]bool{}}
+	// The rules run until they change nothing more; then --fmt formats, and
+	// when that changed the layout the rules look again (a rule may read the
+	// formatted file differently), so that the output is its own output.
+	formatted := false
 	for range maxPasses {
 		changed := false
 		for _, r := range opts.Rules {
@@ -32,12 +36,24 @@ func Source(src []byte, opts Options) (*Result, error) {
 			}
 			changed = changed || ok
 		}
-		if !changed {
+		if changed {
+			formatted = false
+			continue
+		}
+		if !opts.Format || formatted {
+			break
+		}
+		ok, err := st.format()
+		if err != nil {
+			return nil, err
+		}
+		formatted = true
+		if !ok {
 			break
 		}
 	}
-	if opts.Format {
-		if err := st.format(); err != nil {
+	if opts.Format && !formatted {
+		if _, err := st.format(); err != nil {
 			return nil, err
 		}
 	}

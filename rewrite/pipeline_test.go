@@ -73,3 +73,37 @@ func TestInsertionBeforeReplacement(t *testing.T) {
 		})
 	}
 }
+
+// TestRulesSeeFormattedFile checks that with Format the rules look again at
+// the formatted file, so that the output is its own output: merge-runs left
+// "RUN 0 #\<newline> " (a comment, then a blank continuation line) alone, and
+// merged it with the RUN above once --fmt had dropped the blank line, on a
+// second run (found by FuzzSource). The rule below is as layout-sensitive.
+func TestRulesSeeFormattedFile(t *testing.T) {
+	canonical := &Rule{Name: "canonical", Run: func(p *Pass) {
+		for _, in := range p.Doc.Instructions {
+			if text := p.Doc.Text(in); text == "RUN a" {
+				p.Report(Finding{Line: in.StartLine, Message: "m", Edits: []Edit{{Start: in.End - 1, End: in.End - 1, New: " && b"}}})
+			}
+		}
+	}}
+	opts := Options{Rules: []*Rule{canonical}, Format: true}
+	res, err := Source([]byte("FROM x\nrun   a\n"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "FROM x\nRUN a && b\n"; string(res.Output) != want {
+		t.Errorf("got %q, want %q", res.Output, want)
+	}
+	again, err := Source(res.Output, opts)
+	if err != nil || string(again.Output) != string(res.Output) {
+		t.Errorf("not idempotent: %q, then %q (%v)", res.Output, again.Output, err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, strconv.Itoa(f.Line)+": "+f.Rule)
+	}
+	if want := "2: fmt|2: canonical"; strings.Join(got, "|") != want {
+		t.Errorf("findings %q, want %q", strings.Join(got, "|"), want)
+	}
+}
