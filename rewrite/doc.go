@@ -397,13 +397,22 @@ func (in *Instruction) splitArgs(escape byte) {
 // flagsEnd returns where the builder flags (--name=value words) at the start of
 // s end, walking quotes and escapes as buildkit's extractBuilderFlags does.
 func flagsEnd(s string, escape byte) int {
+	_, end := flagWords(s, escape)
+	return end
+}
+
+// flagWords splits the builder flags at the start of s as buildkit's
+// extractBuilderFlags does, giving each word as written (quotes and escapes
+// kept), and where they end.
+func flagWords(s string, escape byte) ([]string, int) {
+	var words []string
 	pos := 0
 	for {
 		for pos < len(s) && unicode.IsSpace(rune(s[pos])) {
 			pos++
 		}
 		if !strings.HasPrefix(s[pos:], "--") {
-			return pos
+			return words, pos
 		}
 		start := pos
 		var quote byte
@@ -422,11 +431,28 @@ func flagsEnd(s string, escape byte) int {
 			pos++
 		}
 	word:
-		if s[start:min(pos, len(s))] == "--" {
-			return min(pos, len(s))
+		w := s[start:min(pos, len(s))]
+		if w == "--" {
+			return words, min(pos, len(s))
 		}
+		words = append(words, w)
 		if pos >= len(s) {
-			return len(s)
+			return words, len(s)
 		}
 	}
+}
+
+// FlagWords returns the builder flags of an instruction as its source
+// writes them, continuation lines joined. Node.Flags holds them decoded,
+// and byte by byte as buildkit reads them: a byte over 0x7f there is a rune
+// of its own, so they cannot be written back as they are.
+func (d *Document) FlagWords(in *Instruction) []string {
+	line := strings.TrimRightFunc(in.Line, unicode.IsSpace)
+	lead := len(line) - len(strings.TrimLeftFunc(line, unicode.IsSpace))
+	kw := strings.IndexFunc(line[lead:], unicode.IsSpace)
+	if kw < 0 {
+		return nil
+	}
+	words, _ := flagWords(line[lead+kw:], byte(d.Escape))
+	return words
 }

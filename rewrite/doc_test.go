@@ -61,3 +61,35 @@ func TestArgsAfterFlagsEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagWords checks that an instruction's flags come back as its source
+// writes them, where buildkit's Node.Flags decodes quotes and escapes and
+// turns each byte over 0x7f into a rune of its own.
+func TestFlagWords(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want []string
+	}{
+		{"FROM a\nCOPY --chown=usé:usé . .\n", []string{"--chown=usé:usé"}},
+		{"FROM a\nCOPY --chmod=\"7 55\" --link \\\n  --chown=a\\ b . .\n", []string{`--chmod="7 55"`, "--link", `--chown=a\ b`}},
+		{"# escape=`\nFROM a\nRUN --mount=type=cache,target=/x` y `\n  --network=none -- --not-a-flag\n", []string{"--mount=type=cache,target=/x` y", "--network=none"}},
+		{"FROM a\nCOPY . .\n", nil},
+		{"FROM a\nRUN\n", nil},
+	} {
+		d, err := Parse("in", []byte(c.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := d.Instructions[len(d.Instructions)-1]
+		got := d.FlagWords(in)
+		if len(got) != len(c.want) {
+			t.Errorf("%q: got %q, want %q", c.src, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%q: got %q, want %q", c.src, got, c.want)
+			}
+		}
+	}
+}

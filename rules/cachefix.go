@@ -283,6 +283,11 @@ func (cr *cacheRun) mountPath(p *rewrite.Pass, caches []runmodel.Cache) string {
 		return ""
 	}
 	loc := cr.locations(caches)[0]
+	if strings.ContainsFunc(loc, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		// buildkit reads a flag byte by byte, so a target outside printable
+		// ASCII names another folder than the one the cache is in.
+		return ""
+	}
 	switch {
 	case strings.HasPrefix(loc, "~/"):
 		return "/root" + loc[1:]

@@ -471,7 +471,7 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 	}
 	files, missing, why := manifestsOf(ctx, dir, inst)
 	if len(missing) > 0 {
-		report(fmt.Sprintf("copy its manifests first (proposal: %s not in the build context, or ignored)", strings.Join(missing, ", ")), true, nil)
+		report(fmt.Sprintf("copy its manifests first (proposal: %s not a file of the build context, or ignored)", strings.Join(missing, ", ")), true, nil)
 		return
 	}
 	if outs := unignoredOutputs(ctx, dir, inst, files); len(outs) > 0 {
@@ -806,7 +806,7 @@ func isCachePath(p string) bool {
 func manifestCopyText(d *rewrite.Document, cp *rewrite.Instruction, files []string, dir, cwd, ins string) string {
 	kw := d.Keyword(cp, "COPY")
 	var flags []string
-	for _, f := range cp.Node.Flags {
+	for _, f := range d.FlagWords(cp) {
 		if strings.HasPrefix(f, "--chown") || strings.HasPrefix(f, "--chmod") || f == "--link" || strings.HasPrefix(f, "--link=") {
 			flags = append(flags, f)
 		}
