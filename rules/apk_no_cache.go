@@ -92,25 +92,17 @@ func runApkNoCache(p *rewrite.Pass) {
 	// noIndex holds the RUNs that, once this pass's edits are applied, leave
 	// no index in their layer; later RUNs count on it.
 	noIndex := map[*rewrite.Instruction]bool{}
-	for _, st := range d.Stages {
-		if !ship[st] {
+	for _, in := range shippedRuns(d) {
+		r := m.Run(in)
+		if hasCacheMount(r, apkCacheDirs...) {
 			continue
 		}
-		for _, in := range st.Instructions {
-			if in.Keyword != "run" || in.Shell == nil {
-				continue
-			}
-			r := m.Run(in)
-			if hasCacheMount(r, apkCacheDirs...) {
-				continue
-			}
-			if p.Options.CacheMounts && apkCacheMountRun(p, m, r) {
-				noIndex[in] = true
-			} else {
-				noIndex[in] = apkNoCacheRun(p, m, r, noIndex)
-			}
-			reportVirtualApart(p, m, st, r, ship)
+		if p.Options.CacheMounts && apkCacheMountRun(p, m, r) {
+			noIndex[in] = true
+		} else {
+			noIndex[in] = apkNoCacheRun(p, m, r, noIndex)
 		}
+		reportVirtualApart(p, m, in.Stage, r, ship)
 	}
 }
 

@@ -282,32 +282,23 @@ func listsReadLater(m *runmodel.Model, in *rewrite.Instruction) *runmodel.Reader
 func runAptNoInstallRecommends(p *rewrite.Pass) {
 	d := p.Doc
 	m := runmodel.Of(d)
-	ship := d.Shipping()
-	for _, st := range d.Stages {
-		if !ship[st] {
-			continue
-		}
-		for _, in := range st.Instructions {
-			if in.Keyword != "run" || in.Shell == nil {
+	for _, in := range shippedRuns(d) {
+		var edits []rewrite.Edit
+		for _, c := range m.Run(in).Calls(apt) {
+			if c.Name == "apt-cache" || c.Verb != "install" || c.HasFlag("--no-install-recommends") || recommendsOff(c) ||
+				c.HasFlag("-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act") {
 				continue
 			}
-			var edits []rewrite.Edit
-			for _, c := range m.Run(in).Calls(apt) {
-				if c.Name == "apt-cache" || c.Verb != "install" || c.HasFlag("--no-install-recommends") || recommendsOff(c) ||
-					c.HasFlag("-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act") {
-					continue
-				}
-				if e, ok := insertAfterArg(in, c.Cmd, c.VerbAt, " --no-install-recommends"); ok {
-					edits = append(edits, e)
-				}
+			if e, ok := insertAfterArg(in, c.Cmd, c.VerbAt, " --no-install-recommends"); ok {
+				edits = append(edits, e)
 			}
-			if len(edits) > 0 {
-				p.Report(rewrite.Finding{
-					Line:    in.StartLine,
-					Message: "apt-get install also installs recommended packages: --no-install-recommends installs only what is needed",
-					Edits:   edits,
-				})
-			}
+		}
+		if len(edits) > 0 {
+			p.Report(rewrite.Finding{
+				Line:    in.StartLine,
+				Message: "apt-get install also installs recommended packages: --no-install-recommends installs only what is needed",
+				Edits:   edits,
+			})
 		}
 	}
 }

@@ -29,19 +29,9 @@ type cacheRun struct {
 // cacheRuns lists the RUNs of the stages that ship whose shell program dfopt
 // could read.
 func cacheRuns(m *runmodel.Model) []*cacheRun {
-	d := m.Doc
-	ship := d.Shipping()
 	var out []*cacheRun
-	for _, st := range d.Stages {
-		if !ship[st] {
-			continue
-		}
-		for _, in := range st.Instructions {
-			if in.Keyword != "run" || in.Shell == nil {
-				continue
-			}
-			out = append(out, newCacheRun(m, in))
-		}
+	for _, in := range shippedRuns(m.Doc) {
+		out = append(out, newCacheRun(m, in))
 	}
 	return out
 }

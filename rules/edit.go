@@ -47,6 +47,24 @@ func insertAfterArg(in *rewrite.Instruction, c *runmodel.Cmd, i int, text string
 	return insertAfter(in, w.End(), text), true
 }
 
+// shippedRuns lists the shell-form RUNs of the stages that end up in the
+// image (see rewrite.Document.Shipping), in order.
+func shippedRuns(d *rewrite.Document) []*rewrite.Instruction {
+	ship := d.Shipping()
+	var out []*rewrite.Instruction
+	for _, st := range d.Stages {
+		if !ship[st] {
+			continue
+		}
+		for _, in := range st.Instructions {
+			if in.Keyword == "run" && in.Shell != nil {
+				out = append(out, in)
+			}
+		}
+	}
+	return out
+}
+
 // addRunFlags returns the edit that puts BuildKit flags (--mount=...) right
 // after the RUN keyword.
 func addRunFlags(d *rewrite.Document, in *rewrite.Instruction, flags ...string) rewrite.Edit {
