@@ -30,7 +30,8 @@ var AptHygiene = &rewrite.Rule{
   FROM it, or an ONBUILD that runs apt without its own update before it, seen
   through sudo, env, xargs, find -exec, sh -c and the like; one that names the
   lists; a COPY --from that takes them; or anything dfopt cannot see through
-  (a script, a function it does not know, eval), which may run apt. With
+  (a script, a function it does not know, eval), which may run apt: when
+  that is all, the removal is a proposal that names the step. With
   --cache-mounts the RUN gets a cache mount on /var/lib/apt/lists
   (sharing=locked) instead, on the same terms and when every command of the
   RUN that reads the lists updates them first; apt's state in /var/lib/apt
@@ -150,15 +151,24 @@ func runAptHygiene(p *rewrite.Pass) {
 				}
 				updated, inserted = true, true
 			}
-			if ship[st] && install != nil && updated && !cleansLists(r) && !listsCacheMount(r) && listsReadLater(m, in) == nil {
+			if ship[st] && install != nil && updated && !cleansLists(r) && !listsCacheMount(r) {
+				var clean []rewrite.Edit
+				var why string
 				if p.Options.CacheMounts {
 					if allReadersRefresh(r, install.Cmd, inserted) {
-						edits = append(edits, addRunFlags(d, in, cacheMountFlag("/var/lib/apt/lists")))
-						what = append(what, "keep apt's package lists in a cache mount, out of the image")
+						clean = append(clean, addRunFlags(d, in, cacheMountFlag("/var/lib/apt/lists")))
+						why = "keep apt's package lists in a cache mount, out of the image"
 					}
 				} else if e, ok := appendCommand(d, r, "rm -rf /var/lib/apt/lists/*"); ok {
-					edits = append(edits, e)
-					what = append(what, "remove /var/lib/apt/lists/* at the end: the lists would ship in the layer")
+					clean = append(clean, e)
+					why = "remove /var/lib/apt/lists/* at the end: the lists would ship in the layer"
+				}
+				if rd := listsReadLater(m, in); rd == nil {
+					edits = append(edits, clean...)
+					what = append(what, why)
+				} else if rd.Unseen && len(clean) > 0 {
+					p.Report(rewrite.Finding{Line: in.StartLine, Proposal: true, Edits: clean,
+						Message: "apt-get: " + why + " (proposal: " + readerWhy(p, rd) + ")"})
 				}
 			}
 			if len(edits) == 0 {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -512,6 +513,43 @@ type cacheFix struct {
 	mounts  []string // cache mount targets to add
 	msgs    []string
 	appMsgs []string // the messages of the appended commands
+	// held are the fixes a later step stands in the way of, because it may
+	// read the cache: they are proposed, for the reasons in why.
+	held     *cacheFix
+	proposal bool
+	why      []string
+}
+
+// unless returns f when none of readers stands in the way; nil when one
+// surely reads the cache (the fix would break it); else, when the only
+// readers are steps the model cannot see through, the part of f that is
+// only proposed, with them as the reason.
+func (f *cacheFix) unless(p *rewrite.Pass, readers ...*runmodel.Reader) *cacheFix {
+	var why []string
+	for _, rd := range readers {
+		switch {
+		case rd == nil:
+		case !rd.Unseen:
+			return nil
+		default:
+			why = append(why, readerWhy(p, rd))
+		}
+	}
+	if len(why) == 0 {
+		return f
+	}
+	if f.held == nil {
+		f.held = &cacheFix{proposal: true}
+	}
+	for _, w := range why {
+		f.held.note(&f.held.why, w)
+	}
+	return f.held
+}
+
+// readerWhy says why a step may read what a fix would remove.
+func readerWhy(p *rewrite.Pass, rd *runmodel.Reader) string {
+	return fmt.Sprintf("the %s at line %d may read it: %s", strings.ToUpper(rd.In.Keyword), p.InputLine(rd.In.StartLine), rd.Why)
 }
 
 func (f *cacheFix) insert(e rewrite.Edit, msg string) {
@@ -569,8 +607,23 @@ func (f *cacheFix) note(list *[]string, msg string) {
 	}
 }
 
-// report makes one finding of what f collected for the RUN.
+// report makes one finding of what f collected for the RUN, and one
+// proposal of what it holds.
 func (f *cacheFix) report(p *rewrite.Pass, cr *cacheRun) {
+	if fd, ok := f.finding(p, cr); ok {
+		p.Report(fd)
+	}
+	if f.held == nil {
+		return
+	}
+	if fd, ok := f.held.finding(p, cr); ok {
+		fd.Proposal = true
+		fd.Message += " (proposal: " + strings.Join(f.held.why, "; ") + ")"
+		p.Report(fd)
+	}
+}
+
+func (f *cacheFix) finding(p *rewrite.Pass, cr *cacheRun) (rewrite.Finding, bool) {
 	edits, msgs := f.edits, f.msgs
 	if len(f.appends) > 0 {
 		esc := string(p.Doc.Escape)
@@ -587,11 +640,11 @@ func (f *cacheFix) report(p *rewrite.Pass, cr *cacheRun) {
 		edits = append(edits, addRunFlags(p.Doc, cr.in, flags...))
 	}
 	if len(edits) == 0 {
-		return
+		return rewrite.Finding{}, false
 	}
-	p.Report(rewrite.Finding{
+	return rewrite.Finding{
 		Line:    cr.in.StartLine,
 		Message: strings.Join(msgs, "; "),
 		Edits:   coalesceEdits(edits),
-	})
+	}, true
 }

@@ -43,7 +43,8 @@ GOFLAGS=-mod=vendor with no go get, go mod download or pkg@version. Nor where a
 later step may read the caches from the image: a go command run with
 GOPROXY=off (or a file:// proxy), a step that names the caches' folders (a cp
 out of /go/pkg/mod), or anything dfopt cannot see through (a script, a
-Makefile, go test), which may run go offline.
+Makefile, go test), which may run go offline: when that is all, the clean-up
+is a proposal that names the step.
 
 With --cache-mounts, when the RUNs run as root and the module cache's place is
 known (GOMODCACHE or GOPATH set, or the official golang image), every RUN of the
@@ -155,7 +156,9 @@ func runGoClean(p *rewrite.Pass) {
 	if cr.mountCovers(modLocs) || cr.cleanedAfter(lastGo, modLocs, goCleans("-modcache")) {
 		needMod = false
 	}
-	if goCachesReadLater(m, cr, nil) != nil {
+	var fix cacheFix
+	hold := fix.unless(p, goCachesReadLater(m, cr, nil))
+	if hold == nil {
 		return
 	}
 	var flags []string
@@ -168,7 +171,6 @@ func runGoClean(p *rewrite.Pass) {
 	if len(flags) == 0 {
 		return
 	}
-	var fix cacheFix
 	clean := "clean " + strings.Join(flags, " ")
 	var names []string
 	if needBuild {
@@ -178,7 +180,7 @@ func runGoClean(p *rewrite.Pass) {
 		names = append(names, "module")
 	}
 	what := goCachesStay(names)
-	fix.appendAfter(cr, lastGo, clean, what+" in the image: run go "+clean+" after the last go command")
+	hold.appendAfter(cr, lastGo, clean, what+" in the image: run go "+clean+" after the last go command")
 	fix.report(p, cr)
 }
 

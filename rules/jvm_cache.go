@@ -23,7 +23,8 @@ rm -rf /root/.m2/repository (or /root/.gradle/caches) at its end, as root, when
 the image's command does not run the build tool itself, no
 -Dmaven.repo.local or GRADLE_USER_HOME moves the cache, and no later step may
 read the cache (the tool offline, -o or --offline; a step that names the
-cache; anything dfopt cannot see through). With --cache-mounts every such RUN
+cache; anything dfopt cannot see through, which makes it a proposal that
+names the step). With --cache-mounts every such RUN
 gets --mount=type=cache,target=/root/.m2 (or /root/.gradle) instead, all of
 them or none, which needs BuildKit. A cache that an earlier RUN filled (a
 dependency:go-offline step, say) still ships in that RUN's layer; cache mounts
@@ -109,15 +110,24 @@ func runJVMCache(p *rewrite.Pass) {
 			continue
 		}
 		r := m.Run(last)
-		if hasJVMCacheMount(r, tool.mount) || movesCache(d, last, tool) || cleansPath(r, tool.cache) || commandRunsTool(d, tool) || jvmCacheReadLater(m, last, mgr, tool, nil) != nil {
+		if hasJVMCacheMount(r, tool.mount) || movesCache(d, last, tool) || cleansPath(r, tool.cache) || commandRunsTool(d, tool) {
 			continue
 		}
+		rd := jvmCacheReadLater(m, last, mgr, tool, nil)
+		if rd != nil && !rd.Unseen {
+			continue // a later step reads the cache
+		}
 		if e, ok := appendCommand(d, r, "rm -rf "+tool.cache); ok {
-			p.Report(rewrite.Finding{
+			f := rewrite.Finding{
 				Line:    last.StartLine,
 				Message: fmt.Sprintf("%s leaves its downloads in %s, which ships in this layer: remove it at the end of the last RUN that builds", tool.names[0], tool.cache),
 				Edits:   []rewrite.Edit{e},
-			})
+			}
+			if rd != nil {
+				f.Proposal = true
+				f.Message += " (proposal: " + readerWhy(p, rd) + ")"
+			}
+			p.Report(f)
 		}
 	}
 }

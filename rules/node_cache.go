@@ -43,7 +43,8 @@ later step may read the cache: an install made offline (--offline, the
 npm_config_offline or YARN_OFFLINE variable, offline in an .npmrc or .yarnrc
 of the build context or written by a RUN), a step that names the cache's
 folder, or anything dfopt cannot see through (a script, npm run, a program
-it does not know), which may read it. Clean-ups are only appended after
+it does not know), which may read it: when that is all, the clean-up is a
+proposal that names the step. Clean-ups are only appended after
 installs that always run and whose failure fails the RUN (not inside if,
 case, loops, a pipe or a list with ||), and only where the command can still
 be found at the end of the RUN (not after the RUN removes node or npm, nor
@@ -109,7 +110,7 @@ func runNodeCache(p *rewrite.Pass) {
 // RUN a cache mount.
 func nodeNpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	i := verbFrom(c, 0, npmM.ValueFlags)
-	if !slices.Contains(npmM.Install, c.Arg(i)) || c.HasFlag("--cache", "--help", "-h", "--dry-run") || cr.cacheReadLater(p, npmM, c) != nil {
+	if !slices.Contains(npmM.Install, c.Arg(i)) || c.HasFlag("--cache", "--help", "-h", "--dry-run") {
 		return
 	}
 	locs := cr.locations(npmM.Caches)
@@ -119,8 +120,11 @@ func nodeNpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	}) {
 		return
 	}
+	if fix = fix.unless(p, cr.cacheReadLater(p, npmM, c)); fix == nil {
+		return
+	}
 	what := "npm " + c.Arg(i)
-	if t := cr.mountTarget(p, npmM, c, npmM.Caches); t != "" {
+	if t := cr.mountTarget(p, npmM, c, npmM.Caches); t != "" && !fix.proposal {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -150,7 +154,7 @@ func nodeYarn(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	default:
 		return
 	}
-	if c.HasFlag("--cache-folder", "--help", "-h", "--version", "-v") || cr.cacheReadLater(p, yarnM, c) != nil {
+	if c.HasFlag("--cache-folder", "--help", "-h", "--version", "-v") {
 		return
 	}
 	locs := cr.locations(yarnM.Caches)
@@ -160,7 +164,10 @@ func nodeYarn(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	}) {
 		return
 	}
-	if t := cr.mountTarget(p, yarnM, c, yarnM.Caches); t != "" {
+	if fix = fix.unless(p, cr.cacheReadLater(p, yarnM, c)); fix == nil {
+		return
+	}
+	if t := cr.mountTarget(p, yarnM, c, yarnM.Caches); t != "" && !fix.proposal {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -176,7 +183,7 @@ func nodePnpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	default:
 		return // pnpm fetch fills the store for a later install: keep it
 	}
-	if c.HasFlag("--store-dir", "--help", "-h") || cr.cacheReadLater(p, pnpmM, c) != nil {
+	if c.HasFlag("--store-dir", "--help", "-h") {
 		return
 	}
 	locs := cr.locations(pnpmM.Caches)
@@ -186,8 +193,11 @@ func nodePnpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	}) {
 		return
 	}
+	if fix = fix.unless(p, cr.cacheReadLater(p, pnpmM, c)); fix == nil {
+		return
+	}
 	what := "pnpm " + c.Arg(i)
-	if t := cr.mountTarget(p, pnpmM, c, pnpmM.Caches); t != "" {
+	if t := cr.mountTarget(p, pnpmM, c, pnpmM.Caches); t != "" && !fix.proposal {
 		fix.mount(t, what+" keeps its package store in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -247,7 +257,7 @@ func nodeComposer(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix)
 		return
 	}
 	if c.HasFlag("--no-cache", "--help", "-h") || cr.envSet(c, "COMPOSER_CACHE_DIR") ||
-		composerOne.MatchString(string(p.Doc.Src)) || cr.cacheReadLater(p, composerM, c) != nil || cr.cacheReadAfter(p, composerM, c) != nil {
+		composerOne.MatchString(string(p.Doc.Src)) {
 		return
 	}
 	locs := cr.locations(composerM.Caches)
@@ -258,6 +268,9 @@ func nodeComposer(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix)
 		v := x.Arg(verbFrom(x, 0, nil))
 		return v == "clear-cache" || v == "clearcache" || v == "cc"
 	}) {
+		return
+	}
+	if fix = fix.unless(p, cr.cacheReadLater(p, composerM, c), cr.cacheReadAfter(p, composerM, c)); fix == nil {
 		return
 	}
 	fix.insertAfterArg(cr, c, i, " --no-cache", "composer "+c.Arg(i)+" keeps its download cache in the image: add --no-cache")

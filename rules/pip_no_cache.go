@@ -36,7 +36,8 @@ conda clean) after the install. Nor where a later step may read the cache: an
 install from the cache alone (pip --no-index, PIP_NO_INDEX, uv or conda
 --offline), a step that names the cache's folder (--find-links
 ~/.cache/pip/wheels), or anything dfopt cannot see through (a script, python
-manage.py, pip install -e .), which may read it. The conda clean-up is only
+manage.py, pip install -e .), which may read it: when that is all, the edit is a
+proposal that names the step. The conda clean-up is only
 appended after installs that always run and whose failure fails the RUN (not
 inside if, case, loops, a pipe or a list with ||), and only where conda can
 still be found at the end of the RUN.
@@ -112,10 +113,13 @@ func pipInstall(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, verb int, fix *c
 	locs := cr.locations(pipM.Caches)
 	if cr.mountCovers(locs) || cr.cleanedAfter(c, locs, func(x *runmodel.Cmd) bool {
 		return runmodel.ManagerOf(x) == pipM && x.Arg(verbFrom(x, 0, nil)) == "cache"
-	}) || cr.cacheReadLater(p, pipM, c) != nil || cr.cacheReadAfter(p, pipM, c) != nil {
+	}) {
 		return
 	}
-	if t := cr.mountTarget(p, pipM, c, pipM.Caches); t != "" {
+	if fix = fix.unless(p, cr.cacheReadLater(p, pipM, c), cr.cacheReadAfter(p, pipM, c)); fix == nil {
+		return
+	}
+	if t := cr.mountTarget(p, pipM, c, pipM.Caches); t != "" && !fix.proposal {
 		fix.mount(t, "pip install keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -142,8 +146,7 @@ func pipUv(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	default:
 		return
 	}
-	if c.HasFlag("--no-cache", "--no-cache-dir", "-n", "--cache-dir", "--help", "-h") || cr.envSet(c, "UV_NO_CACHE") ||
-		cr.cacheReadLater(p, uvM, c) != nil || cr.cacheReadAfter(p, uvM, c) != nil {
+	if c.HasFlag("--no-cache", "--no-cache-dir", "-n", "--cache-dir", "--help", "-h") || cr.envSet(c, "UV_NO_CACHE") {
 		return
 	}
 	locs := cr.locations(uvM.Caches)
@@ -153,12 +156,15 @@ func pipUv(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	}) {
 		return
 	}
+	if fix = fix.unless(p, cr.cacheReadLater(p, uvM, c), cr.cacheReadAfter(p, uvM, c)); fix == nil {
+		return
+	}
 	words := []string{"uv"}
 	for k := first; k <= i; k++ {
 		words = append(words, c.Arg(k))
 	}
 	what := strings.Join(words, " ")
-	if t := cr.mountTarget(p, uvM, c, uvM.Caches); t != "" {
+	if t := cr.mountTarget(p, uvM, c, uvM.Caches); t != "" && !fix.proposal {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -174,7 +180,7 @@ func pipPoetry(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	default:
 		return
 	}
-	if c.HasFlag("--no-cache", "--help", "-h") || oldPoetry(p.Doc) || cr.cacheReadLater(p, poetryM, c) != nil || cr.cacheReadAfter(p, poetryM, c) != nil {
+	if c.HasFlag("--no-cache", "--help", "-h") || oldPoetry(p.Doc) {
 		return
 	}
 	locs := cr.locations(poetryM.Caches)
@@ -184,8 +190,11 @@ func pipPoetry(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	}) {
 		return
 	}
+	if fix = fix.unless(p, cr.cacheReadLater(p, poetryM, c), cr.cacheReadAfter(p, poetryM, c)); fix == nil {
+		return
+	}
 	what := "poetry " + c.Arg(i)
-	if t := cr.mountTarget(p, poetryM, c, poetryM.Caches); t != "" {
+	if t := cr.mountTarget(p, poetryM, c, poetryM.Caches); t != "" && !fix.proposal {
 		fix.mount(t, what+" keeps its download cache in the image: give the RUN a cache mount on "+t)
 		return
 	}
@@ -223,7 +232,7 @@ func pipConda(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	default:
 		return
 	}
-	if c.HasFlag("--help", "-h", "--dry-run", "-d") || cr.cacheReadLater(p, condaM, c) != nil {
+	if c.HasFlag("--help", "-h", "--dry-run", "-d") {
 		return
 	}
 	if cr.cleanedAfter(c, nil, func(x *runmodel.Cmd) bool {
@@ -238,6 +247,9 @@ func pipConda(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 		}
 		return false
 	}) || cr.mountOnPkgs() {
+		return
+	}
+	if fix = fix.unless(p, cr.cacheReadLater(p, condaM, c)); fix == nil {
 		return
 	}
 	fix.appendAfter(cr, c, "clean -afy", what+" keeps the packages it downloaded in the image: run conda clean -afy after it")
@@ -264,10 +276,13 @@ func pipPipenv(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	}
 	if !cr.root || len(c.Via) > 0 || c.Cond || c.FailOK || c.HasFlag("--help", "-h") ||
 		cr.envSet(c, "PIPENV_CACHE_DIR") || cr.envSet(c, "XDG_CACHE_HOME") || cr.mountCovers(pipenvCaches) ||
-		!canAppend(cr.r) || cr.cacheReadLater(p, pipenvM, c) != nil || cr.cacheReadLater(p, pipM, c) != nil {
+		!canAppend(cr.r) {
 		return
 	}
 	if cr.cleanedAfter(c, pipenvCaches, func(*runmodel.Cmd) bool { return false }) {
+		return
+	}
+	if fix = fix.unless(p, cr.cacheReadLater(p, pipenvM, c), cr.cacheReadLater(p, pipM, c)); fix == nil {
 		return
 	}
 	cmd := "rm -rf " + strings.Join(pipenvCaches, " ")

@@ -43,7 +43,10 @@ clean, or an rm of the cache folder), has a cache or tmpfs mount on the cache
 folder, installs into another root (--installroot, --root), or installs
 inside if, ||, a pipe or a subshell, where the tool may not even exist; nor
 when a later RUN of the stage, or of a stage built FROM it, runs the tool
-with -C, --cacheonly or --no-refresh, which need the cache. Builder stages
+with -C, --cacheonly or --no-refresh, which need the cache. When the only
+later step that may read the cache is one dfopt cannot see through (a
+script, a program it does not know), the clean-up is a proposal that names
+it. Builder stages
 keep their caches: their layers never ship.
 
 With --cache-mounts the RUN gets BuildKit cache mounts instead of the
@@ -269,10 +272,17 @@ func rpmCleanRun(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, ships bool
 		msgs = append(msgs, "add -y to "+strings.Join(micro, " and ")+" as hadolint's DL3038 asks (microdnf itself never prompts)")
 	}
 	if ships {
-		if cleanings := rpmToClean(m, r, calls); len(cleanings) > 0 {
-			if e, msg, ok := rpmCleanUp(p, r, cleanings); ok {
+		sure, held, why := rpmToClean(p, m, r, calls)
+		if len(sure) > 0 {
+			if e, msg, ok := rpmCleanUp(p, r, sure); ok {
 				edits = append(edits, e)
 				msgs = append(msgs, msg)
+			}
+		}
+		if len(held) > 0 {
+			if e, msg, ok := rpmCleanUp(p, r, held); ok {
+				p.Report(rewrite.Finding{Line: r.In.StartLine, Proposal: true, Edits: []rewrite.Edit{e},
+					Message: msg + " (proposal: " + strings.Join(why, "; ") + ")"})
 			}
 		}
 	}
@@ -291,15 +301,15 @@ type rpmCleaning struct {
 
 // rpmToClean lists, in the order they first appear, the managers whose cache
 // the RUN fills and leaves, where appending their clean-up keeps the RUN's
-// meaning.
-func rpmToClean(m *runmodel.Model, r *runmodel.Run, calls []rpmCall) []rpmCleaning {
+// meaning (sure), and those where only a later step the model cannot see
+// through may read the cache (held, a proposal for the reasons in why).
+func rpmToClean(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, calls []rpmCall) (sure, held []rpmCleaning, why []string) {
 	var mgrs []*runmodel.Manager
 	for _, k := range calls {
 		if k.fillsCache() && !slices.Contains(mgrs, k.M) {
 			mgrs = append(mgrs, k.M)
 		}
 	}
-	var out []rpmCleaning
 	for _, mgr := range mgrs {
 		var last *runmodel.Cmd
 		skip := hasCacheMount(r, cacheDirs(mgr, true)...)
@@ -312,12 +322,19 @@ func rpmToClean(m *runmodel.Model, r *runmodel.Run, calls []rpmCall) []rpmCleani
 			}
 			last = k.Cmd
 		}
-		if skip || rpmCleanedAfter(r, last, mgr) || rpmCacheReadLater(m, r.In, mgr) != nil {
+		if skip || rpmCleanedAfter(r, last, mgr) {
 			continue
 		}
-		out = append(out, rpmCleaning{m: mgr, tool: last.Name, gone: rpmMayBeGone(r, last, mgr)})
+		c := rpmCleaning{m: mgr, tool: last.Name, gone: rpmMayBeGone(r, last, mgr)}
+		switch rd := rpmCacheReadLater(m, r.In, mgr); {
+		case rd == nil:
+			sure = append(sure, c)
+		case rd.Unseen:
+			held = append(held, c)
+			why = appendOnce(why, readerWhy(p, rd))
+		}
 	}
-	return out
+	return sure, held, why
 }
 
 // cacheDirs lists a manager's cache folders: all, or (own false) only its

@@ -236,7 +236,11 @@ func TestLaterReader(t *testing.T) {
 		if r == nil {
 			return "none"
 		}
-		return fmt.Sprintf("line %d: %s", r.In.StartLine, r.Why)
+		unseen := ""
+		if r.Unseen {
+			unseen = " (unseen)"
+		}
+		return fmt.Sprintf("line %d: %s%s", r.In.StartLine, r.Why, unseen)
 	}
 	cases := []struct{ later, want string }{
 		{"RUN echo hi", "none"},
@@ -245,7 +249,12 @@ func TestLaterReader(t *testing.T) {
 		{"RUN sudo apt-get install -y git", "line 3: reads the lists"},
 		{"RUN env X=1 apt-get install -y git", "line 3: reads the lists"},
 		{"RUN echo git | xargs apt-get install -y", "line 3: reads the lists"},
-		{"RUN /inst.sh", "line 3: runs a file of the image or the build context"},
+		{"RUN /inst.sh", "line 3: /inst.sh is a file of the image or the build context (unseen)"},
+		// A step that surely reads wins over an earlier one that may.
+		{"RUN /inst.sh\nRUN apt-get install -y git", "line 4: reads the lists"},
+		{"RUN /inst.sh && apt-get install -y git", "line 3: reads the lists"},
+		{"RUN /inst.sh\nFROM busybox\nCOPY --from=base /var/lib/apt/lists /l", "line 5: copies /var/lib/apt/lists from the stage"},
+		{"RUN /a.sh\nRUN /b.sh", "line 3: /a.sh is a file of the image or the build context (unseen)"},
 		{"RUN sh -c 'apt-get install -y tree'", "line 3: reads the lists"},
 		{"RUN find /x -exec apt-get install -y tree \\;", "line 3: reads the lists"},
 		{"RUN ls /var/lib/apt/lists", "line 3: ls names /var/lib/apt/lists"},
@@ -392,5 +401,40 @@ func TestFetches(t *testing.T) {
 		if got := r.Fetches(); got != want {
 			t.Errorf("%s: Fetches %v, want %v", run, got, want)
 		}
+	}
+}
+
+// TestReaderIn checks which command of the RUN itself may read the lists
+// after its first one: one that surely reads wins over one the model cannot
+// see through, which comes back marked Unseen.
+func TestReaderIn(t *testing.T) {
+	apt := runmodel.ManagerNamed("apt")
+	cases := []struct{ run, want string }{
+		{"apt-get update && echo hi", "none"},
+		{"apt-get update && ls /var/lib/apt/lists", "ls names /var/lib/apt/lists"},
+		{"apt-get update && /x.sh", "/x.sh is a file of the image or the build context (unseen)"},
+		{"apt-get update && /x.sh && ls /var/lib/apt/lists", "ls names /var/lib/apt/lists"},
+		{"ls /var/lib/apt/lists && apt-get update", "none"},
+	}
+	for _, c := range cases {
+		t.Run(c.run, func(t *testing.T) {
+			d, err := rewrite.Parse("t", []byte("FROM debian\nRUN "+c.run+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := runmodel.Of(d)
+			r := m.Run(d.Instructions[1])
+			places := m.CachePlaces(apt, m.State(r.In), nil, true)
+			got := "none"
+			if rd := m.ReaderIn(r, r.Cmds[0], places, nil); rd != nil {
+				got = rd.Why
+				if rd.Unseen {
+					got += " (unseen)"
+				}
+			}
+			if got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
 	}
 }

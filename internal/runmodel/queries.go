@@ -1,6 +1,7 @@
 package runmodel
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"strings"
@@ -113,6 +114,10 @@ func pathLike(w string) bool {
 type Reader struct {
 	In  *rewrite.Instruction
 	Why string
+	// Unseen says the step runs something the model cannot see through,
+	// which may read it or not; a step that surely reads it wins over one
+	// that is Unseen.
+	Unseen bool
 }
 
 // ReadCheck tells why a command of a later RUN reads what is asked about,
@@ -132,6 +137,7 @@ func (m *Model) LaterReader(in *rewrite.Instruction, places []Place, check ReadC
 // LaterReaderSkipping is LaterReader that passes over the steps skip accepts
 // (steps a rule changes alike, say).
 func (m *Model) LaterReaderSkipping(in *rewrite.Instruction, places []Place, check ReadCheck, skip func(*rewrite.Instruction) bool) *Reader {
+	var unseen *Reader
 	for _, x := range m.Steps(in) {
 		if skip != nil && skip(x) {
 			continue
@@ -142,27 +148,37 @@ func (m *Model) LaterReaderSkipping(in *rewrite.Instruction, places []Place, che
 		}
 		st := m.State(x)
 		for _, c := range r.Cmds {
-			if c.Opaque {
-				return &Reader{x, c.Why}
-			}
-			if check != nil {
-				if why := check(r, c, st); why != "" {
-					return &Reader{x, why}
+			if rd := m.reads(r, c, st, places, check); rd != nil {
+				if !rd.Unseen {
+					return rd
 				}
-			}
-			if c.Is("rm", "rmdir", "unlink") && len(c.Redirs) == 0 {
-				continue // removing reads nothing
-			}
-			for _, p := range m.Places(r, c, st) {
-				for _, q := range places {
-					if p.Overlaps(q) {
-						return &Reader{x, fmt.Sprintf("%s names %s", c.Name, p)}
-					}
-				}
+				unseen = cmp.Or(unseen, rd)
 			}
 		}
 	}
-	return m.fromReader(in, places)
+	return cmp.Or(m.fromReader(in, places), unseen)
+}
+
+// reads tells whether command c of RUN r may read one of places or what
+// check looks for.
+func (m *Model) reads(r *Run, c *Cmd, st State, places []Place, check ReadCheck) *Reader {
+	if c.Opaque {
+		return &Reader{r.In, c.Why, true}
+	}
+	if check != nil {
+		if why := check(r, c, st); why != "" {
+			return &Reader{In: r.In, Why: why}
+		}
+	}
+	if c.Is("rm", "rmdir", "unlink") && len(c.Redirs) == 0 {
+		return nil // removing reads nothing
+	}
+	for _, p := range m.Places(r, c, st) {
+		if overlapsAny(p, places) {
+			return &Reader{In: r.In, Why: fmt.Sprintf("%s names %s", c.Name, p)}
+		}
+	}
+	return nil
 }
 
 // fromReader finds a COPY --from or RUN --mount from=… that takes one of
@@ -206,7 +222,7 @@ func (m *Model) fromReader(in *rewrite.Instruction, places []Place) *Reader {
 						src = "/"
 					}
 					if overlapsAny(placeOfSource(src), places) {
-						return &Reader{x, "mounts " + src + " from the stage"}
+						return &Reader{In: x, Why: "mounts " + src + " from the stage"}
 					}
 				}
 			}
@@ -219,7 +235,7 @@ func (m *Model) fromReader(in *rewrite.Instruction, places []Place) *Reader {
 		}
 		for _, s := range srcs {
 			if overlapsAny(placeOfSource(s), places) {
-				return &Reader{x, "copies " + s + " from the stage"}
+				return &Reader{In: x, Why: "copies " + s + " from the stage"}
 			}
 		}
 	}
@@ -327,6 +343,7 @@ func (m *Model) ReaderIn(r *Run, after *Cmd, places []Place, check ReadCheck) *R
 // (the tool whose cache is asked about, which check judges alone).
 func (m *Model) ReaderInExcept(r *Run, after *Cmd, places []Place, check ReadCheck, except func(*Cmd) bool) *Reader {
 	st := m.State(r.In)
+	var unseen *Reader
 	for _, c := range r.Cmds {
 		if after != nil && !Before(after, c) {
 			continue
@@ -334,29 +351,19 @@ func (m *Model) ReaderInExcept(r *Run, after *Cmd, places []Place, check ReadChe
 		if except != nil && except(c) {
 			if check != nil {
 				if why := check(r, c, st); why != "" {
-					return &Reader{r.In, why}
+					return &Reader{In: r.In, Why: why}
 				}
 			}
 			continue
 		}
-		if c.Opaque {
-			return &Reader{r.In, c.Why}
-		}
-		if check != nil {
-			if why := check(r, c, st); why != "" {
-				return &Reader{r.In, why}
+		if rd := m.reads(r, c, st, places, check); rd != nil {
+			if !rd.Unseen {
+				return rd
 			}
-		}
-		if c.Is("rm", "rmdir", "unlink") && len(c.Redirs) == 0 {
-			continue
-		}
-		for _, p := range m.Places(r, c, st) {
-			if overlapsAny(p, places) {
-				return &Reader{r.In, fmt.Sprintf("%s names %s", c.Name, p)}
-			}
+			unseen = cmp.Or(unseen, rd)
 		}
 	}
-	return nil
+	return unseen
 }
 
 // EarlierWriter returns a step before in, in its stage or a stage it is
@@ -400,13 +407,13 @@ func (m *Model) EarlierWriter(in *rewrite.Instruction, places []Place, skip func
 		st := m.State(x)
 		d, ok := st.Expand(m.Lex, dest)
 		if !ok || !path.IsAbs(d) && st.Workdir == "" {
-			return &Reader{x, "copies to where dfopt cannot tell"}
+			return &Reader{In: x, Why: "copies to where dfopt cannot tell"}
 		}
 		if !path.IsAbs(d) {
 			d = path.Join(st.Workdir, d)
 		}
 		if overlapsAny(placeOf(d), places) {
-			return &Reader{x, "copies into " + d}
+			return &Reader{In: x, Why: "copies into " + d}
 		}
 	}
 	return nil

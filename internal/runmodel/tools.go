@@ -100,7 +100,7 @@ func opaqueProgram(cmd *Cmd, funcs map[string]bool) string {
 			known = known || dir == d
 		}
 		if !known {
-			return "runs a file of the image or the build context"
+			return name + " is a file of the image or the build context"
 		}
 	}
 	if funcs[cmd.Name] && !strings.Contains(name, "/") {
@@ -111,10 +111,10 @@ func opaqueProgram(cmd *Cmd, funcs map[string]bool) string {
 		if isPython(cmd.Name) {
 			return pythonOpaque(cmd)
 		}
-		return "runs " + cmd.Name + ", a program the model does not know"
+		return cmd.Name + " is a program the model does not know"
 	case Builtin:
 		if cmd.Name == "source" || cmd.Name == "." {
-			return "reads a file into the shell"
+			return cmd.Name + " reads a file into the shell"
 		}
 	case Packages:
 		return projectCode(cmd)
@@ -131,7 +131,7 @@ func pythonOpaque(cmd *Cmd) string {
 	if len(cmd.Args) == 1 && (cmd.Args[0].Is("--version") || cmd.Args[0].Is("-V")) {
 		return ""
 	}
-	return "runs Python code"
+	return cmd.Name + " runs Python code"
 }
 
 // projectCode tells why a package manager's or toolchain's command runs the

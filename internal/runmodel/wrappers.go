@@ -32,7 +32,7 @@ func (w *walker) resolve(cmd *Cmd, words []Word, at int, pl placement) {
 		name, ok := words[0].Value()
 		if !ok || name == "" {
 			cmd.Prog, cmd.Args, cmd.ArgAt = words[0], words[1:], at+1
-			w.opaque(cmd, pl, "a command named by an expansion")
+			w.opaque(cmd, pl, "a command is named by an expansion")
 			return
 		}
 		base := baseName(name)
