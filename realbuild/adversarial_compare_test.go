@@ -3,12 +3,14 @@ package realbuild
 import (
 	"archive/tar"
 	"fmt"
-	"github.com/dfopt/dfopt/internal/runmodel"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dfopt/dfopt/internal/runmodel"
 )
 
 // deliberateRemovals are the package-manager caches and indexes that dfopt's
@@ -21,20 +23,50 @@ import (
 // that differs, and any content, mode or owner change even in these folders,
 // is a difference. A case's README can take a location back out of this list
 // ("keep: /var/lib/apt/lists") where a later build reads it.
-func deliberateRemovals() []string {
+//
+// env is the original image's environment: a variable the table says moves a
+// cache (PIP_CACHE_DIR=/data/pip, or NAME/sub) names where it went instead.
+// Only an absolute folder below the root counts.
+func deliberateRemovals(env []string) []string {
 	locs := []string{"/go/pkg/mod"} // the golang image's module cache (GOPATH=/go)
+	add := func(dir string) {
+		if !slices.Contains(locs, dir) {
+			locs = append(locs, dir)
+		}
+	}
+	vars := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
 	for _, m := range runmodel.Managers {
 		for _, c := range m.Caches {
 			dir := c.Dir
 			if rest, ok := strings.CutPrefix(dir, "~/"); ok {
 				dir = "/root/" + rest
 			}
-			if !slices.Contains(locs, dir) {
-				locs = append(locs, dir)
+			add(dir)
+			for _, e := range c.Env {
+				name, sub, _ := strings.Cut(e, "/")
+				v := path.Clean(vars[name])
+				if path.IsAbs(v) && v != "/" {
+					add(path.Join(v, sub))
+				}
 			}
 		}
 	}
 	return locs
+}
+
+// removals is what a comparison may set apart: the locations of
+// deliberateRemovals for the image's environment, less those the case keeps.
+type removals struct {
+	locs, keep []string
+}
+
+func newRemovals(env, keep []string) removals {
+	return removals{locs: deliberateRemovals(env), keep: keep}
 }
 
 // homeCaches are the caches the table keeps in a home folder, relative to
@@ -87,20 +119,20 @@ func under(p, loc string) bool {
 	return p == loc || strings.HasPrefix(p, loc+"/")
 }
 
-// deliberatePath says whether p lies at or under a location of
-// deliberateRemovals that the case does not keep.
-func deliberatePath(p string, keep []string) bool {
-	return (slices.ContainsFunc(deliberateRemovals(), func(loc string) bool { return under(p, loc) }) || inHomeCache(p)) &&
-		!slices.ContainsFunc(keep, func(k string) bool { return under(p, k) })
+// path says whether p lies at or under a location that the case does not
+// keep.
+func (r removals) path(p string) bool {
+	return (slices.ContainsFunc(r.locs, func(loc string) bool { return under(p, loc) }) || inHomeCache(p)) &&
+		!slices.ContainsFunc(r.keep, func(k string) bool { return under(p, k) })
 }
 
-// aroundLocation says whether a path lies at, under or above a location of
-// deliberateRemovals that the case does not keep: a folder above one may
-// exist only because of it (BuildKit makes the folders that hold a cache
-// mount's mount point; pip makes /root/.cache to hold its cache).
-func aroundLocation(p string, keep []string) bool {
-	return (slices.ContainsFunc(deliberateRemovals(), func(loc string) bool { return under(p, loc) || under(loc, p) }) || aroundHomeCache(p)) &&
-		!slices.ContainsFunc(keep, func(k string) bool { return under(p, k) })
+// around says whether a path lies at, under or above a location that the
+// case does not keep: a folder above one may exist only because of it
+// (BuildKit makes the folders that hold a cache mount's mount point; pip
+// makes /root/.cache to hold its cache).
+func (r removals) around(p string) bool {
+	return (slices.ContainsFunc(r.locs, func(loc string) bool { return under(p, loc) || under(loc, p) }) || aroundHomeCache(p)) &&
+		!slices.ContainsFunc(r.keep, func(k string) bool { return under(p, k) })
 }
 
 // aroundHomeCache says whether p is in a home folder's cache, or a folder
@@ -133,19 +165,19 @@ const (
 // copies and those paths with how they differ, in path order. A folder's own
 // entry never changes with what is removed from it: the comparison leaves
 // times out and gives folders no size.
-func apartDeliberate(before, after fsTree, keep []string) (fsTree, fsTree, []string) {
+func apartDeliberate(before, after fsTree, r removals) (fsTree, fsTree, []string) {
 	removed := apartSide(before, after, func(p string, e fsEntry) bool {
-		return deliberatePath(p, keep) || e.Type == tar.TypeDir && aroundLocation(p, keep)
+		return r.path(p) || e.Type == tar.TypeDir && r.around(p)
 	})
 	mounts := apartSide(after, before, func(p string, e fsEntry) bool {
-		return e.Type == tar.TypeDir && aroundLocation(p, keep)
+		return e.Type == tar.TypeDir && r.around(p)
 	})
 	b, a := maps.Clone(before), maps.Clone(after)
 	how := map[string]string{}
 	for _, p := range removed {
 		delete(b, p)
 		how[p] = apartHolder
-		if deliberatePath(p, keep) {
+		if r.path(p) {
 			how[p] = apartRemoved
 		}
 	}
@@ -194,12 +226,12 @@ func apartStamps(diffs []string) (rest, stamps []string) {
 
 // summarizeApart says in one line which locations the deliberate removals
 // fall under and how many paths each: "/var/lib/apt/lists (14 paths)".
-func summarizeApart(apart []string) string {
+func summarizeApart(apart []string, r removals) string {
 	counts := map[string]int{}
 	for _, line := range apart {
 		p, how, _ := strings.Cut(line, ": only in ")
 		loc := p
-		for _, l := range deliberateRemovals() {
+		for _, l := range r.locs {
 			if under(p, l) {
 				loc = l
 				break
@@ -258,7 +290,7 @@ func TestApartDeliberate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, a, apart := apartDeliberate(before, after, []string{"/root/.npm"})
+	b, a, apart := apartDeliberate(before, after, newRemovals(nil, []string{"/root/.npm"}))
 	wantApart := []string{
 		"/go/pkg" + apartMount,
 		"/go/pkg/mod" + apartMount,
@@ -288,12 +320,43 @@ func TestApartDeliberate(t *testing.T) {
 		t.Errorf("build-time stamps: %q", stamps)
 	}
 	wantSummary := "/root/.cache/pip (2), /usr/local/share/.cache/yarn (1), /var/lib/apt/lists (1), folder /root/.cache (1), mount point /go/pkg (1), mount point /go/pkg/mod (1)"
-	if s := summarizeApart(apart); s != wantSummary {
+	if s := summarizeApart(apart, newRemovals(nil, nil)); s != wantSummary {
 		t.Errorf("summary:\n got %s\nwant %s", s, wantSummary)
 	}
 	// Without the kept location, the npm cache is set apart too.
-	_, _, apart = apartDeliberate(before, after, nil)
+	_, _, apart = apartDeliberate(before, after, newRemovals(nil, nil))
 	if !slices.Contains(apart, "/root/.npm/_cacache/index"+apartRemoved) {
 		t.Errorf("apart without keep: %q", apart)
+	}
+}
+
+// TestDeliberateRemovalsEnv checks that a cache moved by the image's
+// environment is a deliberate removal where it went, and only there.
+func TestDeliberateRemovalsEnv(t *testing.T) {
+	locs := deliberateRemovals([]string{"PIP_CACHE_DIR=/données/pip/", "GOMODCACHE=/", "npm_config_cache=relative", "PATH=/usr/bin"})
+	if !slices.Contains(locs, "/données/pip") {
+		t.Errorf("PIP_CACHE_DIR's folder is not a location: %q", locs)
+	}
+	for _, bad := range []string{"/", "relative", "/usr/bin"} {
+		if slices.Contains(locs, bad) {
+			t.Errorf("%s is a location: %q", bad, locs)
+		}
+	}
+	before, err := readTree(tarOf(t,
+		dirEntry("données/", 0o755),
+		dirEntry("données/pip/", 0o755),
+		fileEntry("données/pip/wheels/flask.whl", 0o644, "w"),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := fsTree{}
+	_, a, apart := apartDeliberate(before, after, newRemovals([]string{"PIP_CACHE_DIR=/données/pip"}, nil))
+	if len(a) != 0 || len(apart) != 3 {
+		t.Errorf("with PIP_CACHE_DIR: apart %q", apart)
+	}
+	b, _, apart := apartDeliberate(before, after, newRemovals(nil, nil))
+	if len(apart) != 0 || len(b) != len(before) {
+		t.Errorf("without it: apart %q", apart)
 	}
 }

@@ -366,7 +366,8 @@ func compareOutcomes(c *advCase, before, after advOutcome, row *advRow) {
 		row.diffs = append([]string{"dfopt's output fails:"}, buildError(after.err)...)
 		return
 	}
-	b, a, apart := apartDeliberate(before.img.tree, after.img.tree, c.keep)
+	r := newRemovals(before.img.info.Config.Env, c.keep)
+	b, a, apart := apartDeliberate(before.img.tree, after.img.tree, r)
 	diffs, stamps := apartStamps(compareTrees(b, a))
 	diffs = append(diffs, compareConfigs(before.img.info, after.img.info)...)
 	row.apart, row.stamps, row.diffs = apart, stamps, diffs
@@ -375,7 +376,7 @@ func compareOutcomes(c *advCase, before, after advOutcome, row *advRow) {
 		row.result = resDiffers
 		row.detail = fmt.Sprintf("%d: %s", len(diffs), strings.Join(diffs[:min(len(diffs), 3)], " | "))
 	case len(apart) > 0:
-		row.result, row.detail = resDeliberate, summarizeApart(apart)
+		row.result, row.detail = resDeliberate, summarizeApart(apart, r)
 	default:
 		row.result = resSame
 	}
