@@ -360,3 +360,54 @@ func TestDeliberateRemovalsEnv(t *testing.T) {
 		t.Errorf("without it: apart %q", apart)
 	}
 }
+
+// TestFailureOf checks that a failure reads the same through a rewrite of
+// the failing RUN and differently where the build stops for another reason.
+func TestFailureOf(t *testing.T) {
+	fail := func(out, cmd, code string) error {
+		return fmt.Errorf("#4 [2/3] RUN apt-get install -y sudo\n#4 2.0 W: missing policy-rc.d\n#4 DONE 2.1s\n#5 [3/3] RUN %s\n#5 0.120 %s\n#5 ERROR: executor failed running [/bin/sh -c %s]: exit code: %s\n------\nexecutor failed running [/bin/sh -c %s]: exit code: %s", cmd, out, cmd, code, cmd, code)
+	}
+	before := failureOf(fail("npm ERR! missing package-lock.json", "npm ci", "1"))
+	if want := "npm ERR! missing package-lock.json / executor failed running: exit code: 1"; before.String() != want {
+		t.Errorf("failureOf = %q, want %q (the failing step's output only)", before, want)
+	}
+	if got := failureOf(fail("npm ERR! missing package-lock.json", "npm ci && npm cache clean --force", "1")); !sameFailure(got, before) {
+		t.Errorf("the merged RUN fails otherwise: %q", got)
+	}
+	// A merged RUN prints what the RUN merged into it printed too.
+	merged := fmt.Errorf("#5 [2/2] RUN apt-get install -y sudo && npm ci\n#5 2.0 W: missing policy-rc.d\n#5 3.0 npm ERR! missing package-lock.json\n#5 ERROR: executor failed running [/bin/sh -c x]: exit code: 1\nexecutor failed running [/bin/sh -c x]: exit code: 1")
+	if got := failureOf(merged); !sameFailure(before, got) || !sameFailure(got, before) {
+		t.Errorf("the merged RUN fails otherwise: %q", got)
+	}
+	// apt's messages on standard output and error, in another order, with
+	// other figures in its progress: the same failure.
+	apt := func(lines ...string) error {
+		var b strings.Builder
+		for _, l := range lines {
+			b.WriteString("#6 1.5 " + l + "\n")
+		}
+		return fmt.Errorf("%s#6 ERROR: executor failed running [/bin/sh -c apt-get install -y x]: exit code: 100\nexecutor failed running [/bin/sh -c apt-get install -y x]: exit code: 100", b.String())
+	}
+	a1 := failureOf(apt("Fetched 1 MB in 1s (1,024 kB/s)", "is only available from another source", "E: Package 'x' has no installation candidate"))
+	a2 := failureOf(apt("E: Package 'x' has no installation candidate", "Fetched 1 MB in 2s (512 kB/s)", "is only available from another source"))
+	if !sameFailure(a1, a2) {
+		t.Errorf("the same apt failure reads as two: %q, %q", a1, a2)
+	}
+	for _, other := range []error{
+		fail("npm ERR! ENOTCACHED", "npm ci", "1"),
+		fail("npm ERR! missing package-lock.json", "npm ci", "2"),
+	} {
+		if got := failureOf(other); sameFailure(got, before) {
+			t.Errorf("%v: reads as the same failure", other)
+		}
+	}
+	var row advRow
+	compareOutcomes(&advCase{}, advOutcome{err: fail("a", "x", "1")}, advOutcome{err: fail("b", "x", "1")}, &row)
+	if row.result != resFailDiffers || !row.failing() {
+		t.Errorf("two failures for different reasons: %s", row.result)
+	}
+	compareOutcomes(&advCase{}, advOutcome{err: fail("a", "x", "1")}, advOutcome{err: fail("a", "x && y", "1")}, &row)
+	if row.result != resBothFail || row.failing() {
+		t.Errorf("the same failure: %s", row.result)
+	}
+}

@@ -316,13 +316,16 @@ const (
 	resSame       = "same"
 	resDeliberate = "same-with-deliberate-removals"
 	resBothFail   = "same (both fail)"
-	resByProposal = "changed-by-proposal"
-	resDiffers    = "DIFFERS"
-	resSuccess    = "build-success-differs"
-	resUnchanged  = "unchanged"
-	resBroken     = "CASE BROKEN"
-	resError      = "DFOPT ERROR"
-	resSkipped    = "skipped"
+	// Both fail, but not the same way: the last line the failing command
+	// printed, or the exit code, differs, so the build stops elsewhere.
+	resFailDiffers = "FAILS DIFFERENTLY"
+	resByProposal  = "changed-by-proposal"
+	resDiffers     = "DIFFERS"
+	resSuccess     = "build-success-differs"
+	resUnchanged   = "unchanged"
+	resBroken      = "CASE BROKEN"
+	resError       = "DFOPT ERROR"
+	resSkipped     = "skipped"
 )
 
 // advRow is one line of the summary: a case, a variant, what came out.
@@ -342,20 +345,28 @@ type advRow struct {
 // failing says whether a row fails the test.
 func (r advRow) failing() bool {
 	switch r.result {
-	case resDiffers, resSuccess, resBroken, resError:
+	case resDiffers, resSuccess, resFailDiffers, resBroken, resError:
 		return true
 	}
 	return false
 }
 
 // compareOutcomes says how a variant's build compares with the original's:
-// both fail, one fails, or both build and their file systems and configs
-// are compared with the deliberate removals and build stamps set apart.
+// both fail (the same way, or FAILS DIFFERENTLY), one fails, or both build
+// and their file systems and configs are compared with the deliberate
+// removals and build stamps set apart.
 func compareOutcomes(c *advCase, before, after advOutcome, row *advRow) {
 	switch {
 	case before.err != nil && after.err != nil:
 		row.result = resBothFail
 		row.detail = "after: " + lastLine(after.err.Error())
+		bs, as := failureOf(before.err), failureOf(after.err)
+		row.diffs = append(append([]string{"the original fails:"}, buildError(before.err)...),
+			append([]string{"dfopt's output fails:"}, buildError(after.err)...)...)
+		if !sameFailure(bs, as) {
+			row.result = resFailDiffers
+			row.detail = fmt.Sprintf("the original fails with %q, dfopt's output with %q", bs.String(), as.String())
+		}
 		return
 	case before.err != nil:
 		row.result, row.detail = resSuccess, "the original fails, dfopt's output builds"
@@ -384,6 +395,81 @@ func compareOutcomes(c *advCase, before, after advOutcome, row *advRow) {
 		row.detail = strings.TrimPrefix(row.detail+fmt.Sprintf("; %d build-time stamps set aside", len(stamps)), "; ")
 	}
 }
+
+// failure is how a build failed, in words that a rewrite of the failing RUN
+// does not change: the error messages the failing step printed (apt's "E:"
+// lines, "npm ERR!", "not found", …; its last line where none reads as
+// one), and docker's last line with the RUN's command line (in brackets) left
+// out, which keeps the exit code.
+type failure struct {
+	said []string // sorted: standard output and error interleave differently from one build to the next
+	end  string
+}
+
+func (f failure) String() string {
+	return strings.Join(append(slices.Clone(f.said), f.end), " / ")
+}
+
+// sameFailure says whether two builds stop at the same command for the same
+// reason: the same end, and the messages of one among the other's, since a
+// merged RUN prints what the RUNs merged into it printed too. A build that
+// now stops at another command, or with another error, fails otherwise.
+func sameFailure(a, b failure) bool {
+	return a.end == b.end && (subset(a.said, b.said) || subset(b.said, a.said))
+}
+
+func subset(a, b []string) bool {
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// failureOf reads a failed build's error. Only the failing step's output
+// counts ("#7 ERROR: …" names it): an earlier step's output is there only
+// when the engine did not take that step from its cache.
+func failureOf(err error) failure {
+	lines := strings.Split(err.Error(), "\n")
+	step := ""
+	for _, line := range lines {
+		if m := failedStep.FindStringSubmatch(line); m != nil {
+			step = m[1]
+		}
+	}
+	var f failure
+	last := ""
+	for _, line := range lines {
+		m := buildOutput.FindStringSubmatch(line)
+		if m == nil || strings.TrimSpace(m[1]) == "" || step != "" && !strings.HasPrefix(line, "#"+step+" ") {
+			continue
+		}
+		last = strings.TrimSpace(m[1])
+		if errorMessage.MatchString(last) && !slices.Contains(f.said, last) {
+			f.said = append(f.said, last)
+		}
+	}
+	if len(f.said) == 0 && last != "" {
+		f.said = []string{last}
+	}
+	slices.Sort(f.said)
+	f.end = lastLine(err.Error())
+	if i := strings.Index(f.end, " ["); i >= 0 {
+		if j := strings.LastIndex(f.end, "]"); j > i {
+			f.end = f.end[:i] + f.end[j+1:]
+		}
+	}
+	return f
+}
+
+// failedStep matches BuildKit's line for the step that failed.
+var failedStep = regexp.MustCompile(`^#(\d+) ERROR:`)
+
+// errorMessage matches a line of a command's output that says what went
+// wrong, as opposed to progress, which may come out in another order or with
+// other figures.
+var errorMessage = regexp.MustCompile(`(?i)^(E|W): |error|err!|fatal|not found|no such|unable|cannot|can't|could not|unknown command|failed|denied|missing|abort`)
 
 // buildOutput matches a line of a command's output in BuildKit's plain
 // progress: "#7 0.091 ERROR: ...".
@@ -531,6 +617,9 @@ func logRow(t *testing.T, row advRow) {
 	}
 	if len(row.stamps) > 0 {
 		t.Logf("%s: build-time stamps set aside:\n%s", row.variant, report(row.stamps))
+	}
+	if row.result == resBothFail && len(row.diffs) > 0 {
+		t.Logf("%s: both fail the same way:\n%s", row.variant, report(row.diffs))
 	}
 	if row.failing() && len(row.diffs) > 0 {
 		t.Logf("%s: differences (original -> dfopt's output):\n%s\n%s", row.variant, report(row.diffs), row.dfoptDiff)

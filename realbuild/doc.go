@@ -62,8 +62,10 @@
 // (BuildKit) unless DFOPT_REALBUILD_BUILDERS names more.
 //
 // TestAdversarial is the proof of dfopt's promise that a rewrite changes
-// neither the image's files, nor its configuration, nor whether the build
-// fails. testdata/adversarial/<case>/ holds cases written to catch dfopt
+// neither the image's files, nor its configuration, nor whether and where
+// the build fails (where both fail, they must fail the same way: the same
+// exit code and error messages from the failing step, see failureOf).
+// testdata/adversarial/<case>/ holds cases written to catch dfopt
 // changing a build (package lists and caches a later step still reads,
 // merged RUNs that leak a cd or lose set -e, COPYs moved past RUNs that read
 // them, ADD of archives without an archive's name, ...): a Dockerfile, the

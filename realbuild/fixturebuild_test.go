@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -216,18 +217,41 @@ func fixtureBuildContext(t *testing.T, fc fixtureBuildCase, after bool) string {
 	}
 	for _, src := range copySources(fc.src) {
 		p := filepath.Join(dir, filepath.FromSlash(src))
-		if strings.HasSuffix(src, "/") {
+		if src == "." || strings.HasSuffix(src, "/") {
+			// A folder, or the whole context: a small project in it, so
+			// that the installs and builds after it get as far as they
+			// would in a real one.
 			_ = os.MkdirAll(p, 0o755)
+			for name, content := range projectFiles {
+				_ = os.WriteFile(filepath.Join(p, name), []byte(content), 0o644)
+			}
 			continue
 		}
 		_ = os.MkdirAll(filepath.Dir(p), 0o755)
-		_ = os.WriteFile(p, nil, 0o644)
+		_ = os.WriteFile(p, []byte(projectFiles[path.Base(src)]), 0o644)
 	}
 	return dir
 }
 
-// copySources lists the context paths a Dockerfile's COPY and ADD name
-// plainly: no --from, no URL, no variable, no wildcard.
+// projectFiles is what a made-up context holds for a fixture without one:
+// the manifests the fake package managers read (../testdata/adversarial/
+// _tools), with enough in them for an install to go through. Any other
+// file a COPY names is empty.
+var projectFiles = map[string]string{
+	"package.json":      `{"name": "app", "version": "1.0.0"}` + "\n",
+	"package-lock.json": `{"name": "app", "lockfileVersion": 3}` + "\n",
+	"yarn.lock":         "# yarn lockfile v1\n",
+	"requirements.txt":  "flask\n",
+	"go.mod":            "module example.com/app\n\ngo 1.22\n",
+	"go.sum":            "",
+	"main.go":           "package main\n\nfunc main() {}\n",
+	"composer.json":     "{}\n",
+	"pom.xml":           "<project/>\n",
+}
+
+// copySources lists the context paths a Dockerfile's COPY and ADD name: "."
+// for the whole context, "dir/" for a folder, and for a wildcard the
+// projectFiles it matches; none for --from, a URL or a variable.
 func copySources(src []byte) []string {
 	d, err := rewrite.Parse("Dockerfile", src)
 	if err != nil {
@@ -246,10 +270,20 @@ func copySources(src []byte) []string {
 		}
 		for _, s := range srcs {
 			clean := strings.TrimPrefix(path.Clean("/"+s), "/")
-			if clean == "" || strings.ContainsAny(s, "$*?[") || strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
+			switch {
+			case strings.Contains(s, "$") || strings.Contains(s, "://") || strings.HasPrefix(s, "git@"):
 				continue
-			}
-			if strings.HasSuffix(s, "/") {
+			case clean == "":
+				clean = "." // the whole context
+			case strings.ContainsAny(s, "*?["):
+				// A pattern: the project files it matches (package*.json).
+				for _, name := range slices.Sorted(maps.Keys(projectFiles)) {
+					if ok, _ := path.Match(clean, path.Join(path.Dir(clean), name)); ok {
+						out = append(out, path.Join(path.Dir(clean), name))
+					}
+				}
+				continue
+			case strings.HasSuffix(s, "/"):
 				clean += "/"
 			}
 			out = append(out, clean)
@@ -364,5 +398,15 @@ func TestStandInFor(t *testing.T) {
 		if got, _ := standInFor(ref); got != want {
 			t.Errorf("standInFor(%s) = %q, want %q", ref, got, want)
 		}
+	}
+}
+
+// TestCopySources checks what a made-up context gets for each kind of
+// COPY source.
+func TestCopySources(t *testing.T) {
+	got := copySources([]byte("FROM busybox\nCOPY package*.json ./\nCOPY . .\nCOPY src/ /src/\nCOPY a/b.txt $X /d/\nCOPY --from=build /x /x\nADD https://example.com/f /f\n"))
+	want := []string{"package-lock.json", "package.json", ".", "src/", "a/b.txt"}
+	if !slices.Equal(got, want) {
+		t.Errorf("copySources = %q, want %q", got, want)
 	}
 }
