@@ -437,14 +437,26 @@ func manifestsCopiedBefore(st *rewrite.Stage, i int, eco *ecosystem) bool {
 	return false
 }
 
+// commandOf names an install's command as the RUN writes it, up to its verb
+// ("npm ci", "go build", "pip install"): the ecosystem's name alone called
+// go build "the go install".
+func commandOf(c *runmodel.Cmd) string {
+	if m := runmodel.ManagerOf(c); m != nil {
+		if k := m.Read(c); k.VerbAt >= 0 {
+			return c.Name + " " + k.Verb
+		}
+	}
+	return c.Name
+}
+
 // planManifestsFirst reports one install that waits for the whole project,
 // with the rewrite that copies its manifests first where dfopt can show what
 // they are.
 func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, dest string, run *rewrite.Instruction, inst install, wds map[*rewrite.Instruction]string) {
 	d := p.Doc
 	cp := st.Instructions[i]
-	msg := fmt.Sprintf("the COPY at line %d copies the whole project before the %s install at line %d, so every code change re-runs the install",
-		p.InputLine(cp.StartLine), inst.eco.name, p.InputLine(run.StartLine))
+	msg := fmt.Sprintf("the COPY at line %d copies the whole project before %s at line %d, so every code change re-runs the install",
+		p.InputLine(cp.StartLine), commandOf(inst.call), p.InputLine(run.StartLine))
 	var ignore []rewrite.FileChange // entries the ignore file needs, with --dockerignore
 	report := func(detail string, proposal bool, edits []rewrite.Edit) {
 		f := rewrite.Finding{Line: cp.StartLine, Message: msg + ": " + detail, Proposal: proposal, Edits: edits}
