@@ -43,7 +43,10 @@
 // module proxy; go.sum is complete, so sum.golang.org is never asked) and a
 // Python app (pip install -r requirements.txt, met by Debian's python3-flask:
 // no Python package index is reachable), each with the Dockerfile many
-// projects have: apt-get install of the toolchain, COPY . ., then the install.
+// projects have: apt-get install of the toolchain, COPY . ., then the install
+// (the Go app in a builder stage: in a stage that ships, the go mod download
+// layer would keep the module cache in the image, so there dfopt only
+// proposes it).
 // The test rewrites each with every rule and the app as the build context,
 // checks that the manifests are now copied and installed first, and builds
 // both files; then DFOPT_REBUILD_RUNS times (3) it appends a comment to a

@@ -258,14 +258,19 @@ func trustingBase(t *testing.T, b *builder) string {
 	return appBase
 }
 
-// onBase makes a Dockerfile build on base instead of debian:bookworm.
+// onBase makes a Dockerfile's first stage, where the toolchain is installed,
+// build on base instead of debian:bookworm (a later stage, which only runs
+// the app, stays on debian:bookworm).
 func onBase(text []byte, base string) ([]byte, error) {
-	from := []byte("FROM " + debianBase + "\n")
-	if n := bytes.Count(text, from); n != 1 {
-		return nil, fmt.Errorf("want one line %q, found %d", bytes.TrimSpace(from), n)
+	m := firstFrom.FindSubmatchIndex(text)
+	if m == nil || !bytes.Equal(text[m[2]:m[3]], []byte(debianBase)) {
+		return nil, fmt.Errorf("want the first stage FROM %s", debianBase)
 	}
-	return bytes.Replace(text, from, []byte("FROM "+base+"\n"), 1), nil
+	return slices.Concat(text[:m[2]], []byte(base), text[m[3]:]), nil
 }
+
+// firstFrom matches the first FROM line; its group is the image.
+var firstFrom = regexp.MustCompile(`(?m)^FROM (\S+)(?: AS \S+)?$`)
 
 // stepRun is what a build's output says of one step.
 type stepRun struct {
@@ -785,5 +790,16 @@ Step 6/7 : COPY package.json ./
 			t.Logf("original: install %q after %q; optimized: %q, %q, then %q",
 				c.origSteps.install, c.origSteps.whole, c.optSteps.manifests, c.optSteps.install, c.optSteps.whole)
 		})
+	}
+}
+
+// TestOnBase checks that only the first stage moves to the apps' base.
+func TestOnBase(t *testing.T) {
+	got, err := onBase([]byte("FROM debian:bookworm AS build\nRUN x\n\nFROM debian:bookworm\nCMD [\"y\"]\n"), "base:1")
+	if want := "FROM base:1 AS build\nRUN x\n\nFROM debian:bookworm\nCMD [\"y\"]\n"; err != nil || string(got) != want {
+		t.Errorf("onBase = %q, %v; want %q", got, err, want)
+	}
+	if _, err := onBase([]byte("FROM alpine\nFROM debian:bookworm\n"), "base:1"); err == nil {
+		t.Error("onBase accepts a first stage on another image")
 	}
 }

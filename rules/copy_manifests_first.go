@@ -43,7 +43,11 @@ Without a build context, or when a manifest the install needs is missing or
 ignored, or the install may read other files (npm lifecycle scripts, a Gemfile
 with gemspec, local path requirements, multi-module projects), the finding is a
 proposal with the reason; cargo builds are always proposals (they need a
-dependency stub or a tool such as cargo-chef).
+dependency stub or a tool such as cargo-chef). In a stage that ships, go mod
+download, mvn dependency:go-offline and gradle dependencies are proposals too:
+their own layer keeps the module cache or repository in the image even where
+a later RUN cleans it (a builder stage, or a cache mount on both RUNs, keeps
+it out).
 
 Once the install runs first, the COPY of the project comes after it, and
 whatever the build context holds where the install writes (node_modules,
@@ -522,12 +526,32 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 	detail := "copy " + strings.Join(files, ", ") + " and install first"
 	if !move {
 		detail = "copy " + strings.Join(files, ", ") + " and run " + inst.prefetch + " first"
+		if cache := prefetchCache(inst); cache != "" && why == "" && d.Shipping()[st] {
+			why = "in a stage that ships, the " + inst.prefetch + " layer keeps " + cache + " in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out"
+		}
 	}
 	if why != "" {
 		report(detail+" (proposal: "+why+")", true, []rewrite.Edit{edit})
 		return
 	}
 	report(detail, false, []rewrite.Edit{edit})
+}
+
+// prefetchCache names the cache a prefetch only fills (the Go module cache,
+// Maven's and Gradle's repositories): in its own layer it stays in the image
+// whatever a later RUN removes. "" for a prefetch that installs what the
+// image needs (composer's vendor, uv's and poetry's virtualenv, dotnet's
+// restore output).
+func prefetchCache(inst install) string {
+	switch inst.eco {
+	case ecoGo:
+		return "the module cache"
+	case ecoMaven:
+		return "the Maven repository"
+	case ecoGradle:
+		return "Gradle's caches"
+	}
+	return ""
 }
 
 // unignoredOutputs lists, relative to the context, the folders the install
