@@ -2,12 +2,16 @@ package rules
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // AptHygiene makes apt-get installs correct and lean: the lists fetched in the
@@ -65,7 +69,11 @@ var AptNoInstallRecommends = &rewrite.Rule{
 	Doc: `apt-get installs recommended packages by default, often many megabytes
 that the program does not need. --no-install-recommends installs only the
 dependencies. That changes which packages the image holds, so dfopt proposes it
-(reported always, applied with --propose) in stages whose files ship.
+(reported always, applied with --propose) in stages whose files ship. Where the
+file has already turned recommends off in apt's configuration
+(APT::Install-Recommends "0" or "false" written into /etc/apt/apt.conf.d by a
+RUN, or copied there from the build context, in the stage or one it is built
+from), there is nothing to propose.
 
 Bad:
 
@@ -293,6 +301,9 @@ func runAptNoInstallRecommends(p *rewrite.Pass) {
 	d := p.Doc
 	m := runmodel.Of(d)
 	for _, in := range shippedRuns(d) {
+		if recommendsConfigured(p, in) {
+			continue
+		}
 		var edits []rewrite.Edit
 		for _, c := range m.Run(in).Calls(apt) {
 			if c.Name == "apt-cache" || c.Verb != "install" || c.HasFlag("--no-install-recommends") || recommendsOff(c) ||
@@ -311,6 +322,66 @@ func runAptNoInstallRecommends(p *rewrite.Pass) {
 			})
 		}
 	}
+}
+
+// recommendsConfigured tells whether apt's configuration, as the file sets
+// it up by in (in its stage or a stage it is built from), already turns
+// recommends off: a RUN that writes APT::Install-Recommends "0" or "false"
+// (echo or printf into /etc/apt/apt.conf.d), or a COPY or ADD into
+// /etc/apt/apt.conf.d of a build-context file that says so. A base image's
+// own configuration is not known.
+func recommendsConfigured(p *rewrite.Pass, in *rewrite.Instruction) bool {
+	d := p.Doc
+	for st := in.Stage; st != nil; st = d.Parent(st) {
+		for _, x := range st.Instructions {
+			if x.Stage == in.Stage && x.Start > in.Start {
+				break // the RUN itself counts: it may set apt up before installing
+			}
+			switch c := x.Command.(type) {
+			case *instructions.RunCommand:
+				if recommendsZero.MatchString(d.Text(x)) && strings.Contains(d.Text(x), "apt.conf") {
+					return true
+				}
+			case *instructions.CopyCommand:
+				if c.From == "" && aptConfDest(c.DestPath) && contextSays(p, c.SourcePaths) {
+					return true
+				}
+			case *instructions.AddCommand:
+				if aptConfDest(c.DestPath) && contextSays(p, c.SourcePaths) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// recommendsZero matches apt's setting that turns recommends off, as a
+// configuration file writes it.
+var recommendsZero = regexp.MustCompile(`(?i)APT::Install-Recommends\W{0,4}(0|false)\b`)
+
+func aptConfDest(dest string) bool {
+	return strings.HasPrefix(path.Clean(dest)+"/", "/etc/apt/apt.conf.d/")
+}
+
+// contextSays tells whether one of the build-context files among srcs
+// turns recommends off.
+func contextSays(p *rewrite.Pass, srcs []string) bool {
+	ctx := p.Options.Context
+	if ctx == nil {
+		return false
+	}
+	for _, src := range srcs {
+		rel := strings.TrimPrefix(path.Clean("/"+src), "/")
+		if rel == "" || strings.ContainsAny(src, "$*?[") || ctx.Ignored(rel) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
+		if err == nil && recommendsZero.Match(b) {
+			return true
+		}
+	}
+	return false
 }
 
 // recommendsOff tells whether an -o option already turns recommends off.
