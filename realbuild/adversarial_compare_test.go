@@ -411,3 +411,24 @@ func TestFailureOf(t *testing.T) {
 		t.Errorf("the same failure: %s", row.result)
 	}
 }
+
+// TestSplitMessages checks that an error message glued to the end of other
+// output reads as its own line, whatever the interleaving.
+func TestSplitMessages(t *testing.T) {
+	for in, want := range map[string][]string{
+		"Building dependency tree...E: Unable to locate package curl": {"Building dependency tree...", "E: Unable to locate package curl"},
+		"E: Unable to locate package curl":                            {"E: Unable to locate package curl"},
+		"NOTE: nothing":                                               {"NOTE: nothing"},
+		"done.npm ERR! a ERROR b":                                     {"done.", "npm ERR! a", "ERROR b"},
+		"  ":                                                          nil,
+	} {
+		if got := splitMessages(in); !slices.Equal(got, want) {
+			t.Errorf("splitMessages(%q) = %q, want %q", in, got, want)
+		}
+	}
+	glued := failureOf(fmt.Errorf("#6 1.0 Reading package lists...\n#6 1.1 Building dependency tree...E: Unable to locate package curl\n#6 ERROR: executor failed running [/bin/sh -c x]: exit code: 100\nexecutor failed running [/bin/sh -c x]: exit code: 100"))
+	apart := failureOf(fmt.Errorf("#7 1.0 Reading package lists...\n#7 1.1 Building dependency tree...\n#7 1.1 E: Unable to locate package curl\n#7 ERROR: executor failed running [/bin/sh -c y]: exit code: 100\nexecutor failed running [/bin/sh -c y]: exit code: 100"))
+	if !sameFailure(glued, apart) {
+		t.Errorf("the same failure, glued and apart, reads as two: %q, %q", glued, apart)
+	}
+}

@@ -197,6 +197,17 @@ type advRun struct {
 	pruneTime  time.Duration
 	buildTime  time.Duration
 	builds     int
+	// images are the images built, removed when the whole test ends: two
+	// builds side by side can make the same image (same content, same ID),
+	// and a subtest that removed it at its end took it from the other.
+	images []string
+}
+
+// newAdvRun starts a run of builds on b whose images go when t ends.
+func newAdvRun(t *testing.T, b *builder) *advRun {
+	r := &advRun{b: b}
+	t.Cleanup(func() { b.removeImages(t, r.images) })
+	return r
 }
 
 // pruneMountsArgs empties the engine's cache mounts alone, keeping layers;
@@ -297,7 +308,11 @@ func (r *advRun) build(t *testing.T, c *advCase, text []byte) advOutcome {
 	if err != nil {
 		return advOutcome{err: err}
 	}
-	t.Cleanup(func() { r.b.removeImages(t, []string{id}) })
+	r.mu.Lock()
+	if !slices.Contains(r.images, id) {
+		r.images = append(r.images, id)
+	}
+	r.mu.Unlock()
 	img, err := builtOf(ctx, r.b, id)
 	if err != nil {
 		t.Fatalf("read the image: %v", err)
@@ -445,9 +460,11 @@ func failureOf(err error) failure {
 		if m == nil || strings.TrimSpace(m[1]) == "" || step != "" && !strings.HasPrefix(line, "#"+step+" ") {
 			continue
 		}
-		last = strings.TrimSpace(m[1])
-		if errorMessage.MatchString(last) && !slices.Contains(f.said, last) {
-			f.said = append(f.said, last)
+		for _, part := range splitMessages(m[1]) {
+			last = part
+			if errorMessage.MatchString(part) && !slices.Contains(f.said, part) {
+				f.said = append(f.said, part)
+			}
 		}
 	}
 	if len(f.said) == 0 && last != "" {
@@ -461,6 +478,38 @@ func failureOf(err error) failure {
 		}
 	}
 	return f
+}
+
+// splitMessages cuts a line of output where an error message starts in its
+// middle: a tool's standard output without its newline yet, then its
+// standard error ("Building dependency tree...E: Unable to locate package").
+// A start counts after anything but a letter or digit.
+func splitMessages(line string) []string {
+	var cuts []int
+	for _, start := range []string{"E: ", "W: ", "ERROR", "npm ERR!"} {
+		for i := 0; ; {
+			j := strings.Index(line[i:], start)
+			if j < 0 {
+				break
+			}
+			if at := i + j; at > 0 {
+				if c := line[at-1]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+					cuts = append(cuts, at)
+				}
+			}
+			i += j + len(start)
+		}
+	}
+	slices.Sort(cuts)
+	var out []string
+	prev := 0
+	for _, c := range append(slices.Compact(cuts), len(line)) {
+		if part := strings.TrimSpace(line[prev:c]); part != "" {
+			out = append(out, part)
+		}
+		prev = c
+	}
+	return out
 }
 
 // failedStep matches BuildKit's line for the step that failed.
@@ -668,7 +717,7 @@ func TestAdversarial(t *testing.T) {
 			t.Logf("cleanup: %v", err)
 		}
 	})
-	r := &advRun{b: b}
+	r := newAdvRun(t, b)
 	r.choosePrune(t)
 	var rows []advRow
 	for _, c := range cases {

@@ -54,7 +54,7 @@ func TestRealBuildFixtures(t *testing.T) {
 		t.Skip("the engine has no BuildKit builder")
 	}
 	buildTools(t, b)
-	r := &advRun{b: b}
+	r := newAdvRun(t, b)
 	r.choosePrune(t)
 	root := repoRoot(t)
 	cases := fixtureBuildCases(t, root)
