@@ -301,9 +301,6 @@ func runAptNoInstallRecommends(p *rewrite.Pass) {
 	d := p.Doc
 	m := runmodel.Of(d)
 	for _, in := range shippedRuns(d) {
-		if recommendsConfigured(p, in) {
-			continue
-		}
 		var edits []rewrite.Edit
 		for _, c := range m.Run(in).Calls(apt) {
 			if c.Name == "apt-cache" || c.Verb != "install" || c.HasFlag("--no-install-recommends") || recommendsOff(c) ||
@@ -314,7 +311,7 @@ func runAptNoInstallRecommends(p *rewrite.Pass) {
 				edits = append(edits, e)
 			}
 		}
-		if len(edits) > 0 {
+		if len(edits) > 0 && !recommendsConfigured(p, in) {
 			p.Report(rewrite.Finding{
 				Line:    in.StartLine,
 				Message: "apt-get install also installs recommended packages: --no-install-recommends installs only what is needed",
@@ -339,7 +336,7 @@ func recommendsConfigured(p *rewrite.Pass, in *rewrite.Instruction) bool {
 			}
 			switch c := x.Command.(type) {
 			case *instructions.RunCommand:
-				if recommendsZero.MatchString(d.Text(x)) && strings.Contains(d.Text(x), "apt.conf") {
+				if text := d.Text(x); recommendsZero.MatchString(text) && strings.Contains(text, "apt.conf") {
 					return true
 				}
 			case *instructions.CopyCommand:
@@ -372,8 +369,8 @@ func contextSays(p *rewrite.Pass, srcs []string) bool {
 		return false
 	}
 	for _, src := range srcs {
-		rel := strings.TrimPrefix(path.Clean("/"+src), "/")
-		if rel == "" || strings.ContainsAny(src, "$*?[") || ctx.Ignored(rel) {
+		rel, ok := contextPath(src, nil)
+		if !ok || rel == "." || strings.ContainsAny(rel, "*?[") || ctx.Ignored(rel) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
