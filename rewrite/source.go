@@ -10,7 +10,11 @@ type Options struct {
 	Propose bool
 	// Format prints every instruction canonically (--fmt), keeping its meaning.
 	Format bool
-	// MergeAll lets rules that keep builder stages apart treat them like shipping stages.
+	// MergeSmall lets merge-runs also merge small RUNs whose merge saves no
+	// bytes, only a layer (--merge=small).
+	MergeSmall bool
+	// MergeAll lets rules that keep builder stages apart treat them like
+	// shipping stages, and implies MergeSmall (--merge=all).
 	MergeAll bool
 	// CacheMounts makes the package-manager rules give installing RUNs BuildKit
 	// cache mounts instead of deleting the caches.

@@ -313,7 +313,9 @@ func runAptNoInstallRecommends(p *rewrite.Pass) {
 		}
 		if len(edits) > 0 && !recommendsConfigured(p, in) {
 			p.Report(rewrite.Finding{
-				Line:    in.StartLine,
+				// The line of the first install, not of the RUN: a RUN that
+				// merge-runs made of several names the one at fault.
+				Line:    d.LineOf(edits[0].Start),
 				Message: "apt-get install also installs recommended packages: --no-install-recommends installs only what is needed",
 				Edits:   edits,
 			})

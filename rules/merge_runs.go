@@ -13,17 +13,22 @@ import (
 // layer where it had many, without letting one RUN's shell state reach the next.
 var MergeRuns = &rewrite.Rule{
 	Name:     "merge-runs",
-	Title:    "Merge consecutive RUN instructions into one layer",
+	Title:    "Merge RUNs whose bytes a later RUN removes, and a lone index refresh with its install",
 	Kind:     rewrite.Safe,
 	Hadolint: []string{"DL3059"},
-	Doc: `Every RUN makes a layer. Files a later RUN deletes still ship in the
-earlier layer, and each layer costs a little on every pull. Consecutive RUNs of a
-stage whose files reach the image are merged with && into one: small RUNs (two
-commands or fewer each, as hadolint's DL3059 counts), and a RUN that removes
-what an earlier one wrote (a file, a package, a cache) with that RUN and all
-between, since only then are those bytes never shipped. Larger RUNs that each
-clean up after themselves stay apart, as their authors chose; they cache
-better so.
+	Doc: `Every RUN makes a layer, and files a later RUN deletes still ship in
+the layer of the RUN that wrote them. So a RUN that removes what an earlier RUN
+of the same stage wrote (a file, a package list, a cache, a package it
+installed) is merged with that RUN and every RUN between them, in stages whose
+files reach the image: only then are those bytes never shipped. The finding
+names the two RUNs. A RUN that only refreshes a package manager's index (apt-get
+update, apk update, yum makecache) is merged with the next RUN when that one
+installs with the same manager: alone, its layer ships the index, and once
+cached it hands the install a stale one. Other consecutive RUNs stay apart:
+merging them saves a layer but no bytes, and costs the cache its finer steps.
+
+--merge=small also merges consecutive small RUNs (two commands or fewer each,
+as hadolint's DL3059 counts); --merge=all does that in builder stages too.
 
 Each RUN runs in a fresh shell, so the merge keeps them apart where it matters:
 a RUN whose top level changes the shell (cd, pushd, export, unset, a variable
@@ -48,19 +53,19 @@ SHELL that is not POSIX, when one leaves a background job running, when it
 reads what its own shell did or is ($_, LINENO, SECONDS, /proc/self), or when its
 program ends in a backslash that would escape the joined text (a literal \
 under the backtick escape). Builder stages, whose layers never ship, keep
-their RUNs apart (they cache better so) unless --merge=all.
+their RUNs apart unless --merge=all.
 
 Bad:
 
-    RUN apt-get update
-    RUN cd /src && make
-    RUN make install
+    RUN curl -fsSLo /tmp/src.tgz https://example.com/src.tgz
+    RUN cd /tmp && tar xzf src.tgz && make -C src install
+    RUN rm -rf /tmp/src.tgz /tmp/src
 
 Good:
 
-    RUN apt-get update \
-        && ( cd /src && make ) \
-        && make install
+    RUN curl -fsSLo /tmp/src.tgz https://example.com/src.tgz \
+        && ( cd /tmp && tar xzf src.tgz && make -C src install ) \
+        && rm -rf /tmp/src.tgz /tmp/src
 `,
 	Run: runMergeRuns,
 }
@@ -108,12 +113,11 @@ func runMergeRuns(p *rewrite.Pass) {
 }
 
 // mergeSequence decides which neighbours of a sequence of consecutive RUNs to
-// merge, and reports each resulting group. Two small RUNs (two commands or
-// fewer each, as hadolint's DL3059 counts) are merged: the split gains nothing.
-// A RUN that removes what an earlier one wrote (a file, a package, a cache) is
-// merged with it and everything between: only then are those bytes never
-// shipped. Larger RUNs that each clean up after themselves stay apart, as
-// their authors chose; they cache better so.
+// merge, and reports each resulting group. A RUN that removes what an earlier
+// one wrote (a file, a package, a cache) is merged with it and everything
+// between: only then are those bytes never shipped. With --merge=small (or
+// all), two small RUNs (two commands or fewer each, as hadolint's DL3059
+// counts) are merged too: that saves a layer, not bytes.
 //
 // A merge must stop where each RUN stopped. A RUN that sets errexit or a trap
 // keeps its meaning only as the last of a group; under a SHELL that stops at
@@ -129,8 +133,16 @@ func mergeSequence(p *rewrite.Pass, m *runmodel.Model, seq []runPart) {
 	canLead := func(r runPart) bool { // seq[i] may have a part after it
 		return !r.shape.Errexit && (!errexitShell || r.shape.Plain)
 	}
+	if p.Options.MergeSmall || p.Options.MergeAll {
+		for i := range link {
+			link[i] = small(seq[i]) && small(seq[i+1])
+		}
+	}
+	index := map[int]bool{} // i: seq[i] only refreshes the index seq[i+1] installs from
 	for i := range link {
-		link[i] = small(seq[i]) && small(seq[i+1])
+		if m := refreshOnly(seq[i].run); m != nil && usesIndex(seq[i+1].run, m) {
+			index[i], link[i] = true, true
+		}
 	}
 	reclaim := map[int]int{} // index of a removing RUN -> the earliest RUN it reclaims from
 	for j := 1; j < len(seq); j++ {
@@ -154,7 +166,7 @@ func mergeSequence(p *rewrite.Pass, m *runmodel.Model, seq []runPart) {
 			continue
 		}
 		if i > start {
-			reportMerge(p, seq[start:i+1], start, reclaim)
+			reportMerge(p, seq[start:i+1], start, reclaim, index)
 		}
 		start = i + 1
 	}
@@ -221,7 +233,7 @@ func ignoreAbove(d *rewrite.Document, prev, in *rewrite.Instruction) bool {
 	return false
 }
 
-func reportMerge(p *rewrite.Pass, group []runPart, offset int, reclaim map[int]int) {
+func reportMerge(p *rewrite.Pass, group []runPart, offset int, reclaim map[int]int, index map[int]bool) {
 	d := p.Doc
 	esc := string(d.Escape)
 	first, last := group[0].in, group[len(group)-1].in
@@ -257,6 +269,13 @@ func reportMerge(p *rewrite.Pass, group []runPart, offset int, reclaim map[int]i
 	}
 	msg := fmt.Sprintf("%d consecutive RUN instructions (lines %d to %d) make %d layers: merge them into one",
 		len(group), p.InputLine(first.StartLine), p.InputLine(last.StartLine), len(group))
+	for i := range group[:len(group)-1] {
+		if index[offset+i] {
+			msg = fmt.Sprintf("the RUN at line %d only refreshes %s's package index, which its layer ships and, once cached, keeps stale for the install at line %d: merge lines %d to %d into one RUN",
+				p.InputLine(group[i].in.StartLine), refreshOnly(group[i].run).Name, p.InputLine(group[i+1].in.StartLine), p.InputLine(first.StartLine), p.InputLine(last.StartLine))
+			break
+		}
+	}
 	for j := offset + len(group) - 1; j > offset; j-- {
 		if k, ok := reclaim[j]; ok && k >= offset {
 			msg = fmt.Sprintf("the RUN at line %d removes what the RUN at line %d wrote, whose layer still ships it: merge lines %d to %d into one RUN",
@@ -269,4 +288,32 @@ func reportMerge(p *rewrite.Pass, group []runPart, offset int, reclaim map[int]i
 		Message: msg,
 		Edits:   []rewrite.Edit{{Start: kwStart, End: d.LineTextEnd(last.EndLine), New: b.String()}},
 	})
+}
+
+// refreshOnly returns the package manager whose index the RUN refreshes when
+// that is all it does (apt-get update, apk update, yum makecache), or nil.
+func refreshOnly(r *runmodel.Run) *runmodel.Manager {
+	if ok, _ := r.Opaque(); ok || len(r.Cmds) == 0 {
+		return nil
+	}
+	var m *runmodel.Manager
+	for _, c := range r.Cmds {
+		cm := runmodel.ManagerOf(c)
+		if cm == nil || m != nil && cm != m || !cm.Read(c).Refreshes() {
+			return nil
+		}
+		m = cm
+	}
+	return m
+}
+
+// usesIndex tells whether the RUN runs manager m to install, refresh or
+// read its index.
+func usesIndex(r *runmodel.Run, m *runmodel.Manager) bool {
+	for _, k := range r.Calls(m) {
+		if k.Installs() || k.Refreshes() || k.ReadsIndex() {
+			return true
+		}
+	}
+	return false
 }

@@ -101,7 +101,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	disable := fs.StringSlice("disable", nil, "switch off the rules `NAME,...` (or all)")
 	fs.BoolVar(&c.opts.Propose, "propose", false, "also apply the edits of proposal rules (see 'dfopt rules')")
 	fs.BoolVar(&c.opts.Format, "fmt", false, "also print every instruction in canonical form")
-	merge := fs.String("merge", "", "set to `all` to let the merge-runs rule merge in builder stages too")
+	merge := fs.String("merge", "", "`small`: merge-runs also merges small RUNs that save no bytes; all: that, and in builder stages too")
 	fs.StringVar(&c.contextDir, "context", "", "the build context `DIR` rules may look at (default: each Dockerfile's folder; none for standard input)")
 	fs.BoolVar(&c.opts.WriteDockerignore, "dockerignore", false, "let the dockerignore rule add entries to the context's ignore file (written with -w, shown by -d)")
 	largeFile := fs.String("large-file", "", "report files copied into the image over `SIZE` (default 10MB; 512k, 1G, bytes)")
@@ -125,10 +125,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch *merge {
 	case "":
+	case "small":
+		c.opts.MergeSmall = true
 	case "all":
-		c.opts.MergeAll = true
+		c.opts.MergeSmall, c.opts.MergeAll = true, true
 	default:
-		return usageError(stderr, fmt.Errorf("invalid value %q for --merge: the only value is all", *merge))
+		return usageError(stderr, fmt.Errorf("invalid value %q for --merge: use small or all", *merge))
 	}
 	if *largeFile != "" {
 		size, err := rules.ParseSize(*largeFile)
