@@ -105,7 +105,7 @@ func runPipNoCache(p *rewrite.Pass) {
 
 // pipInstall keeps a pip install's cache out: --no-cache-dir, or a cache mount.
 func pipInstall(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, verb int, fix *cacheFix) {
-	if c.HasFlag("--no-cache-dir", "--cache-dir", "--help", "-h", "--version", "-V") ||
+	if c.HasFlag("--no-cache-dir", "--cache-dir", "--help", "-h", "--version", "-V") || pipM.Read(c).NoCacheFlag() ||
 		cr.envSet(c, "PIP_NO_CACHE_DIR") || cr.pipConfigNoCache() ||
 		cr.oldDistro(p.Doc) && !cr.ranBefore(c, pipUpgrade) {
 		return

@@ -127,6 +127,24 @@ func (c *Cmd) HasFlag(flags ...string) bool {
 	return false
 }
 
+// HasAbbrev tells whether an argument before -- is the long option full
+// abbreviated to shortest or longer, as optparse and argparse accept it.
+func (c *Cmd) HasAbbrev(full, shortest string) bool {
+	for _, a := range c.Args {
+		v, ok := a.Value()
+		if !ok {
+			continue
+		}
+		if v == "--" {
+			return false
+		}
+		if len(v) >= len(shortest) && strings.HasPrefix(full, v) {
+			return true
+		}
+	}
+	return false
+}
+
 // HasShort tells whether an argument is a cluster of one-letter options
 // (-qy) holding letter.
 func (c *Cmd) HasShort(letter byte) bool {

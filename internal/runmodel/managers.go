@@ -37,6 +37,10 @@ type Manager struct {
 	// and NoCacheEnv the variables that do so with any value.
 	NoCache    string
 	NoCacheEnv []string
+	// NoCacheAbbrev is the shortest abbreviation of NoCache the program
+	// takes, for programs that accept any unambiguous prefix of a long
+	// option (pip, through optparse: --no-cache is --no-cache-dir).
+	NoCacheAbbrev string
 	// Clean is the command (after the program's name) that empties its
 	// caches in the image.
 	Clean string
@@ -212,6 +216,7 @@ var Managers = []*Manager{
 		Remove:         []string{"uninstall"},
 		Caches:         []Cache{{Dir: "~/.cache/pip", Env: []string{"PIP_CACHE_DIR", "XDG_CACHE_HOME/pip"}}},
 		NoCache:        "--no-cache-dir",
+		NoCacheAbbrev:  "--no-ca", // --no-c could be --no-clean, --no-color, --no-compile
 		NoCacheEnv:     []string{"PIP_NO_CACHE_DIR"},
 		Clean:          "cache purge",
 		OfflineFlags:   []string{"--no-index"},
@@ -555,10 +560,22 @@ func (k Call) ReadsIndex() bool {
 	if k.VerbAt < 0 {
 		return true // a verb the model cannot read could be anything
 	}
-	if k.M.NoCache != "" && k.HasFlag(k.M.NoCache) {
+	if k.NoCacheFlag() {
 		return false
 	}
 	return slices.Contains(k.M.IndexCommands, k.Name) || slices.Contains(k.M.ReadIndex, k.Verb)
+}
+
+// NoCacheFlag tells whether the call has the manager's flag that keeps the
+// cache out, written in full or abbreviated as the program allows.
+func (k Call) NoCacheFlag() bool {
+	if k.M.NoCache == "" {
+		return false
+	}
+	if k.HasFlag(k.M.NoCache) {
+		return true
+	}
+	return k.M.NoCacheAbbrev != "" && k.HasAbbrev(k.M.NoCache, k.M.NoCacheAbbrev)
 }
 
 // Answered tells whether the call answers its prompt itself.

@@ -438,3 +438,30 @@ func TestReaderIn(t *testing.T) {
 		})
 	}
 }
+
+// TestNoCacheFlag checks the no-cache flag written in full and abbreviated,
+// as pip (optparse) takes any unambiguous prefix of a long option.
+func TestNoCacheFlag(t *testing.T) {
+	pip := runmodel.ManagerNamed("pip")
+	for run, want := range map[string]bool{
+		"pip install x":                   false,
+		"pip install --no-cache-dir x":    true,
+		"pip install --no-cache x":        true,
+		"pip install --no-ca x":           true,
+		"pip install --no-c x":            false, // --no-clean, --no-color, --no-compile too
+		"pip install --no-cache-dirs x":   false,
+		"pip install -- --no-cache x":     false,
+		"pip install x --no-cache-dir":    true,
+		"pip3 install -U --no-cache-di x": true,
+		"pip install --no-compile x":      false,
+	} {
+		_, r := runOf(t, "FROM x\nRUN "+run+"\n", 0)
+		calls := r.Calls(pip)
+		if len(calls) != 1 {
+			t.Fatalf("%s: %d pip calls", run, len(calls))
+		}
+		if got := calls[0].NoCacheFlag(); got != want {
+			t.Errorf("%s: NoCacheFlag %v, want %v", run, got, want)
+		}
+	}
+}
