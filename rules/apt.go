@@ -81,7 +81,7 @@ Bad:
 
 Good:
 
-    RUN apt-get update && apt-get install -y --no-install-recommends curl
+    RUN apt-get update && apt-get install --no-install-recommends -y curl
 `,
 	Run: runAptNoInstallRecommends,
 }
