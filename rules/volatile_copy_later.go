@@ -39,7 +39,9 @@ SHELL's profiles, ...) stay clear of the top folder of the COPY's destination.
 Package managers write all over /etc, /usr, /var, /opt, /srv, /tmp and /root:
 a COPY into those stays before them. It stops at anything else (another COPY,
 VOLUME, SHELL, CMD, a RUN that builds or runs the code, an install from a
-requirements file), and moves only past at least one RUN. A COPY of dependency
+requirements file), and goes no further than the last RUN it passes that is
+worth a cache miss: one that installs or downloads. Past housekeeping alone
+(mkdir, useradd) it stays where it is. A COPY of dependency
 manifests and lockfiles (package.json, requirements.txt, go.mod, Gemfile, ...)
 stays where it is: it comes early on purpose, for the install that reads it.
 
@@ -68,8 +70,8 @@ Good:
 
     WORKDIR /app
     RUN apt-get update && apt-get install -y curl
-    EXPOSE 8000
     COPY . .
+    EXPOSE 8000
     CMD ["python", "main.py"]
 `,
 	Run: runVolatileCopyLater,
@@ -135,6 +137,17 @@ func moveVolatileCopies(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) {
 // may pass, and how many of them are RUNs.
 func (b *volatileBlock) walk(ctx *rewrite.BuildContext, m *runmodel.Model, st *rewrite.Stage) {
 	b.stop = len(st.Instructions)
+	// The block goes only as far as the last RUN worth a cache miss (an
+	// install, a download): moved past housekeeping alone (mkdir, useradd),
+	// it would save a rebuild nothing and cost a reviewer a diff.
+	runs, worth := 0, -1
+	defer func() {
+		if worth < 0 {
+			b.runs = 0
+			return
+		}
+		b.stop = worth + 1
+	}()
 	links := m.LinksBefore(ctx, st, b.first)
 	for k := b.last + 1; k < len(st.Instructions); k++ {
 		in := st.Instructions[k]
@@ -167,7 +180,10 @@ func (b *volatileBlock) walk(ctx *rewrite.BuildContext, m *runmodel.Model, st *r
 			r := m.Run(in)
 			ok = b.runPasses(m, r, links)
 			if ok {
-				b.runs++
+				runs++
+				if r.Fetches() {
+					worth, b.runs = k, runs
+				}
 				links.AddRun(m, r)
 			}
 		}

@@ -83,7 +83,8 @@ func TestRunsPassed(t *testing.T) {
 		"apt-get install -y curl &":                            false,
 		"make":                                                 false,
 	} {
-		src := "FROM debian:bookworm\nWORKDIR /app\nCOPY . .\nRUN " + run + "\nCMD [\"/app/run\"]\n"
+		// An install after the RUN makes a move worth it once the RUN is passed.
+		src := "FROM debian:bookworm\nWORKDIR /app\nCOPY . .\nRUN " + run + "\nRUN apt-get install -y jq\nCMD [\"/app/run\"]\n"
 		res, err := rewrite.Source([]byte(src), rewrite.Options{Rules: []*rewrite.Rule{VolatileCopyLater}})
 		if err != nil {
 			t.Fatalf("RUN %s: %v", run, err)
