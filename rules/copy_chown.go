@@ -40,10 +40,12 @@ without a group becomes USER:0, the group the copied files had) or an octal
 --chmod=MODE, and a chown -R or chmod -R of a folder becomes the same command
 without -R, for the folder itself, which COPY leaves as it was when it existed.
 The proposal assumes that the folder held nothing before the COPY that the
-recursive command was meant to change too, that a user named by name exists
-when the COPY runs, and that the folders COPY creates on the way may take
-that owner. --chmod needs BuildKit. A symbolic mode (u+x, +x) is reported
-without a rewrite: COPY --chmod takes one only from dockerfile syntax 1.14.
+recursive command was meant to change too (a folder base images fill, /bin,
+/etc, /usr/local/bin, ..., is reported without a rewrite), that a user named
+by name exists when the COPY runs, and that the folders COPY creates on the
+way may take that owner. --chmod needs BuildKit. A symbolic mode (u+x, +x)
+is reported without a rewrite: COPY --chmod takes one only from dockerfile
+syntax 1.14.
 
 Bad:
 
@@ -68,8 +70,8 @@ type copyTarget struct {
 	in     *rewrite.Instruction
 	dest   string // absolute, clean
 	folder bool   // dest is a folder the sources filled; else the one file written
-	chown  bool   // the COPY has --chown already
-	chmod  bool   // the COPY has --chmod already
+	chown  string // the COPY's --chown, if any
+	chmod  string // the COPY's --chmod, if any
 }
 
 func runCopyChown(p *rewrite.Pass) {
@@ -84,9 +86,9 @@ func runCopyChown(p *rewrite.Pass) {
 		for _, in := range st.Instructions {
 			switch c := in.Command.(type) {
 			case *instructions.CopyCommand:
-				cur = targetOf(p, m, in, c.SourcePaths, c.DestPath, c.Chown != "", c.Chmod != "")
+				cur = targetOf(p, m, in, c.SourcePaths, c.DestPath, c.Chown, c.Chmod)
 			case *instructions.AddCommand:
-				cur = targetOf(p, m, in, c.SourcePaths, c.DestPath, c.Chown != "", c.Chmod != "")
+				cur = targetOf(p, m, in, c.SourcePaths, c.DestPath, c.Chown, c.Chmod)
 			case *instructions.RunCommand:
 				if cur != nil {
 					chownAfterCopy(p, m, cur, in)
@@ -105,7 +107,7 @@ func runCopyChown(p *rewrite.Pass) {
 
 // targetOf reads what a COPY or ADD wrote: nil for what the rule leaves
 // alone (a URL, a git source, a heredoc, a destination with variables).
-func targetOf(p *rewrite.Pass, m *runmodel.Model, in *rewrite.Instruction, srcs []string, dest string, chown, chmod bool) *copyTarget {
+func targetOf(p *rewrite.Pass, m *runmodel.Model, in *rewrite.Instruction, srcs []string, dest string, chown, chmod string) *copyTarget {
 	if len(in.Node.Heredocs) > 0 || strings.Contains(dest, "$") || len(srcs) == 0 {
 		return nil
 	}
@@ -327,14 +329,17 @@ func writesUnder(m *runmodel.Model, st runmodel.State, c *runmodel.Cmd, dest str
 	skip := c.Is("chown", "chgrp", "chmod") // the first operand is an owner or a mode
 	for _, a := range words {
 		v, ok := a.Pattern()
-		if !ok {
-			return true
-		}
-		if v == "" || strings.HasPrefix(v, "-") || strings.Contains(v, "://") {
+		if ok && strings.HasPrefix(v, "-") {
 			continue
 		}
 		if skip {
 			skip = false
+			continue
+		}
+		if !ok {
+			return true
+		}
+		if v == "" || strings.Contains(v, "://") {
 			continue
 		}
 		if under(resolve(cwd, runmodel.LiteralPrefix(v))) {
@@ -370,13 +375,33 @@ func reportCopyChown(p *rewrite.Pass, t *copyTarget, run *rewrite.Instruction, o
 			strings.ToUpper(t.in.Keyword), flag, o.value)
 	}
 	f := rewrite.Finding{Line: run.StartLine, Message: msg}
+	if has := map[string]string{"--chown": t.chown, "--chmod": t.chmod}[flag]; has != "" {
+		// The COPY sets it already; the command changes the files again.
+		f.Message = fmt.Sprintf("%s at line %d changes the %s of what the %s at line %d brought with %s=%s, storing it again in its own layer",
+			cmdText, p.InputLine(run.StartLine), what, strings.ToUpper(t.in.Keyword), p.InputLine(t.in.StartLine), flag, has)
+		if has == o.value {
+			// The same owner: whether the files are stored again depends
+			// on the engine's file system (overlayfs copies a file up on
+			// any chown).
+			f.Message = fmt.Sprintf("%s at line %d sets the %s that the %s at line %d gave what it brought (%s=%s): the RUN may store those files again in its own layer for nothing",
+				cmdText, p.InputLine(run.StartLine), what, strings.ToUpper(t.in.Keyword), p.InputLine(t.in.StartLine), flag, has)
+		}
+		p.Report(f)
+		return
+	}
 	value, ok := flagValue(o)
-	if !ok || t.chown && flag == "--chown" || t.chmod && flag == "--chmod" {
+	if !ok {
 		// A symbolic mode, or the COPY sets one already: no rewrite.
 		if !ok && flag == "--chmod" {
 			f.Message = strings.Replace(f.Message, "--chmod="+o.value+" stores", "--chmod with an octal mode stores", 1) +
 				fmt.Sprintf(" (%s is symbolic, which COPY takes only from dockerfile syntax 1.14)", o.value)
 		}
+		p.Report(f)
+		return
+	}
+	if t.folder && systemFolder(t.dest) {
+		// Base images hold files there, which the recursive command changes too.
+		f.Message += fmt.Sprintf(" for the copied files (%s holds the base image's files too, which %s changes as well: no rewrite)", t.dest, cmdText)
 		p.Report(f)
 		return
 	}
@@ -402,6 +427,18 @@ func reportCopyChown(p *rewrite.Pass, t *copyTarget, run *rewrite.Instruction, o
 	f.Proposal = true
 	f.Edits = edits
 	p.Report(f)
+}
+
+// systemFolder tells whether base images keep files of their own in dir:
+// the folders of the file-system hierarchy that distributions fill.
+func systemFolder(dir string) bool {
+	switch dir {
+	case "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib",
+		"/usr/lib64", "/usr/libexec", "/usr/share", "/usr/include", "/usr/local", "/usr/local/bin", "/usr/local/sbin",
+		"/usr/local/lib", "/usr/local/share", "/var", "/var/lib", "/var/cache", "/var/log", "/var/spool", "/root", "/run", "/dev", "/proc", "/sys":
+		return true
+	}
+	return false
 }
 
 // flagValue gives the value of COPY's flag for the call: the owner with a
