@@ -75,6 +75,15 @@ file has already turned recommends off in apt's configuration
 RUN, or copied there from the build context, in the stage or one it is built
 from), there is nothing to propose.
 
+Some recommended packages are what a later step of the file uses: curl, wget
+and git recommend ca-certificates, which an https download needs; gcc, g++
+and clang recommend libc6-dev, which compiling C needs; git recommends
+openssh-client, for git over ssh. Where the install would drop one of these
+and a later command (after it in the RUN, or in a later step of the stage or
+one built from it) uses it, and no install of the stage names it, the
+proposal installs it by name and says why. The base image may hold it
+already; dfopt cannot see that.
+
 Bad:
 
     RUN apt-get update && apt-get install -y curl
@@ -302,25 +311,57 @@ func runAptNoInstallRecommends(p *rewrite.Pass) {
 	m := runmodel.Of(d)
 	for _, in := range shippedRuns(d) {
 		var edits []rewrite.Edit
-		for _, c := range m.Run(in).Calls(apt) {
+		var kept []string
+		r := m.Run(in)
+		for _, c := range r.Calls(apt) {
 			if c.Name == "apt-cache" || c.Verb != "install" || c.HasFlag("--no-install-recommends") || recommendsOff(c) ||
 				c.HasFlag("-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act") {
 				continue
 			}
-			if e, ok := insertAfterArg(in, c.Cmd, c.VerbAt, " --no-install-recommends"); ok {
-				edits = append(edits, e)
+			e, ok := insertAfterArg(in, c.Cmd, c.VerbAt, " --no-install-recommends")
+			if !ok {
+				continue
 			}
+			var add []string
+			for _, dr := range m.DroppedRecommends(r, c) {
+				if slices.Contains(add, dr.Pkg) {
+					continue
+				}
+				add = append(add, dr.Pkg)
+				kept = append(kept, fmt.Sprintf("%s (recommended by %s), which %s at line %d %s", dr.Pkg, dr.By, dr.User.Name, p.InputLine(dr.In.StartLine), needWhy[dr.Need]))
+			}
+			if len(add) > 0 {
+				end, ok := insertAfterArg(in, c.Cmd, len(c.Args)-1, " "+strings.Join(add, " "))
+				if !ok {
+					continue
+				}
+				edits = append(edits, e, end)
+				continue
+			}
+			edits = append(edits, e)
 		}
 		if len(edits) > 0 && !recommendsConfigured(p, in) {
+			msg := "apt-get install also installs recommended packages: --no-install-recommends installs only what is needed"
+			if len(kept) > 0 {
+				msg += "; it would also leave out " + strings.Join(kept, "; ") + ": the proposal installs " +
+					map[bool]string{true: "it", false: "them"}[len(kept) == 1] + " by name"
+			}
 			p.Report(rewrite.Finding{
 				// The line of the first install, not of the RUN: a RUN that
 				// merge-runs made of several names the one at fault.
 				Line:    d.LineOf(edits[0].Start),
-				Message: "apt-get install also installs recommended packages: --no-install-recommends installs only what is needed",
+				Message: msg,
 				Edits:   edits,
 			})
 		}
 	}
+}
+
+// needWhy says what a later command needs a dropped recommended package for.
+var needWhy = map[runmodel.Need]string{
+	runmodel.NeedTLS:     "needs for its https download",
+	runmodel.NeedLibcDev: "needs to compile and link C",
+	runmodel.NeedSSH:     "needs to reach git over ssh",
 }
 
 // recommendsConfigured tells whether apt's configuration, as the file sets

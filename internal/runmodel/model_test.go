@@ -465,3 +465,36 @@ func TestNoCacheFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestDroppedRecommends checks which recommended packages an apt install
+// would lose to --no-install-recommends that a later command uses.
+func TestDroppedRecommends(t *testing.T) {
+	apt := runmodel.ManagerNamed("apt")
+	for _, tc := range []struct {
+		src  string
+		run  int // the RUN holding the install
+		want string
+	}{
+		{"RUN apt-get install -y curl\nRUN curl -fsSLO https://x/y", 0, "ca-certificates by curl for curl"},
+		{"RUN apt-get install -y curl\nRUN curl -fsSLO http://x/y", 0, ""},
+		{"RUN apt-get install -y curl=8.5.0-2\nRUN curl -fsSLO https://x/y", 0, "ca-certificates by curl for curl"},
+		{"RUN apt-get install -y curl ca-certificates\nRUN curl -fsSLO https://x/y", 0, ""},
+		{"RUN apt-get install -y ca-certificates\nRUN apt-get install -y wget\nRUN wget https://x/y", 1, ""},
+		{"RUN apt-get install -y gcc-12 make\nRUN make", 0, "libc6-dev by gcc-12 for make"},
+		{"RUN apt-get install -y git\nRUN git clone git@example.com:a/b.git", 0, "openssh-client by git for git"},
+		{"RUN curl https://x/y && apt-get install -y curl", 0, ""}, // before the install
+		{"RUN apt-get install -y wget && sudo wget https://x/y", 0, "ca-certificates by wget for wget"},
+		{"RUN apt-get install -y curl\nRUN ./fetch.sh https://x/y", 0, ""}, // a script: not surely
+	} {
+		m, r := runOf(t, "FROM debian\n"+tc.src+"\n", tc.run)
+		var got []string
+		for _, k := range r.Calls(apt) {
+			for _, dr := range m.DroppedRecommends(r, k) {
+				got = append(got, dr.Pkg+" by "+dr.By+" for "+dr.User.Name)
+			}
+		}
+		if g := strings.Join(got, "; "); g != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.src, g, tc.want)
+		}
+	}
+}
