@@ -17,15 +17,18 @@ import (
 // the copy: no download, no git clone, no unpacking of archives.
 var AddToCopy = &rewrite.Rule{
 	Name:     "add-to-copy",
-	Title:    "Use COPY instead of ADD for local files and folders",
+	Title:    "Use COPY instead of ADD for local files",
 	Kind:     rewrite.Safe,
 	Hadolint: []string{"DL3020"},
 	Doc: `ADD fetches URLs, clones git repositories and unpacks local tar archives;
-COPY only copies. For folders and plain files the two do the same, and COPY
-says so plainly. ADD knows an archive by its content, whatever its name: a tar,
-or a gzip, bzip2, xz or zstd stream. So dfopt looks into the build context: a
-folder, or a file whose first bytes are no archive, becomes COPY; a wildcard
-does when it matches something and everything it matches does.
+COPY only copies. For plain files the two do the same today, but ADD would
+start unpacking the file the day it becomes an archive; COPY says plainly
+that it copies. ADD knows an archive by its content, whatever its name: a
+tar, or a gzip, bzip2, xz or zstd stream. So dfopt looks into the build
+context: a file whose first bytes are no archive becomes COPY; a wildcard
+does when it matches something and everything it matches does. An ADD of
+folders alone (ADD . /app) is left as it is: ADD never unpacks what a folder
+holds, so COPY would change nothing but the word.
 
 dfopt leaves ADD alone when a source is a URL, a git source, uses a variable or
 is an archive (or, where dfopt cannot see it, is named like one), or when ADD
@@ -54,7 +57,7 @@ func runAddToCopy(p *rewrite.Pass) {
 			continue
 		}
 		what, why := addSources(p.Options.Context, add.SourcePaths)
-		if what == mayUnpack {
+		if what == mayUnpack || allFolders(p.Options.Context, add.SourcePaths) {
 			continue
 		}
 		msg := "use COPY for local files: ADD would also unpack archives and fetch URLs"
@@ -69,6 +72,25 @@ func runAddToCopy(p *rewrite.Pass) {
 			Edits:    []rewrite.Edit{{Start: s, End: e, New: p.Doc.Keyword(in, "COPY")}},
 		})
 	}
+}
+
+// allFolders tells whether every source surely names a folder: the context
+// itself, or a folder of the context (no wildcard, no link).
+func allFolders(ctx *rewrite.BuildContext, srcs []string) bool {
+	for _, src := range srcs {
+		rel := strings.TrimPrefix(path.Clean("/"+src), "/")
+		if rel == "" {
+			continue
+		}
+		if ctx == nil || strings.ContainsAny(rel, "*?[\\") || hasLink(ctx, rel) || ctx.Ignored(rel) {
+			return false
+		}
+		info, err := os.Lstat(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
+		if err != nil || !info.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // copyableAdd tells whether an ADD could be a COPY as far as its words go:
