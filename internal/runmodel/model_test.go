@@ -264,6 +264,10 @@ func TestLaterReader(t *testing.T) {
 		{"FROM base AS next\nRUN apt-get install -y x", "line 4: reads the lists"},
 		{"FROM busybox\nCOPY --from=base /var/lib/apt/lists /l", "line 4: copies /var/lib/apt/lists from the stage"},
 		{"FROM busybox\nCOPY --from=base /etc/passwd /p", "none"},
+		// A COPY --from source is expanded with its own stage's variables.
+		{"ENV B=/usr/local/bundle\nFROM base\nCOPY --from=base \"${B}\" \"${B}\"", "none"},
+		{"ENV L=/var/lib/apt\nFROM base\nCOPY --from=base $L /x", "line 5: copies $L from the stage"},
+		{"FROM busybox\nCOPY --from=base $UNSET /x", "line 4: copies $UNSET from the stage"},
 		{"RUN apt-get update || true; apt-get install -y x", "none"},
 	}
 	for _, c := range cases {

@@ -234,7 +234,15 @@ func (m *Model) fromReader(in *rewrite.Instruction, places []Place) *Reader {
 			continue
 		}
 		for _, s := range srcs {
-			if overlapsAny(placeOfSource(s), places) {
+			src := s
+			if strings.Contains(s, "$") {
+				// BuildKit expands the source with the variables of the
+				// COPY's own stage.
+				if v, ok := m.State(x).Expand(m.Lex, s); ok {
+					src = v
+				}
+			}
+			if overlapsAny(placeOfSource(src), places) {
 				return &Reader{In: x, Why: "copies " + s + " from the stage"}
 			}
 		}
