@@ -1,6 +1,7 @@
 package runmodel
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -132,6 +133,110 @@ func (r *Run) Left() Footprint {
 		}
 	}
 	return out
+}
+
+// ManagerLeft is what the RUN surely leaves in its layer through a package
+// manager: the packages it installs by name and the caches at fixed system
+// folders (apt's lists, apk's index, ...) of the managers it runs to install
+// or refresh, less what the RUN removes itself. Unlike Written, no word is
+// taken for a path: what this names is there for sure.
+func (r *Run) ManagerLeft() Footprint {
+	var w Footprint
+	mounted := r.CacheTargets()
+	for _, c := range r.Cmds {
+		if c.Opaque {
+			continue
+		}
+		m := ManagerOf(c)
+		if m == nil {
+			continue
+		}
+		k := m.Read(c)
+		if !k.Installs() && !k.Refreshes() {
+			continue
+		}
+		if !k.NoCacheFlag() {
+			for _, cache := range m.Caches {
+				if !path.IsAbs(cache.Dir) || len(cache.Env) > 0 || slices.ContainsFunc(mounted, func(t string) bool {
+					t = path.Clean(t)
+					return t == cache.Dir || strings.HasPrefix(cache.Dir, t+"/") || strings.HasPrefix(t, cache.Dir+"/")
+				}) {
+					continue
+				}
+				w.Paths = append(w.Paths, cache.Dir)
+			}
+		}
+		if k.Installs() {
+			w.addPkg(m.Name, k.operands()...)
+		}
+	}
+	rm := r.Removed()
+	var out Footprint
+	for _, p := range w.Paths {
+		if !rm.coversPath(p) {
+			out.Paths = append(out.Paths, p)
+		}
+	}
+	for mgr, names := range w.Pkgs {
+		for _, n := range names {
+			if !slices.Contains(rm.Pkgs[mgr], n) && !slices.Contains(rm.Pkgs[mgr], "*") {
+				out.addPkg(mgr, n)
+			}
+		}
+	}
+	return out
+}
+
+// Deleted is what the RUN names for removal: rm, rmdir and unlink operands,
+// and packages a manager removes by name. Unlike Removed, a clean-up verb
+// (apt-get clean, autoremove) counts for nothing: what it takes out depends
+// on the image.
+func (r *Run) Deleted() Footprint {
+	var f Footprint
+	for _, c := range r.Cmds {
+		if c.Opaque {
+			continue
+		}
+		if c.Is("rm", "rmdir", "unlink") {
+			for _, a := range c.Args {
+				if v, ok := a.Pattern(); ok && !strings.HasPrefix(v, "-") {
+					f.Paths = append(f.Paths, v)
+				}
+			}
+			continue
+		}
+		if m := ManagerOf(c); m != nil {
+			if k := m.Read(c); k.Removes() {
+				f.addPkg(m.Name, k.operands()...)
+			}
+		}
+	}
+	return f
+}
+
+// Reclaimed names the first thing of w that removing what f names takes
+// out ("" when nothing): a package, as "MANAGER package NAME", or a path.
+func (f Footprint) Reclaimed(w Footprint) string {
+	for _, mgr := range slices.Sorted(maps.Keys(f.Pkgs)) {
+		installed := w.Pkgs[mgr]
+		for _, n := range f.Pkgs[mgr] {
+			if slices.Contains(installed, n) {
+				return mgr + " package " + n
+			}
+		}
+	}
+	for _, t := range f.Paths {
+		t = LiteralPrefix(t)
+		if t == "" || t == "/" || t == "." {
+			continue
+		}
+		for _, p := range w.Paths {
+			if q := LiteralPrefix(p); q == t || strings.HasPrefix(q, t+"/") || strings.HasPrefix(t, q+"/") && strings.Count(q, "/") >= 2 {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // coversPath tells whether a removal takes p away.

@@ -502,3 +502,26 @@ func TestDroppedRecommends(t *testing.T) {
 		}
 	}
 }
+
+// TestReclaimed checks what a later RUN's removal takes out of what an
+// earlier RUN surely left through a package manager.
+func TestReclaimed(t *testing.T) {
+	for _, tc := range []struct{ first, later, want string }{
+		{"apt-get update && apt-get install -y gcc", "rm -rf /var/lib/apt/lists/*", "/var/lib/apt/lists"},
+		{"apt-get update && apt-get install -y gcc && rm -rf /var/lib/apt/lists/*", "rm -rf /var/lib/apt/lists/*", ""},
+		{"apt-get update && apt-get install -y gcc", "apt-get purge -y gcc", "apt package gcc"},
+		{"apt-get update && apt-get install -y gcc", "apt-get autoremove -y && apt-get clean", ""},
+		{"apk add --no-cache gcc", "rm -rf /var/cache/apk/*", ""},
+		{"apk add gcc", "rm -rf /var/cache/apk/*", "/var/cache/apk"},
+		{"apk add --virtual .deps gcc", "apk del gcc", "apk package gcc"},
+		{"mkdir -p /var/lib/apt/lists/x", "rm -rf /var/lib/apt/lists", ""}, // a word is no proof
+		{"--mount=type=cache,target=/var/lib/apt/lists apt-get update", "rm -rf /var/lib/apt/lists/*", ""},
+	} {
+		src := "FROM debian\nRUN " + tc.first + "\nRUN " + tc.later + "\n"
+		_, first := runOf(t, src, 0)
+		_, later := runOf(t, src, 1)
+		if got := later.Deleted().Reclaimed(first.ManagerLeft()); got != tc.want {
+			t.Errorf("RUN %s / RUN %s: got %q, want %q", tc.first, tc.later, got, tc.want)
+		}
+	}
+}
