@@ -102,18 +102,6 @@ func copiedBy(line int, workdir string, srcs []string, dest string) copied {
 	return c
 }
 
-// resolve makes p absolute in workdir; "" when workdir is not known ("")
-// and p is relative.
-func resolve(workdir, p string) string {
-	switch {
-	case path.IsAbs(p):
-		return path.Clean(p)
-	case workdir == "":
-		return ""
-	}
-	return path.Join(workdir, p)
-}
-
 // reportRemovedCopies reports an rm of the RUN that removes what a COPY put
 // in the image.
 func reportRemovedCopies(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, copies []copied) {
