@@ -292,3 +292,30 @@ func (m *Model) WriterBefore(r *Run, c *Cmd, places []Place) *Reader {
 	}
 	return nil
 }
+
+// MountTargets returns the folders (or files) the RUN's --mount flags put
+// over the image, made absolute in its working folder: what a command
+// deletes there is the mount's, not the image's. known is false when a
+// target cannot be told (a variable, a relative one in a folder not known,
+// a flag that does not read).
+func (m *Model) MountTargets(r *Run) (targets []string, known bool) {
+	wd := m.State(r.In).Workdir
+	for _, mt := range r.Mounts {
+		t := strings.Trim(mt.Target, `"'`)
+		switch {
+		case mt.Valid && t == "" && mt.Type == "secret":
+			targets = append(targets, "/run/secrets") // the default is /run/secrets/ID
+		case mt.Valid && t == "" && mt.Type == "ssh":
+			targets = append(targets, "/run/buildkit") // the default is /run/buildkit/ssh_agent.N
+		case !mt.Valid || t == "" || strings.Contains(t, "$"):
+			return nil, false
+		case path.IsAbs(t):
+			targets = append(targets, path.Clean(t))
+		case wd == "":
+			return nil, false
+		default:
+			targets = append(targets, path.Join(wd, t))
+		}
+	}
+	return targets, true
+}

@@ -132,3 +132,23 @@ func TestDeletes(t *testing.T) {
 		}
 	}
 }
+
+func TestMountTargets(t *testing.T) {
+	for _, tc := range []struct {
+		src, want string
+		known     bool
+	}{
+		{"FROM a\nRUN --mount=type=cache,target=/root/.cache rm -rf /root/.cache/x", "/root/.cache", true},
+		{"FROM a\nWORKDIR /app\nRUN --mount=type=bind,source=x,target=node_modules --mount=type=secret,id=k,target=/run/k true", "/app/node_modules /run/k", true},
+		{"FROM a\nRUN --mount=type=cache,target=rel true", "", false},
+		{"FROM a\nARG T=/x\nRUN --mount=type=cache,target=$T true", "", false},
+		{"FROM a\nRUN --mount=type=secret,id=npmrc --mount=type=ssh true", "/run/secrets /run/buildkit", true},
+		{"FROM a\nRUN true", "", true},
+	} {
+		m, r := runOf(t, tc.src, 0)
+		got, known := m.MountTargets(r)
+		if g := strings.Join(got, " "); g != tc.want || known != tc.known {
+			t.Errorf("%q: MountTargets = %q, %v; want %q, %v", tc.src, g, known, tc.want, tc.known)
+		}
+	}
+}
