@@ -230,3 +230,90 @@ func head(ctx *rewrite.BuildContext, rel string, n int64) []byte {
 	b, _ := io.ReadAll(io.LimitReader(f, n))
 	return b
 }
+
+// landing is a file a COPY or ADD brings from the build context: its path
+// in the context and the path it gets in the image.
+type landing struct {
+	rel, image string
+}
+
+// landings lists the files the copy brings from the build context (as its
+// ignore file and --exclude leave it) and the paths they get in the image,
+// as BuildKit copies them to dest (absolute): a folder source's contents go
+// into dest; a file source goes into dest when dest is a folder (written
+// with a final slash, the destination of several sources, or one the image
+// has: destDir) and becomes dest otherwise. why, when not "", says that
+// some source brings what dfopt cannot list: a $VAR it cannot read, a
+// symbolic link it does not follow, an archive ADD unpacks, COPY --parents.
+func (c *contextCopy) landings(ctx *rewrite.BuildContext, dest string, destDir bool) (out []landing, why string) {
+	if cp, ok := c.in.Command.(*instructions.CopyCommand); ok && cp.Parents {
+		return nil, "COPY --parents keeps the sources' folders, which dfopt does not follow"
+	}
+	sent, err := ctx.Files()
+	if err != nil {
+		return nil, "dfopt cannot read the build context"
+	}
+	if c.unknown {
+		why = "dfopt cannot read a source's variable"
+	}
+	entry := func(rel string) (rewrite.ContextFile, bool) {
+		for _, f := range sent {
+			if f.Path == rel {
+				return f, true
+			}
+		}
+		return rewrite.ContextFile{}, false
+	}
+	var roots []rewrite.ContextFile
+	for _, src := range c.srcs {
+		switch {
+		case src == ".":
+			roots = append(roots, rewrite.ContextFile{Path: ".", Dir: true})
+		case strings.ContainsAny(src, "*?["):
+			depth := strings.Count(src, "/")
+			for _, f := range sent {
+				if ok, _ := path.Match(src, f.Path); ok && strings.Count(f.Path, "/") == depth {
+					roots = append(roots, f)
+				}
+			}
+		default:
+			if f, ok := entry(src); ok {
+				roots = append(roots, f)
+			}
+		}
+	}
+	destDir = destDir || len(roots) > 1
+	for _, root := range roots {
+		switch {
+		case root.Link:
+			why = "dfopt does not follow the symbolic link " + root.Path
+		case !root.Dir && c.unpack && addUnpacks(ctx, root.Path):
+			why = "ADD unpacks " + root.Path
+		case !root.Dir && destDir:
+			out = append(out, landing{root.Path, path.Join(dest, path.Base(root.Path))})
+		case !root.Dir:
+			out = append(out, landing{root.Path, dest})
+		default:
+			for _, f := range sent {
+				below, ok := strings.CutPrefix(f.Path, root.Path+"/")
+				if root.Path == "." {
+					below, ok = f.Path, true
+				}
+				if ok && !f.Dir && !c.excluded(below) {
+					out = append(out, landing{f.Path, path.Join(dest, below)})
+				}
+			}
+		}
+	}
+	return out, why
+}
+
+// addUnpacks tells whether ADD may unpack a regular file of the context,
+// by its name or its first bytes.
+func addUnpacks(ctx *rewrite.BuildContext, rel string) bool {
+	if hasTarName(rel) {
+		return true
+	}
+	first, err := readHead(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
+	return err != nil || mayBeArchive(first)
+}
