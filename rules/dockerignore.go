@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -485,17 +483,6 @@ func hasFileWithExt(ctx *rewrite.BuildContext, dir string, exts ...string) bool 
 	return false
 }
 
-// head returns up to n bytes from the start of a context file.
-func head(ctx *rewrite.BuildContext, rel string, n int64) []byte {
-	f, err := os.Open(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	b, _ := io.ReadAll(io.LimitReader(f, n))
-	return b
-}
-
 // contextScan is what a whole-context copy sends, as far as the ignore file
 // is concerned.
 type contextScan struct {
@@ -641,18 +628,6 @@ func (u *dockerfileUse) namedPaths(s *contextScan) []string {
 		}
 	}
 	return out
-}
-
-// literalDir is the part of a wildcard path before its first wildcard
-// component.
-func literalDir(p string) string {
-	parts := strings.Split(p, "/")
-	for i, part := range parts {
-		if strings.ContainsAny(part, "*?[") {
-			return strings.Join(parts[:i], "/")
-		}
-	}
-	return p
 }
 
 // mentionBlocks tells whether some Dockerfile names an item of a kind that
@@ -802,185 +777,4 @@ func useOf(d *rewrite.Document, ctx *rewrite.BuildContext) *dockerfileUse {
 		}
 	}
 	return u
-}
-
-// contextCopy is a COPY or ADD that takes files from the build context.
-type contextCopy struct {
-	in      *rewrite.Instruction
-	srcs    []string // context paths: slash-separated, clean, "." for the context itself; wildcards kept
-	whole   string   // the source, as written, that takes the whole context, or ""
-	unknown bool     // a source dfopt cannot read ($VAR without a default)
-	unpack  bool     // an ADD, which unpacks local archives
-	exclude *patternmatcher.PatternMatcher
-}
-
-func (c *contextCopy) keyword() string { return strings.ToUpper(c.in.Keyword) }
-
-// contextCopies lists the COPY and ADD instructions that read the build
-// context, in the given stages (nil: all).
-func contextCopies(d *rewrite.Document, stages map[*rewrite.Stage]bool) []*contextCopy {
-	vars := map[string]string{}
-	var out []*contextCopy
-	for _, in := range d.Instructions {
-		var srcs, excludes []string
-		c := &contextCopy{in: in}
-		switch cmd := in.Command.(type) {
-		case *instructions.ArgCommand:
-			for _, a := range cmd.Args {
-				if a.Value != nil {
-					vars[a.Key] = *a.Value
-				}
-			}
-			continue
-		case *instructions.EnvCommand:
-			for _, kv := range cmd.Env {
-				vars[kv.Key] = kv.Value
-			}
-			continue
-		case *instructions.CopyCommand:
-			if cmd.From != "" {
-				continue
-			}
-			srcs, excludes = cmd.SourcePaths, cmd.ExcludePatterns
-		case *instructions.AddCommand:
-			srcs, excludes = cmd.SourcePaths, cmd.ExcludePatterns
-			c.unpack = cmd.Unpack == nil || *cmd.Unpack
-		default:
-			continue
-		}
-		if stages != nil && !stages[in.Stage] {
-			continue
-		}
-		for _, s := range srcs {
-			rel, ok := contextPath(s, vars)
-			switch {
-			case !ok && !isRemote(s):
-				c.unknown = true
-			case !ok:
-			case rel == "." || rel == "*":
-				c.whole = s
-				c.srcs = append(c.srcs, rel)
-			default:
-				c.srcs = append(c.srcs, rel)
-			}
-		}
-		if len(excludes) > 0 {
-			c.exclude, _ = patternmatcher.New(excludes)
-		}
-		if len(c.srcs) > 0 || c.unknown {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-var varRef = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
-
-// contextPath turns a COPY or ADD source into a path in the context, with
-// the variables that have values put in; ok is false for a URL, a git
-// source, or a variable without a value.
-func contextPath(src string, vars map[string]string) (string, bool) {
-	if isRemote(src) {
-		return "", false
-	}
-	unknown := false
-	src = varRef.ReplaceAllStringFunc(src, func(ref string) string {
-		m := varRef.FindStringSubmatch(ref)
-		v, ok := vars[m[1]+m[2]]
-		unknown = unknown || !ok
-		return v
-	})
-	if unknown || strings.Contains(src, "$") {
-		return "", false
-	}
-	if rel := strings.TrimPrefix(path.Clean("/"+src), "/"); rel != "" {
-		return rel, true
-	}
-	return ".", true
-}
-
-func isRemote(src string) bool {
-	l := strings.ToLower(src)
-	return strings.Contains(l, "://") || strings.HasPrefix(l, "git@")
-}
-
-func (c *contextCopy) excluded(rel string) bool {
-	if c.exclude == nil {
-		return false
-	}
-	ok, _ := c.exclude.MatchesOrParentMatches(rel)
-	return ok
-}
-
-// walk calls visit for every path the copy sends, each source's top
-// included ("." for the context itself); visit returns true to skip what is
-// below a folder.
-func (c *contextCopy) walk(ctx *rewrite.BuildContext, visit func(rel string, e fs.DirEntry) bool) {
-	for _, src := range c.srcs {
-		for _, root := range sourceRoots(ctx, src) {
-			walkSent(ctx, root, func(rel string, e fs.DirEntry) bool {
-				below := strings.TrimPrefix(rel, root+"/")
-				if root == "." {
-					below = rel
-				}
-				if rel != root && c.excluded(below) {
-					return true // --exclude keeps it back
-				}
-				return visit(rel, e)
-			})
-		}
-	}
-}
-
-// sourceRoots returns the paths a source names: itself, or what its
-// wildcards match.
-func sourceRoots(ctx *rewrite.BuildContext, src string) []string {
-	if src == "*" {
-		return []string{"."}
-	}
-	if !strings.ContainsAny(src, "*?[") {
-		return []string{src}
-	}
-	depth := strings.Count(src, "/")
-	var out []string
-	walkSent(ctx, literalDir(src), func(rel string, e fs.DirEntry) bool {
-		if rel == "." || strings.Count(rel, "/") < depth {
-			return false
-		}
-		if ok, _ := path.Match(src, rel); ok {
-			out = append(out, rel)
-		}
-		return true
-	})
-	return out
-}
-
-// walkSent walks the context from root (a context path), calling visit for
-// every path the build sends, root included; visit returns true to skip
-// what is below a folder.
-func walkSent(ctx *rewrite.BuildContext, root string, visit func(rel string, e fs.DirEntry) bool) {
-	if root == "" {
-		root = "."
-	}
-	exclusions := slices.ContainsFunc(ctx.Patterns, func(p string) bool { return strings.HasPrefix(p, "!") })
-	_ = filepath.WalkDir(filepath.Join(ctx.Dir, filepath.FromSlash(root)), func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		rel, err := filepath.Rel(ctx.Dir, p)
-		if err != nil {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
-		if rel != "." && ctx.Ignored(rel) {
-			if e.IsDir() && !exclusions {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if visit(rel, e) && e.IsDir() {
-			return filepath.SkipDir
-		}
-		return nil
-	})
 }

@@ -45,7 +45,7 @@ func init() {
 		readarray mapfile getopts shift hash enable bind declare typeset local readonly let wait
 		disown suspend dirs logout times fc history jobs fg bg source . exec trap eval builtin command
 		kill`)
-	add(Files, `cp mv rm rmdir mkdir ln chmod chown chgrp touch install tar gzip gunzip zcat bzip2
+	add(Files, `cp mv rm rmdir unlink mkdir ln chmod chown chgrp touch install tar gzip gunzip zcat bzip2
 		bunzip2 bzcat xz unxz xzcat lzma unlzma zstd unzstd unzip zip 7z cat head tail sed awk gawk
 		mawk nawk grep egrep fgrep cut sort uniq tr wc ls stat file readlink realpath du df tee diff
 		cmp md5sum sha1sum sha224sum sha256sum sha384sum sha512sum b2sum base64 base32 mktemp
