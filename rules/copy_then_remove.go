@@ -20,7 +20,7 @@ import (
 // cannot be sure, it says "may"; where nothing supports it, nothing.
 var CopyThenRemove = &rewrite.Rule{
 	Name:  "copy-then-remove",
-	Title: "Files copied in one layer and deleted in a later one still ship",
+	Title: "Files copied or installed in one layer and deleted in a later one still ship",
 	Kind:  rewrite.Safe,
 	Doc: `Deleting a file in a RUN does not take it out of the layer that COPY or
 ADD made: the image carries its bytes anyway. dfopt reports an rm (or unlink)
@@ -47,6 +47,12 @@ below the destination "may" remove copied files, unless an earlier command of
 the same RUN may have made what it removes. Files a RUN of a builder stage
 made are not known, and not reported. A finding also says "may" when the rm
 does not always run, or an earlier step may have deleted the files first.
+
+The same holds for what an earlier RUN installed: a RUN that removes a
+package an earlier RUN installed by name, apt's lists or apk's index that an
+earlier RUN left, frees nothing when merge-runs cannot join the two (another
+instruction, or the start of a stage, stands between them): dfopt reports it,
+so that the clean-up moves into the RUN that made the files.
 
 Bad:
 
@@ -139,6 +145,78 @@ func runCopyThenRemove(p *rewrite.Pass) {
 				t.reportRemoved(h, r)
 				t.applyRun(h, r)
 			}
+		}
+	}
+	reportRunRemovals(p, t.m, ship)
+}
+
+// reportRunRemovals reports a RUN of a shipping stage that deletes what an
+// earlier RUN surely left there through a package manager (a package it
+// installed by name, apt's lists, apk's index) where merge-runs cannot join
+// the two: another instruction, or the start of a stage, stands between them.
+func reportRunRemovals(p *rewrite.Pass, m *runmodel.Model, ship map[*rewrite.Stage]bool) {
+	type step struct {
+		in  *rewrite.Instruction
+		gap bool // an instruction other than RUN, or a stage's start, comes before it
+	}
+	var chain []step
+	for _, st := range p.Doc.Stages { // parents first
+		if !ship[st] {
+			continue
+		}
+		gap := true
+		for _, in := range st.Instructions {
+			if in.Keyword != "run" {
+				gap = true
+				continue
+			}
+			chain = append(chain, step{in, gap})
+			gap = false
+		}
+	}
+	for j, later := range chain {
+		r := m.Run(later.in)
+		if r == nil {
+			continue
+		}
+		del := r.Deleted()
+		if len(del.Paths) == 0 && len(del.Pkgs) == 0 {
+			continue
+		}
+		mounts, known := m.MountTargets(r)
+		if !known {
+			continue // a mount dfopt cannot read may lie over what the rm deletes
+		}
+		// What the RUN itself, or a RUN next to it that merge-runs may
+		// join it with, writes, its removal does free.
+		frees := func(what string) bool {
+			for i := j; i >= 0; i-- {
+				if x := m.Run(chain[i].in); x != nil && del.Reclaimed(x.ManagerWritten()) == what {
+					return true
+				}
+				if chain[i].gap {
+					break
+				}
+			}
+			return false
+		}
+		apart := false
+		for i := j - 1; i >= 0; i-- {
+			apart = apart || chain[i+1].gap
+			e := m.Run(chain[i].in)
+			if !apart || e == nil {
+				continue
+			}
+			what := del.Reclaimed(e.ManagerLeft())
+			if what == "" || frees(what) || slices.ContainsFunc(mounts, func(t string) bool { return what == t || strings.HasPrefix(what, t+"/") }) {
+				continue
+			}
+			p.Report(rewrite.Finding{
+				Line: later.in.StartLine,
+				Message: fmt.Sprintf("removes %s, which the RUN at line %d left in its layer: the image ships it all the same, so this frees nothing (remove it in that RUN)",
+					what, p.InputLine(chain[i].in.StartLine)),
+			})
+			break
 		}
 	}
 }

@@ -138,9 +138,31 @@ func (r *Run) Left() Footprint {
 // ManagerLeft is what the RUN surely leaves in its layer through a package
 // manager: the packages it installs by name and the caches at fixed system
 // folders (apt's lists, apk's index, ...) of the managers it runs to install
-// or refresh, less what the RUN removes itself. Unlike Written, no word is
+// or refresh (an index only when it refreshes it), less what the RUN
+// removes itself. Unlike Written, no word is
 // taken for a path: what this names is there for sure.
 func (r *Run) ManagerLeft() Footprint {
+	w := r.ManagerWritten()
+	rm := r.Removed()
+	var out Footprint
+	for _, p := range w.Paths {
+		if !rm.coversPath(p) {
+			out.Paths = append(out.Paths, p)
+		}
+	}
+	for mgr, names := range w.Pkgs {
+		for _, n := range names {
+			if !slices.Contains(rm.Pkgs[mgr], n) && !slices.Contains(rm.Pkgs[mgr], "*") {
+				out.addPkg(mgr, n)
+			}
+		}
+	}
+	return out
+}
+
+// ManagerWritten is what the RUN surely writes through a package manager
+// (see ManagerLeft), whatever it removes afterwards.
+func (r *Run) ManagerWritten() Footprint {
 	var w Footprint
 	mounted := r.CacheTargets()
 	for _, c := range r.Cmds {
@@ -157,6 +179,9 @@ func (r *Run) ManagerLeft() Footprint {
 		}
 		if !k.NoCacheFlag() {
 			for _, cache := range m.Caches {
+				if cache.Index && !k.Refreshes() {
+					continue // an install reads the index; a refresh writes it
+				}
 				if !path.IsAbs(cache.Dir) || len(cache.Env) > 0 || slices.ContainsFunc(mounted, func(t string) bool {
 					t = path.Clean(t)
 					return t == cache.Dir || strings.HasPrefix(cache.Dir, t+"/") || strings.HasPrefix(t, cache.Dir+"/")
@@ -170,21 +195,7 @@ func (r *Run) ManagerLeft() Footprint {
 			w.addPkg(m.Name, k.operands()...)
 		}
 	}
-	rm := r.Removed()
-	var out Footprint
-	for _, p := range w.Paths {
-		if !rm.coversPath(p) {
-			out.Paths = append(out.Paths, p)
-		}
-	}
-	for mgr, names := range w.Pkgs {
-		for _, n := range names {
-			if !slices.Contains(rm.Pkgs[mgr], n) && !slices.Contains(rm.Pkgs[mgr], "*") {
-				out.addPkg(mgr, n)
-			}
-		}
-	}
-	return out
+	return w
 }
 
 // Deleted is what the RUN names for removal: rm, rmdir and unlink operands,
