@@ -24,6 +24,14 @@ type Manager struct {
 	IndexCommands []string
 	// Refresh are the verbs that fetch the package index.
 	Refresh []string
+	// RefreshFlags make a command of any verb fetch the index first (apk
+	// -U; apk reads --update as --update-cache, its options taking any
+	// unambiguous prefix).
+	RefreshFlags []string
+	// AutoRefresh are the verbs that fetch the index into the cache
+	// themselves when it is missing (or older than the manager's limit), and
+	// leave it there as a Refresh does: apk add, upgrade and fix.
+	AutoRefresh []string
 	// ReadIndex are the verbs that read the package index a Refresh left.
 	ReadIndex []string
 	// Prompt are the verbs that stop at a confirmation prompt without Yes.
@@ -170,7 +178,12 @@ var Managers = []*Manager{
 		Install:      []string{"add", "upgrade", "fix"},
 		Remove:       []string{"del"},
 		Refresh:      []string{"update"},
-		ReadIndex:    []string{"add", "upgrade", "fix", "search", "list", "fetch", "policy", "dot", "info", "index"},
+		RefreshFlags: []string{"-U", "--update-cache", "--update"},
+		// apk's commands that open the database to change it fetch a
+		// missing index (apk del does not); those that only read it read
+		// what is cached. apk index reads no repository.
+		AutoRefresh:  []string{"add", "upgrade", "fix"},
+		ReadIndex:    []string{"add", "upgrade", "fix", "search", "list", "fetch", "policy", "dot", "info", "version"},
 		Caches:       []Cache{{Dir: "/var/cache/apk", Index: true}, {Dir: "/etc/apk/cache", Index: true}},
 		NoCache:      "--no-cache",
 		OfflineFlags: []string{"--no-network"},
@@ -554,6 +567,26 @@ func (k Call) Removes() bool { return k.VerbAt >= 0 && slices.Contains(k.M.Remov
 
 // Refreshes tells whether the call fetches the package index.
 func (k Call) Refreshes() bool { return k.VerbAt >= 0 && slices.Contains(k.M.Refresh, k.Verb) }
+
+// RefreshFlag tells whether the call has a flag that makes it fetch the
+// package index before it does its work (apk -U), whatever its verb.
+func (k Call) RefreshFlag() bool {
+	return len(k.M.RefreshFlags) > 0 && k.HasFlag(k.M.RefreshFlags...)
+}
+
+// FillsIndex tells whether the call may leave the package index in the
+// cache: it refreshes it, or its verb fetches the index when none is cached
+// (cached says one is); not with the no-cache flag, nor offline. A call
+// whose words the model cannot all read could be any.
+func (k Call) FillsIndex(cached bool) bool {
+	switch {
+	case k.NoCacheFlag(), k.Offline():
+		return false
+	case k.VerbAt < 0:
+		return k.AnyUnknownArg()
+	}
+	return k.Refreshes() || k.RefreshFlag() || !cached && slices.Contains(k.M.AutoRefresh, k.Verb)
+}
 
 // ReadsIndex tells whether the call reads the package index from the cache.
 func (k Call) ReadsIndex() bool {
