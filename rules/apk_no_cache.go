@@ -74,7 +74,9 @@ instead: --mount=type=cache,target=/var/cache/apk,sharing=locked (the target
 hadolint's DL3019 accepts). apk update stays, an apk add that does not
 refresh the index itself gets --update-cache (the mount hides any index an
 earlier layer left), and the rm of /var/cache/apk goes, since removing the
-mount point would fail. Cache mounts need BuildKit.
+mount point would fail. Not where an apk add --no-network reads the index
+an earlier layer left, which the mount would hide. Cache mounts need
+BuildKit.
 
 Bad:
 
@@ -472,6 +474,9 @@ func apkCacheMountRun(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run) bool 
 	for _, a := range calls {
 		if a.Verb == "update" && !a.Cond {
 			refreshed = true
+		}
+		if a.Offline() && !a.NoCacheFlag() && !refreshed {
+			return false // it reads an earlier layer's index, which the mount hides
 		}
 		if a.Verb != "add" || a.NoCacheFlag() {
 			if apkReadsIndex(a) && !refreshed && !a.RefreshFlag() {
