@@ -65,6 +65,21 @@ type Manager struct {
 	// Produces are the folders an install writes in the project folder.
 	Produces []string
 
+	// For a manager that links its installs from a store (pnpm): Resolve
+	// are the verbs that resolve versions against the registry, whose
+	// metadata it keeps in a cache; Prune the verbs, besides Remove, that
+	// take packages out of the project; ProdFlags the flags with which an
+	// install leaves the development dependencies out (and takes them out
+	// of the project). ImportSetting is the setting (--NAME, or the
+	// npm_config_NAME variable) that says how installs bring the store's
+	// files into the project, and CopyImports its values that make a
+	// second copy of them instead of hard links.
+	Resolve       []string
+	Prune         []string
+	ProdFlags     []string
+	ImportSetting string
+	CopyImports   []string
+
 	// How its install commands name what they install, for telling an
 	// install of named packages from the network (which reads no file of
 	// the image) from one of local files:
@@ -329,7 +344,7 @@ var Managers = []*Manager{
 	{
 		Name:           "pnpm",
 		Commands:       []string{"pnpm"},
-		ValueFlags:     []string{"--dir", "-C", "--filter", "-F", "--store-dir", "--reporter", "--config-dir"},
+		ValueFlags:     []string{"--dir", "-C", "--filter", "-F", "--store-dir", "--reporter", "--config-dir", "--package-import-method", "--cache-dir", "--virtual-store-dir"},
 		Install:        []string{"install", "i", "add", "update", "up", "upgrade", "fetch"},
 		Remove:         []string{"remove", "rm", "uninstall", "un"},
 		Caches:         []Cache{{Dir: "~/.local/share/pnpm/store", Env: []string{"npm_config_store_dir", "NPM_CONFIG_STORE_DIR", "PNPM_HOME/store", "XDG_DATA_HOME/pnpm/store"}}, {Dir: "~/.pnpm-store"}},
@@ -339,6 +354,11 @@ var Managers = []*Manager{
 		OfflineConfig:  []string{".npmrc", "~/.npmrc"},
 		OfflineSetting: "offline",
 		Produces:       []string{"node_modules"},
+		Resolve:        []string{"add", "update", "up", "upgrade"},
+		Prune:          []string{"prune"},
+		ProdFlags:      []string{"--prod", "-P", "--production"},
+		ImportSetting:  "package-import-method",
+		CopyImports:    []string{"copy", "clone", "clone-or-copy"},
 	},
 	{
 		Name:     "bun",
@@ -609,6 +629,49 @@ func (k Call) NoCacheFlag() bool {
 		return true
 	}
 	return k.M.NoCacheAbbrev != "" && k.HasAbbrev(k.M.NoCache, k.M.NoCacheAbbrev)
+}
+
+// Resolves tells whether the call resolves versions against the registry
+// (not offline), which leaves the registry's metadata in the manager's cache.
+func (k Call) Resolves() bool {
+	return k.VerbAt >= 0 && slices.Contains(k.M.Resolve, k.Verb) && !k.Offline()
+}
+
+// Prunes tells whether the call takes packages out of the project.
+func (k Call) Prunes() bool {
+	return k.Removes() || k.VerbAt >= 0 && slices.Contains(k.M.Prune, k.Verb)
+}
+
+// ProdOnly tells whether the call leaves the development dependencies out.
+func (k Call) ProdOnly() bool { return len(k.M.ProdFlags) > 0 && k.HasFlag(k.M.ProdFlags...) }
+
+// ImportMethod returns the value of the manager's ImportSetting flag on the
+// call (--NAME=v or --NAME v); ok is false when the call has none or its
+// value is not known.
+func (k Call) ImportMethod() (string, bool) {
+	if k.M.ImportSetting == "" {
+		return "", false
+	}
+	flag := "--" + k.M.ImportSetting
+	for i := range k.Args {
+		v, lit := k.Args[i].Value()
+		if !lit {
+			continue
+		}
+		if v == "--" {
+			break
+		}
+		if val, ok := strings.CutPrefix(v, flag+"="); ok {
+			return val, true
+		}
+		if v == flag {
+			if i+1 == len(k.Args) {
+				return "", false
+			}
+			return k.Args[i+1].Value()
+		}
+	}
+	return "", false
 }
 
 // Answered tells whether the call answers its prompt itself.

@@ -569,3 +569,34 @@ func TestApkIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestPnpmCalls checks what the table says of pnpm commands that decide
+// whether its store keeps files no project links to.
+func TestPnpmCalls(t *testing.T) {
+	pnpm := runmodel.ManagerNamed("pnpm")
+	cases := []struct {
+		run                    string
+		resolves, prunes, prod bool
+		method                 string
+	}{
+		{"pnpm install --frozen-lockfile", false, false, false, ""},
+		{"pnpm add -g serve", true, false, false, ""},
+		{"pnpm add --offline serve", false, false, false, ""},
+		{"pnpm up", true, false, false, ""},
+		{"pnpm prune --prod", false, true, true, ""},
+		{"pnpm remove lodash", false, true, false, ""},
+		{"pnpm install -P", false, false, true, ""},
+		{"pnpm install --package-import-method=copy", false, false, false, "copy"},
+		{"pnpm install --package-import-method clone-or-copy", false, false, false, "clone-or-copy"},
+		{"pnpm install --package-import-method", false, false, false, ""},
+	}
+	for _, c := range cases {
+		_, r := runOf(t, "FROM node\nRUN "+c.run+"\n", 0)
+		k := pnpm.Read(r.Cmds[0])
+		method, _ := k.ImportMethod()
+		if k.Resolves() != c.resolves || k.Prunes() != c.prunes || k.ProdOnly() != c.prod || method != c.method {
+			t.Errorf("%s: Resolves %v, Prunes %v, ProdOnly %v, ImportMethod %q; want %v, %v, %v, %q",
+				c.run, k.Resolves(), k.Prunes(), k.ProdOnly(), method, c.resolves, c.prunes, c.prod, c.method)
+		}
+	}
+}
