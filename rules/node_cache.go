@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,9 +26,24 @@ whose files reach the image, a RUN that installs packages gets:
   end of the RUN. Yarn 2 and later (Plug'n'Play) load packages from that cache,
   so the rule does nothing in a file that shows signs of them (.yarnrc.yml,
   .yarn/, .pnp, corepack, yarn set version, --immutable, ...);
-- pnpm install, add, update: pnpm store prune at the end of the RUN (the
-  store drops what no project links to any more; not after pnpm fetch, which
-  fills the store for a later install);
+- pnpm install, add, update: pnpm store prune at the end of the RUN, only
+  where it frees something whatever the build host. pnpm brings the files
+  of its store into node_modules as hard links (on a file system with
+  reflinks, as clones), and prune removes the store's files that no
+  node_modules links to: after an install that linked them, none of them,
+  and the store costs the image little more than its index. So prune is
+  added where the store keeps files that nothing uses: the RUN takes
+  packages out of node_modules after the install (pnpm prune, pnpm remove,
+  pnpm install --prod after a full install, rm of node_modules); the
+  install copies instead of linking (--package-import-method copy, clone or
+  clone-or-copy, or the npm_config_package_import_method variable); or it
+  resolves versions against the registry (pnpm add, pnpm update), whose
+  metadata pnpm keeps in its cache (~/.cache/pnpm) and prune removes. Not
+  after a plain pnpm install, which resolves nothing where the lockfile is
+  up to date (dfopt does not look), nor after pnpm fetch, which fills the
+  store for a later install. Where the build host's file system has
+  reflinks (btrfs, XFS), pnpm clones, and the store is a second copy that
+  prune would free: dfopt cannot see the build host;
 - gem install: --no-document, which skips generating ri and rdoc pages, as a
   proposal (the pages are installed files, not a cache). Not in images FROM
   the official ruby image, whose gemrc already does so;
@@ -174,16 +190,20 @@ func nodeYarn(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	fix.appendAfter(cr, c, "cache clean", what+" keeps its download cache in the image: run yarn cache clean after it")
 }
 
-// nodePnpm prunes pnpm's store after pnpm install, add and update, or
-// gives the RUN a cache mount.
+// nodePnpm prunes pnpm's store after pnpm install, add and update where
+// that frees something, or gives the RUN a cache mount.
 func nodePnpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
-	i := verbFrom(c, 0, pnpmM.ValueFlags)
-	switch c.Arg(i) {
+	k := pnpmM.Read(c)
+	switch k.Verb {
 	case "install", "i", "add", "update", "up", "upgrade":
 	default:
 		return // pnpm fetch fills the store for a later install: keep it
 	}
 	if c.HasFlag("--store-dir", "--help", "-h") {
+		return
+	}
+	frees := pnpmPruneFrees(cr, k)
+	if frees == "" && !p.Options.CacheMounts {
 		return
 	}
 	locs := cr.locations(pnpmM.Caches)
@@ -196,12 +216,88 @@ func nodePnpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 	if fix = fix.unless(p, cr.cacheReadLater(p, pnpmM, c)); fix == nil {
 		return
 	}
-	what := "pnpm " + c.Arg(i)
+	what := "pnpm " + k.Verb
 	if t := cr.mountTarget(p, pnpmM, c, pnpmM.Caches); t != "" && !fix.proposal {
 		fix.mount(t, what+" keeps its package store in the image: give the RUN a cache mount on "+t)
 		return
 	}
-	fix.appendAfter(cr, c, "store prune", what+" fills its package store in the image: run pnpm store prune after it, which drops what no project uses")
+	if frees != "" {
+		fix.appendAfter(cr, c, "store prune", what+" "+frees)
+	}
+}
+
+// pnpmPruneFrees says what pnpm store prune frees after the install k,
+// whatever the file system of the build host: "" when it frees nothing
+// where pnpm hard-links its store's files into node_modules (the store then
+// holds the same files, and prune removes only those nothing links to).
+func pnpmPruneFrees(cr *cacheRun, k runmodel.Call) string {
+	const prune = ": run pnpm store prune after it, which removes the store's files that no node_modules links to"
+	if m, ok := pnpmImportMethod(cr, k); ok && slices.Contains(pnpmM.CopyImports, m) {
+		return "copies its packages out of its store (" + pnpmM.ImportSetting + " " + m + "), and the store keeps a second copy of them" + prune
+	}
+	for _, x := range cr.cmds() {
+		if !runmodel.Before(k.Cmd, x) {
+			continue
+		}
+		if x.Is("rm") && removesNodeModules(x) {
+			return "fills its store, and the RUN then removes node_modules, whose files only the store keeps" + prune
+		}
+		if runmodel.ManagerOf(x) != pnpmM {
+			continue
+		}
+		switch kx := pnpmM.Read(x); {
+		case kx.Prunes():
+			return "fills its store, and pnpm " + kx.Verb + " then takes packages out of node_modules, whose files only the store keeps" + prune
+		case kx.Installs() && kx.ProdOnly() && !k.ProdOnly():
+			return "fills its store, and pnpm " + kx.Verb + " with " + pnpmM.ProdFlags[0] + " then takes the development dependencies out of node_modules, whose files only the store keeps" + prune
+		}
+	}
+	if k.Resolves() {
+		return "keeps the registry metadata it resolved with in pnpm's cache: run pnpm store prune after it, which removes that metadata"
+	}
+	return ""
+}
+
+// pnpmImportMethod returns how pnpm brings the store's files into
+// node_modules for the install k: its --package-import-method, else the
+// npm_config_package_import_method variable set for it, in the RUN or by
+// ENV or ARG; ok is false when none sets it or its value is not known.
+func pnpmImportMethod(cr *cacheRun, k runmodel.Call) (string, bool) {
+	if m, ok := k.ImportMethod(); ok || k.HasFlag("--"+pnpmM.ImportSetting) {
+		return m, ok
+	}
+	name := "npm_config_" + strings.ReplaceAll(pnpmM.ImportSetting, "-", "_")
+	for n, w := range k.Assigns {
+		if strings.EqualFold(n, name) {
+			return w.Value()
+		}
+	}
+	for _, a := range cr.r.Assigns {
+		if strings.EqualFold(a.Name, name) {
+			return "", false // set in the program: dfopt does not follow the value
+		}
+	}
+	for n, v := range cr.st.Env {
+		if strings.EqualFold(n, name) {
+			return v.Value, v.Known
+		}
+	}
+	return "", false
+}
+
+// removesNodeModules tells whether c is an rm of a node_modules folder, or
+// of all that is in it.
+func removesNodeModules(c *runmodel.Cmd) bool {
+	ops, ok := rmOperands(c)
+	if !ok {
+		return false
+	}
+	for _, o := range ops {
+		if path.Base(strings.TrimSuffix(strings.TrimSuffix(o, "*"), "/")) == "node_modules" {
+			return true
+		}
+	}
+	return false
 }
 
 // nodeGem adds --no-document to gem install.

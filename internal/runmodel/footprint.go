@@ -66,8 +66,10 @@ func (r *Run) Written() Footprint {
 		if !k.Installs() && !k.Refreshes() {
 			continue
 		}
-		for _, cache := range m.Caches {
-			f.Paths = append(f.Paths, cache.Dir)
+		if !k.NoCacheFlag() {
+			for _, cache := range m.Caches {
+				f.Paths = append(f.Paths, cache.Dir)
+			}
 		}
 		names := k.operands()
 		for i, a := range c.Args {

@@ -24,6 +24,14 @@ type Manager struct {
 	IndexCommands []string
 	// Refresh are the verbs that fetch the package index.
 	Refresh []string
+	// RefreshFlags make a command of any verb fetch the index first (apk
+	// -U; apk reads --update as --update-cache, its options taking any
+	// unambiguous prefix).
+	RefreshFlags []string
+	// AutoRefresh are the verbs that fetch the index into the cache
+	// themselves when it is missing (or older than the manager's limit), and
+	// leave it there as a Refresh does: apk add, upgrade and fix.
+	AutoRefresh []string
 	// ReadIndex are the verbs that read the package index a Refresh left.
 	ReadIndex []string
 	// Prompt are the verbs that stop at a confirmation prompt without Yes.
@@ -56,6 +64,21 @@ type Manager struct {
 	OfflineSetting string
 	// Produces are the folders an install writes in the project folder.
 	Produces []string
+
+	// For a manager that links its installs from a store (pnpm): Resolve
+	// are the verbs that resolve versions against the registry, whose
+	// metadata it keeps in a cache; Prune the verbs, besides Remove, that
+	// take packages out of the project; ProdFlags the flags with which an
+	// install leaves the development dependencies out (and takes them out
+	// of the project). ImportSetting is the setting (--NAME, or the
+	// npm_config_NAME variable) that says how installs bring the store's
+	// files into the project, and CopyImports its values that make a
+	// second copy of them instead of hard links.
+	Resolve       []string
+	Prune         []string
+	ProdFlags     []string
+	ImportSetting string
+	CopyImports   []string
 
 	// How its install commands name what they install, for telling an
 	// install of named packages from the network (which reads no file of
@@ -170,7 +193,12 @@ var Managers = []*Manager{
 		Install:      []string{"add", "upgrade", "fix"},
 		Remove:       []string{"del"},
 		Refresh:      []string{"update"},
-		ReadIndex:    []string{"add", "upgrade", "fix", "search", "list", "fetch", "policy", "dot", "info", "index"},
+		RefreshFlags: []string{"-U", "--update-cache", "--update"},
+		// apk's commands that open the database to change it fetch a
+		// missing index (apk del does not); those that only read it read
+		// what is cached. apk index reads no repository.
+		AutoRefresh:  []string{"add", "upgrade", "fix"},
+		ReadIndex:    []string{"add", "upgrade", "fix", "search", "list", "fetch", "policy", "dot", "info", "version"},
 		Caches:       []Cache{{Dir: "/var/cache/apk", Index: true}, {Dir: "/etc/apk/cache", Index: true}},
 		NoCache:      "--no-cache",
 		OfflineFlags: []string{"--no-network"},
@@ -316,7 +344,7 @@ var Managers = []*Manager{
 	{
 		Name:           "pnpm",
 		Commands:       []string{"pnpm"},
-		ValueFlags:     []string{"--dir", "-C", "--filter", "-F", "--store-dir", "--reporter", "--config-dir"},
+		ValueFlags:     []string{"--dir", "-C", "--filter", "-F", "--store-dir", "--reporter", "--config-dir", "--package-import-method", "--cache-dir", "--virtual-store-dir"},
 		Install:        []string{"install", "i", "add", "update", "up", "upgrade", "fetch"},
 		Remove:         []string{"remove", "rm", "uninstall", "un"},
 		Caches:         []Cache{{Dir: "~/.local/share/pnpm/store", Env: []string{"npm_config_store_dir", "NPM_CONFIG_STORE_DIR", "PNPM_HOME/store", "XDG_DATA_HOME/pnpm/store"}}, {Dir: "~/.pnpm-store"}},
@@ -326,6 +354,11 @@ var Managers = []*Manager{
 		OfflineConfig:  []string{".npmrc", "~/.npmrc"},
 		OfflineSetting: "offline",
 		Produces:       []string{"node_modules"},
+		Resolve:        []string{"add", "update", "up", "upgrade"},
+		Prune:          []string{"prune"},
+		ProdFlags:      []string{"--prod", "-P", "--production"},
+		ImportSetting:  "package-import-method",
+		CopyImports:    []string{"copy", "clone", "clone-or-copy"},
 	},
 	{
 		Name:     "bun",
@@ -555,6 +588,26 @@ func (k Call) Removes() bool { return k.VerbAt >= 0 && slices.Contains(k.M.Remov
 // Refreshes tells whether the call fetches the package index.
 func (k Call) Refreshes() bool { return k.VerbAt >= 0 && slices.Contains(k.M.Refresh, k.Verb) }
 
+// RefreshFlag tells whether the call has a flag that makes it fetch the
+// package index before it does its work (apk -U), whatever its verb.
+func (k Call) RefreshFlag() bool {
+	return len(k.M.RefreshFlags) > 0 && k.HasFlag(k.M.RefreshFlags...)
+}
+
+// FillsIndex tells whether the call may leave the package index in the
+// cache: it refreshes it, or its verb fetches the index when none is cached
+// (cached says one is); not with the no-cache flag, nor offline. A call
+// whose words the model cannot all read could be any.
+func (k Call) FillsIndex(cached bool) bool {
+	switch {
+	case k.NoCacheFlag(), k.Offline():
+		return false
+	case k.VerbAt < 0:
+		return k.AnyUnknownArg()
+	}
+	return k.Refreshes() || k.RefreshFlag() || !cached && slices.Contains(k.M.AutoRefresh, k.Verb)
+}
+
 // ReadsIndex tells whether the call reads the package index from the cache.
 func (k Call) ReadsIndex() bool {
 	if k.VerbAt < 0 {
@@ -576,6 +629,49 @@ func (k Call) NoCacheFlag() bool {
 		return true
 	}
 	return k.M.NoCacheAbbrev != "" && k.HasAbbrev(k.M.NoCache, k.M.NoCacheAbbrev)
+}
+
+// Resolves tells whether the call resolves versions against the registry
+// (not offline), which leaves the registry's metadata in the manager's cache.
+func (k Call) Resolves() bool {
+	return k.VerbAt >= 0 && slices.Contains(k.M.Resolve, k.Verb) && !k.Offline()
+}
+
+// Prunes tells whether the call takes packages out of the project.
+func (k Call) Prunes() bool {
+	return k.Removes() || k.VerbAt >= 0 && slices.Contains(k.M.Prune, k.Verb)
+}
+
+// ProdOnly tells whether the call leaves the development dependencies out.
+func (k Call) ProdOnly() bool { return len(k.M.ProdFlags) > 0 && k.HasFlag(k.M.ProdFlags...) }
+
+// ImportMethod returns the value of the manager's ImportSetting flag on the
+// call (--NAME=v or --NAME v); ok is false when the call has none or its
+// value is not known.
+func (k Call) ImportMethod() (string, bool) {
+	if k.M.ImportSetting == "" {
+		return "", false
+	}
+	flag := "--" + k.M.ImportSetting
+	for i := range k.Args {
+		v, lit := k.Args[i].Value()
+		if !lit {
+			continue
+		}
+		if v == "--" {
+			break
+		}
+		if val, ok := strings.CutPrefix(v, flag+"="); ok {
+			return val, true
+		}
+		if v == flag {
+			if i+1 == len(k.Args) {
+				return "", false
+			}
+			return k.Args[i+1].Value()
+		}
+	}
+	return "", false
 }
 
 // Answered tells whether the call answers its prompt itself.

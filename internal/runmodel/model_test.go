@@ -526,3 +526,77 @@ func TestReclaimed(t *testing.T) {
 		}
 	}
 }
+
+// TestApkIndex checks which apk commands may leave the package index in
+// the cache, with none there before (cached false) and with one.
+func TestApkIndex(t *testing.T) {
+	apk := runmodel.ManagerNamed("apk")
+	cases := []struct {
+		run           string
+		fresh, cached bool // FillsIndex(false), FillsIndex(true)
+		refreshes     bool // Refreshes() || RefreshFlag()
+	}{
+		{"apk update", true, true, true},
+		{"apk update --no-cache", false, false, true},
+		{"apk add curl", true, false, false},
+		{"apk add --no-cache curl", false, false, false},
+		{"apk -U add curl", true, true, true},
+		{"apk add --update curl", true, true, true},
+		{"apk --update-cache upgrade", true, true, true},
+		{"apk upgrade", true, false, false},
+		{"apk fix", true, false, false},
+		{"apk add --no-network curl", false, false, false},
+		{"apk del curl", false, false, false},
+		{"apk search curl", false, false, false},
+		{"apk info -a curl", false, false, false},
+		{"apk --version", false, false, false},
+		{"apk $CMD curl", true, true, false},
+	}
+	for _, c := range cases {
+		_, r := runOf(t, "FROM alpine\nRUN "+c.run+"\n", 0)
+		k := apk.Read(r.Cmds[0])
+		if got := k.FillsIndex(false); got != c.fresh {
+			t.Errorf("%s: FillsIndex(false) = %v, want %v", c.run, got, c.fresh)
+		}
+		if got := k.FillsIndex(true); got != c.cached {
+			t.Errorf("%s: FillsIndex(true) = %v, want %v", c.run, got, c.cached)
+		}
+		if k.Refreshes() != (k.Verb == "update") {
+			t.Errorf("%s: Refreshes = %v: only apk update is a refresh verb (merge-runs takes a RUN of them for one that only refreshes)", c.run, k.Refreshes())
+		}
+		if got := k.Refreshes() || k.RefreshFlag(); got != c.refreshes {
+			t.Errorf("%s: Refreshes or RefreshFlag = %v, want %v", c.run, got, c.refreshes)
+		}
+	}
+}
+
+// TestPnpmCalls checks what the table says of pnpm commands that decide
+// whether its store keeps files no project links to.
+func TestPnpmCalls(t *testing.T) {
+	pnpm := runmodel.ManagerNamed("pnpm")
+	cases := []struct {
+		run                    string
+		resolves, prunes, prod bool
+		method                 string
+	}{
+		{"pnpm install --frozen-lockfile", false, false, false, ""},
+		{"pnpm add -g serve", true, false, false, ""},
+		{"pnpm add --offline serve", false, false, false, ""},
+		{"pnpm up", true, false, false, ""},
+		{"pnpm prune --prod", false, true, true, ""},
+		{"pnpm remove lodash", false, true, false, ""},
+		{"pnpm install -P", false, false, true, ""},
+		{"pnpm install --package-import-method=copy", false, false, false, "copy"},
+		{"pnpm install --package-import-method clone-or-copy", false, false, false, "clone-or-copy"},
+		{"pnpm install --package-import-method", false, false, false, ""},
+	}
+	for _, c := range cases {
+		_, r := runOf(t, "FROM node\nRUN "+c.run+"\n", 0)
+		k := pnpm.Read(r.Cmds[0])
+		method, _ := k.ImportMethod()
+		if k.Resolves() != c.resolves || k.Prunes() != c.prunes || k.ProdOnly() != c.prod || method != c.method {
+			t.Errorf("%s: Resolves %v, Prunes %v, ProdOnly %v, ImportMethod %q; want %v, %v, %v, %q",
+				c.run, k.Resolves(), k.Prunes(), k.ProdOnly(), method, c.resolves, c.prunes, c.prod, c.method)
+		}
+	}
+}

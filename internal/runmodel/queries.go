@@ -332,7 +332,7 @@ func RefreshedBefore(r *Run, mgr *Manager, c *Cmd) bool {
 		if k.Cmd == c || !Dominates(k.Cmd, c) {
 			continue
 		}
-		if k.Refreshes() || k.HasFlag("-U", "--update-cache") && mgr.Name == "apk" {
+		if k.Refreshes() || k.RefreshFlag() {
 			return true
 		}
 	}
