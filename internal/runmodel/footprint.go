@@ -181,7 +181,7 @@ func (r *Run) ManagerWritten() Footprint {
 		}
 		if !k.NoCacheFlag() {
 			for _, cache := range m.Caches {
-				if cache.Index && !k.Refreshes() {
+				if cache.Index && !k.Refreshes() && !k.RefreshFlag() {
 					continue // an install reads the index; a refresh writes it
 				}
 				if !path.IsAbs(cache.Dir) || len(cache.Env) > 0 || slices.ContainsFunc(mounted, func(t string) bool {

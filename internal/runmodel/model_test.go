@@ -513,6 +513,7 @@ func TestReclaimed(t *testing.T) {
 		{"apt-get update && apt-get install -y gcc", "apt-get autoremove -y && apt-get clean", ""},
 		{"apk add --no-cache gcc", "rm -rf /var/cache/apk/*", ""},
 		{"apk update && apk add gcc", "rm -rf /var/cache/apk/*", "/var/cache/apk"},
+		{"apk add -U gcc", "rm -rf /var/cache/apk/*", "/var/cache/apk"},
 		{"apt-get install -y gcc", "rm -rf /var/lib/apt/lists/*", ""}, // an install reads the lists; the update that wrote them is elsewhere
 		{"apk add --virtual .deps gcc", "apk del gcc", "apk package gcc"},
 		{"mkdir -p /var/lib/apt/lists/x", "rm -rf /var/lib/apt/lists", ""}, // a word is no proof
