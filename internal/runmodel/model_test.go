@@ -601,3 +601,35 @@ func TestPnpmCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestTouches reads what a RUN touches: for sure where a command names a
+// place, maybe where the model cannot tell, and why it stops following.
+func TestTouches(t *testing.T) {
+	show := func(ts runmodel.Touches) string {
+		var out []string
+		for _, p := range ts.Places {
+			s := p.Path
+			if p.May {
+				s = "may " + s
+			}
+			out = append(out, s)
+		}
+		if ts.Unfollowed != "" {
+			out = append(out, "unfollowed: "+ts.Unfollowed)
+		}
+		return strings.Join(out, ", ")
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"FROM x\nWORKDIR /app\nRUN rm -rf /app/tests && mkdir -p logs", "/app/tests, /app/logs"},
+		{"FROM x\nRUN apk add --no-cache curl", "may /bin, may /boot, may /dev, may /etc, may /lib, may /lib32, may /lib64, may /libx32, may /opt, may /proc, may /root, may /run, may /sbin, may /srv, may /sys, may /tmp, may /usr, may /var"},
+		{"FROM x\nWORKDIR /app\nRUN echo x > /etc/motd && ./build.sh", "/etc/motd, may /, /app/build.sh, unfollowed: ./build.sh is a file of the image or the build context"},
+		{"FROM x\nWORKDIR /app\nRUN node scripts/prepare.js", "may /, /app/scripts/prepare.js, unfollowed: node is a program the model does not know"},
+		{"FROM x\nRUN make", "may /, unfollowed: make is a program the model does not know"},
+		{"FROM x\nWORKDIR /app\nRUN npm install express", "may /app, may /, /app/install, /app/express, unfollowed: npm installs more than packages named on the command line"},
+	} {
+		m, r := runOf(t, tc.src, 0)
+		if got := show(m.Touches(r)); got != tc.want {
+			t.Errorf("%q:\n got %s\nwant %s", tc.src, got, tc.want)
+		}
+	}
+}
