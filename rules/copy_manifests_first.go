@@ -124,9 +124,11 @@ func words(c *runmodel.Cmd) []string {
 }
 
 // detectInstall tells whether a command installs dependencies from manifests,
-// and how.
+// and how. The command is read with the manager's table: a flag that takes a
+// value (yarn --network-timeout 600000) is no verb nor operand.
 func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
-	if c.Name == "" || c.MoreArgs {
+	mgr := runmodel.ManagerOf(c)
+	if mgr == nil || c.MoreArgs {
 		return install{}, false
 	}
 	w := words(c)
@@ -135,14 +137,12 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 	if slices.Contains(args, "") {
 		return install{}, false // a word dfopt cannot read: the install could be anything
 	}
-	verb, rest := "", []string(nil)
-	for i, a := range args {
-		if !strings.HasPrefix(a, "-") {
-			verb, rest = a, args[i+1:]
-			break
-		}
+	k := mgr.Read(c)
+	verb, rest := k.Verb, []string(nil)
+	if k.VerbAt >= 0 {
+		rest = args[k.VerbAt+1:]
 	}
-	noOperands := !slices.ContainsFunc(rest, func(a string) bool { return !strings.HasPrefix(a, "-") })
+	noOperands := k.VerbAt >= 0 && k.Next(k.VerbAt) < 0
 	// flags are the words after the verb, options with their values, that the
 	// dependency-only command keeps.
 	flags := func(exclude ...string) string {
@@ -161,7 +161,7 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 			return install{eco: ecoNpm, call: c}, true
 		}
 	case "yarn":
-		if verb == "" || verb == "install" && noOperands {
+		if k.VerbAt < 0 || verb == "install" && noOperands {
 			return install{eco: ecoYarn, call: c}, true
 		}
 	case "pnpm":
@@ -198,7 +198,7 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 			}
 		}
 	case "bundle":
-		if verb == "install" && noOperands {
+		if verb == "install" && noOperands && !c.HasFlag("--gemfile") {
 			return install{eco: ecoBundler, call: c}, true
 		}
 	case "composer":
