@@ -56,7 +56,26 @@ install made. So the ignore file must keep those folders out (node_modules,
 **/node_modules); where it does not, the rewrite is a proposal that says so,
 and with --dockerignore dfopt adds the entries to the ignore file and
 applies it. The install's working folder must be known (a WORKDIR or a cd
-dfopt can read: a base image's WORKDIR is not).
+dfopt can read: a base image's WORKDIR is not). The COPY's destination may
+name variables that ENV sets (COPY . $APP); the manifest COPY lines keep them.
+A variable a --build-arg may change could send the files anywhere: no rewrite.
+
+The manifest COPY lines take the COPY's place, with its --chown, --chmod and
+--link, so that the folders they make are made as it made them; the COPY
+goes below the install (or below the dependency-only step, which goes right
+above the install and runs as it does). Steps between the COPY and the
+install that do not read or change what it copies stay where they are, and
+so come before it: ENV and ARG it does not use, WORKDIR (for an absolute
+destination; into it, only to a folder the manifest lines make), USER (for
+a COPY without --chown), LABEL, EXPOSE, a COPY or ADD elsewhere, and a RUN
+whose places, as dfopt's model of RUNs reads them, stay clear of the
+destination (package installs by name, housekeeping). A RUN that names the
+destination (rm -rf /app/tests, node scripts/prepare.js) keeps the COPY
+above it, and nothing is reported; a RUN that may read it (a program dfopt
+cannot see through, npm's install scripts, which see the folder they run
+from) makes the rewrite a proposal that names it. In the install's own RUN,
+commands dfopt follows may run with it (apt-get install && npm ci); any
+other command needs a RUN of its own first.
 
 Bad:
 
@@ -285,36 +304,60 @@ func workdirs(m *runmodel.Model) map[*rewrite.Instruction]string {
 	return at
 }
 
+// wholeProject is a COPY or ADD that takes the whole build context, or one
+// folder of it, into a folder.
+type wholeProject struct {
+	in       *rewrite.Instruction
+	srcDir   string // the folder of the context it copies ("" for all of it)
+	dest     string // its destination, absolute and clean
+	rawDest  string // its destination as written, when it names variables (ENV APP=/srv, COPY . $APP); "" otherwise
+	relative bool   // its destination is relative to the WORKDIR
+	chown    bool   // it has --chown
+	byName   bool   // --chown names a user or group: the COPY reads the user database
+}
+
 // wholeCopy reads a COPY or ADD that takes the whole context, or one folder of
-// it, into a folder: the folder of the context it copies ("" for all of it)
-// and its absolute destination.
-func wholeCopy(d *rewrite.Document, ctx *rewrite.BuildContext, in *rewrite.Instruction, wd string) (srcDir, dest string, ok bool) {
+// it, into a folder whose path dfopt knows: a destination may name variables
+// that ENV set, never ones a --build-arg may change.
+func wholeCopy(m *runmodel.Model, ctx *rewrite.BuildContext, in *rewrite.Instruction) (*wholeProject, bool) {
 	var srcs []string
-	var dst string
+	var dst, chown string
 	switch c := in.Command.(type) {
 	case *instructions.CopyCommand:
 		if c.From != "" {
-			return "", "", false
+			return nil, false
 		}
-		srcs, dst = c.SourcePaths, c.DestPath
+		srcs, dst, chown = c.SourcePaths, c.DestPath, c.Chown
 	case *instructions.AddCommand:
-		srcs, dst = c.SourcePaths, c.DestPath
+		srcs, dst, chown = c.SourcePaths, c.DestPath, c.Chown
 	default:
-		return "", "", false
+		return nil, false
 	}
-	if len(srcs) != 1 || len(in.Node.Heredocs) > 0 || strings.Contains(dst, "$") || resolve(wd, dst) == "" {
-		return "", "", false
+	if len(srcs) != 1 || len(in.Node.Heredocs) > 0 {
+		return nil, false
 	}
+	st := m.State(in)
+	expanded, ok := st.Expand(m.Lex, dst)
+	if !ok || expanded == "" {
+		return nil, false
+	}
+	wp := &wholeProject{in: in, dest: resolve(st.Workdir, expanded), relative: !path.IsAbs(expanded), chown: chown != ""}
+	if wp.dest == "" {
+		return nil, false
+	}
+	if strings.Contains(dst, "$") {
+		wp.rawDest = dst
+	}
+	wp.byName = wp.chown && strings.Trim(chown, "0123456789:") != ""
 	src := strings.TrimPrefix(srcs[0], "./")
 	switch {
 	case src == "" || src == "." || src == "*":
-		srcDir = ""
 	case ctx != nil && !strings.ContainsAny(src, "*?[$") && isContextDir(ctx, src):
-		srcDir = path.Clean(src)
+		wp.srcDir = path.Clean(src)
 	default:
-		return "", "", false
+		return nil, false
 	}
-	return srcDir, resolve(wd, dst), true
+	return wp, true
 }
 
 func isContextDir(ctx *rewrite.BuildContext, rel string) bool {
@@ -328,61 +371,134 @@ func runCopyManifestsFirst(p *rewrite.Pass) {
 	wds := workdirs(m)
 	for _, st := range d.Stages {
 		for i, cp := range st.Instructions {
-			srcDir, dest, ok := wholeCopy(d, p.Options.Context, cp, wds[cp])
+			wp, ok := wholeCopy(m, p.Options.Context, cp)
 			if !ok {
 				continue
 			}
-			j, run, inst, found := nextInstall(m, st, i, cp)
+			way, found := nextInstall(p, m, st, i, wp)
 			if !found {
 				continue
 			}
-			if manifestsCopiedBefore(st, i, inst.eco) {
+			if manifestsCopiedBefore(st, i, way.inst.eco) {
 				continue
 			}
-			planManifestsFirst(p, st, i, j, srcDir, dest, run, inst, wds)
+			planManifestsFirst(p, st, i, wp, way, wds)
 		}
 	}
 }
 
-// nextInstall finds the dependency install in the first RUN after the COPY,
-// past instructions that do not touch the copied files (ENV, ARG, WORKDIR,
-// LABEL, EXPOSE) and that the COPY does not depend on.
-func nextInstall(m *runmodel.Model, st *rewrite.Stage, i int, cp *rewrite.Instruction) (int, *rewrite.Instruction, install, bool) {
+// wayToInstall is what lies between the COPY of the project and the install
+// that waits for it: the steps the COPY moves below, and why one of them may
+// read or change what it copies.
+type wayToInstall struct {
+	j        int // the install's RUN, an index in the stage
+	run      *rewrite.Instruction
+	inst     install
+	last     *rewrite.Instruction // the last step between them; nil when none
+	workdirs []string             // the folders the WORKDIRs between them go to
+	mays     []string             // why steps may read or change what the COPY brings
+	copies   func(string) bool    // tells whether a place may be one of the COPY's, through the stage's links
+}
+
+// nextInstall finds the dependency install in a RUN after the COPY, past
+// the steps that do not read or change what it copies, which the COPY then
+// moves below: ENV and ARG it does not use, WORKDIR (for a destination that
+// is absolute), USER (for a COPY without --chown), LABEL, EXPOSE, a COPY or
+// ADD elsewhere, and a RUN whose places, as the model reads them, stay
+// clear of the destination. A RUN that may touch it (a command the model
+// cannot see through, an install script) is passed with the reason, which
+// makes the rewrite a proposal; one that names it stops the walk.
+func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, wp *wholeProject) (wayToInstall, bool) {
+	ctx := p.Options.Context
+	links := m.LinksBefore(ctx, st, i)
+	way := wayToInstall{copies: func(place string) bool {
+		return links.Touch(place, wp.dest) || wp.byName && links.Touch(place, "/etc")
+	}}
 	for j := i + 1; j < len(st.Instructions); j++ {
 		in := st.Instructions[j]
-		switch in.Keyword {
-		case "env", "arg":
+		switch c := in.Command.(type) {
+		case *instructions.EnvCommand, *instructions.ArgCommand:
 			for _, n := range definedNames(in) {
-				if strings.Contains(cp.Line, "$"+n) || strings.Contains(cp.Line, "${"+n) {
-					return 0, nil, install{}, false
+				if strings.Contains(wp.in.Line, "$"+n) || strings.Contains(wp.in.Line, "${"+n) {
+					return wayToInstall{}, false
 				}
 			}
-			continue
-		case "workdir":
-			if !strings.HasPrefix(copyDest(cp), "/") {
-				return 0, nil, install{}, false
+		case *instructions.WorkdirCommand:
+			wd := m.After(in).Workdir
+			if wp.relative || wd == "" {
+				return wayToInstall{}, false
 			}
-			continue
-		case "label", "expose":
-			continue
-		case "run":
+			way.workdirs = append(way.workdirs, wd)
+		case *instructions.UserCommand:
+			if wp.chown {
+				return wayToInstall{}, false
+			}
+		case *instructions.LabelCommand, *instructions.ExposeCommand:
+		case *instructions.RunCommand:
 			r := m.Run(in)
-			if !r.Editable {
-				return 0, nil, install{}, false
-			}
 			for _, c := range r.Cmds {
-				if inst, ok := detectInstall(c); ok {
-					inst.cwd = m.Cwd(m.State(in), c)
-					if inst.cwd == "" {
-						return 0, nil, install{}, false // it runs where dfopt cannot tell
-					}
-					return j, in, inst, true
+				inst, ok := detectInstall(c)
+				if !ok {
+					continue
 				}
+				inst.cwd = m.Cwd(m.State(in), c)
+				if inst.cwd == "" || !r.Editable {
+					return wayToInstall{}, false // it runs where dfopt cannot tell
+				}
+				way.j, way.run, way.inst = j, in, inst
+				return way, true
 			}
+			why, ok := mayTouch(m.Touches(r).Places, way.copies)
+			if !ok {
+				return wayToInstall{}, false
+			}
+			if why != "" {
+				way.mays = append(way.mays, fmt.Sprintf("the RUN at line %d would run before the COPY, and may read or change what it copies: %s", p.InputLine(in.StartLine), why))
+			}
+			links.AddRun(m, r)
+		case *instructions.CopyCommand, *instructions.AddCommand:
+			s := m.State(in)
+			d, ok := s.Expand(m.Lex, copyDest(in))
+			if d = resolve(s.Workdir, d); !ok || d == "" || way.copies(d) {
+				return wayToInstall{}, false
+			}
+			if chown := copyChown(c); chown != "" && strings.Trim(chown, "0123456789:") != "" && links.Touch("/etc", wp.dest) {
+				return wayToInstall{}, false // it reads the user database, which the COPY may change
+			}
+			links.AddStep(ctx, m, in)
+		default:
+			return wayToInstall{}, false
 		}
-		return 0, nil, install{}, false
+		way.last = in
 	}
-	return 0, nil, install{}, false
+	return wayToInstall{}, false
+}
+
+// mayTouch reads what a step touches against the COPY's places: ok is
+// false when it names one for sure; else why says what may touch one ("" when
+// nothing does).
+func mayTouch(places []runmodel.Touch, copies func(string) bool) (why string, ok bool) {
+	for _, t := range places {
+		if !t.May && copies(t.Path) {
+			return "", false
+		}
+	}
+	for _, t := range places {
+		if t.May && copies(t.Path) {
+			return t.Why, true
+		}
+	}
+	return "", true
+}
+
+func copyChown(c any) string {
+	switch c := c.(type) {
+	case *instructions.CopyCommand:
+		return c.Chown
+	case *instructions.AddCommand:
+		return c.Chown
+	}
+	return ""
 }
 
 func copyDest(in *rewrite.Instruction) string {
@@ -455,10 +571,12 @@ func commandOf(c *runmodel.Cmd) string {
 
 // planManifestsFirst reports one install that waits for the whole project,
 // with the rewrite that copies its manifests first where dfopt can show what
-// they are.
-func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, dest string, run *rewrite.Instruction, inst install, wds map[*rewrite.Instruction]string) {
+// they are: the manifests go where the COPY was (with its flags, so that
+// the folders they make are made as it made them), and the COPY goes below
+// the install, or below the dependency-only command put just above it.
+func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProject, way wayToInstall, wds map[*rewrite.Instruction]string) {
 	d := p.Doc
-	cp := st.Instructions[i]
+	cp, run, inst := wp.in, way.run, way.inst
 	msg := fmt.Sprintf("the COPY at line %d copies the whole project before %s at line %d, so every code change re-runs the install",
 		p.InputLine(cp.StartLine), commandOf(inst.call), p.InputLine(run.StartLine))
 	var ignore []rewrite.FileChange // entries the ignore file needs, with --dockerignore
@@ -478,10 +596,11 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 		report("copy its manifests first (proposal: without a build context dfopt cannot see which manifests exist)", true, nil)
 		return
 	}
+	dest := wp.dest
 	if inst.cwd != dest && !strings.HasPrefix(inst.cwd, strings.TrimSuffix(dest, "/")+"/") {
 		return // the install works outside what the COPY wrote
 	}
-	dir := path.Join(srcDir, strings.TrimPrefix(strings.TrimPrefix(inst.cwd, dest), "/"))
+	dir := path.Join(wp.srcDir, strings.TrimPrefix(strings.TrimPrefix(inst.cwd, dest), "/"))
 	if dir == "." {
 		dir = ""
 	}
@@ -499,42 +618,73 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 		}
 		ignore = []rewrite.FileChange{change}
 	}
+	if !workdirsMade(way.workdirs, dest, inst.cwd, dir, files) {
+		return // a WORKDIR would make a folder of the project that the COPY made
+	}
+	var whys []string
+	if why != "" {
+		whys = append(whys, why)
+	}
 	move := inst.prefetch == ""
-	if move && !installOnly(runmodel.Of(d).Run(run), inst) {
-		report("copy its manifests first and give the install a RUN of its own (proposal: the RUN also runs commands that may read the project's files)", true, nil)
-		return
-	}
-	ins := wds[cp]
 	if move {
-		ins = wds[run]
+		may, ok := installOnly(runmodel.Of(d), runmodel.Of(d).Run(run), inst, way.copies)
+		if !ok {
+			report("copy its manifests first and give the install a RUN of its own (proposal: the RUN also runs commands that may read the project's files)", true, nil)
+			return
+		}
+		if may != "" {
+			whys = append(whys, "the RUN also runs commands that may read or change what the COPY brings: "+may)
+		}
 	}
-	if ins == "" && !strings.HasPrefix(copyDest(cp), "/") {
-		return // relative paths in a folder dfopt does not know
-	}
-	copyText := manifestCopyText(d, cp, files, dir, inst.cwd, ins)
+	whys = append(whys, way.mays...)
+	copyText := manifestCopyText(d, wp, files, dir, inst.cwd, wds[cp])
 	var edit rewrite.Edit
+	detail := "copy " + strings.Join(files, ", ") + " and install first"
 	if move {
 		edit = moveInstallUp(d, cp, run, copyText)
 	} else {
+		detail = "copy " + strings.Join(files, ", ") + " and run " + inst.prefetch + " first"
+		if cache := prefetchCache(inst); cache != "" && d.Shipping()[st] {
+			whys = append(whys, "in a stage that ships, the "+inst.prefetch+" layer keeps "+cache+" in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out")
+		}
 		runText := d.Keyword(cp, "RUN") + " "
-		if inst.cwd != ins {
+		if inst.cwd != wds[run] {
 			runText += "cd " + inst.cwd + " && "
 		}
-		at := d.LineStart(d.CommentBlockStart(cp))
-		edit = rewrite.Edit{Start: at, End: at, New: copyText + runText + inst.prefetch + "\n"}
+		edit = prefetchBeforeInstall(d, cp, way.last, run, copyText, runText+inst.prefetch+"\n")
 	}
-	detail := "copy " + strings.Join(files, ", ") + " and install first"
-	if !move {
-		detail = "copy " + strings.Join(files, ", ") + " and run " + inst.prefetch + " first"
-		if cache := prefetchCache(inst); cache != "" && why == "" && d.Shipping()[st] {
-			why = "in a stage that ships, the " + inst.prefetch + " layer keeps " + cache + " in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out"
-		}
-	}
-	if why != "" {
-		report(detail+" (proposal: "+why+")", true, []rewrite.Edit{edit})
+	if len(whys) > 0 {
+		report(detail+" (proposal: "+strings.Join(whys, "; ")+")", true, []rewrite.Edit{edit})
 		return
 	}
 	report(detail, false, []rewrite.Edit{edit})
+}
+
+// workdirsMade tells whether the WORKDIRs between the COPY and the install
+// find their folders made as the COPY made them: a WORKDIR into the
+// destination makes the folder it names when nothing has, as root (or the
+// USER), where the COPY would have made it with the context's folder's mode
+// and its --chown. Once the COPY comes later, only the folders the manifest
+// COPY lines make (the destination and the folders of the manifests in it)
+// are made before it.
+func workdirsMade(workdirs []string, dest, cwd, dir string, files []string) bool {
+	made := map[string]bool{dest: true}
+	for _, f := range files {
+		rel := strings.TrimPrefix(strings.TrimPrefix(f, dir), "/")
+		folder := path.Join(cwd, path.Dir(rel))
+		if isDirManifest(rel) {
+			folder = path.Join(cwd, rel)
+		}
+		for ; folder != dest && strings.HasPrefix(folder, dest+"/"); folder = path.Dir(folder) {
+			made[folder] = true
+		}
+	}
+	for _, wd := range workdirs {
+		if strings.HasPrefix(wd, strings.TrimSuffix(dest, "/")+"/") && !made[wd] {
+			return false
+		}
+	}
+	return true
 }
 
 // prefetchCache names the cache a prefetch only fills (the Go module cache,
@@ -802,27 +952,43 @@ func dotnetProjectFiles(ctx *rewrite.BuildContext, dir string) []string {
 	return out
 }
 
-// installOnly tells whether a RUN does nothing but the install, a leading cd
-// and cache clean-up, so that it can run before the project is copied.
-func installOnly(r *runmodel.Run, inst install) bool {
+// installOnly tells whether a RUN can run before the project is copied: it
+// does nothing but the install, a cd and cache clean-up, and commands the
+// model follows (package installs by name, housekeeping) that do not name
+// what the COPY brings. may says why one of those may read or change it
+// (an install script, a package's zone).
+func installOnly(m *runmodel.Model, r *runmodel.Run, inst install, copies func(string) bool) (may string, ok bool) {
+	touches := m.Touches(r)
 	for _, c := range r.Cmds {
 		if c == inst.call {
 			continue
 		}
 		switch {
-		case c.Opaque:
-			return false
-		case c.Is("cd", "true"):
-		case c.Is("rm") && !slices.ContainsFunc(c.Args, func(a runmodel.Word) bool {
+		case !c.Opaque && c.Is("cd", "true"):
+		case !c.Opaque && c.Is("rm") && !slices.ContainsFunc(c.Args, func(a runmodel.Word) bool {
 			t, ok := a.Pattern()
 			return !ok || !strings.HasPrefix(t, "-") && !isCachePath(t)
 		}):
-		case runmodel.ManagerOf(c) != nil && (c.Arg(0) == "cache" || c.Arg(0) == "store"):
+		case !c.Opaque && runmodel.ManagerOf(c) != nil && (c.Arg(0) == "cache" || c.Arg(0) == "store"):
+		case touches.NotFollowed[c] != "":
+			return "", false
 		default:
-			return false
+			var own []runmodel.Touch
+			for _, t := range touches.Places {
+				if t.Cmd == c {
+					own = append(own, t)
+				}
+			}
+			why, ok := mayTouch(own, copies)
+			if !ok {
+				return "", false
+			}
+			if may == "" {
+				may = why
+			}
 		}
 	}
-	return true
+	return may, true
 }
 
 func isCachePath(p string) bool {
@@ -838,25 +1004,26 @@ func isCachePath(p string) bool {
 // folder, each folder-manifest on its own, with the ownership flags of the
 // original COPY. Destinations are absolute when the original COPY's is, else
 // relative to the WORKDIR in force where the lines go (ins) when the install
-// folder lies below it.
-func manifestCopyText(d *rewrite.Document, cp *rewrite.Instruction, files []string, dir, cwd, ins string) string {
-	kw := d.Keyword(cp, "COPY")
+// folder lies below it; a destination that names variables keeps them.
+func manifestCopyText(d *rewrite.Document, wp *wholeProject, files []string, dir, cwd, ins string) string {
+	kw := d.Keyword(wp.in, "COPY")
 	var flags []string
-	for _, f := range d.FlagWords(cp) {
+	for _, f := range d.FlagWords(wp.in) {
 		if strings.HasPrefix(f, "--chown") || strings.HasPrefix(f, "--chmod") || f == "--link" || strings.HasPrefix(f, "--link=") {
 			flags = append(flags, f)
 		}
 	}
-	relative := !strings.HasPrefix(copyDest(cp), "/")
 	destFor := func(sub string) string {
 		target := path.Join(cwd, sub)
-		if !relative {
+		switch {
+		case wp.rawDest != "":
+			rel := strings.TrimPrefix(strings.TrimPrefix(target, wp.dest), "/")
+			return strings.TrimSuffix(strings.TrimSuffix(wp.rawDest, "/")+"/"+rel, "/") + "/"
+		case !wp.relative:
 			return strings.TrimSuffix(target, "/") + "/"
-		}
-		if target == ins {
+		case target == ins:
 			return "./"
-		}
-		if strings.HasPrefix(target, strings.TrimSuffix(ins, "/")+"/") {
+		case strings.HasPrefix(target, strings.TrimSuffix(ins, "/")+"/"):
 			return strings.TrimPrefix(target, strings.TrimSuffix(ins, "/")+"/") + "/"
 		}
 		return target + "/"
@@ -900,26 +1067,43 @@ func isDirManifest(rel string) bool {
 	return false
 }
 
-// moveInstallUp returns the edit that puts the instructions between the COPY
-// and the install, the manifest COPY and the install before the COPY, each
-// with its comment block and its bytes as they were.
+// lines returns the source lines from..to, each ending with a line break.
+func lines(d *rewrite.Document, from, to int) string {
+	if from > to {
+		return ""
+	}
+	s := string(d.Src[d.LineStart(from):d.LineEnd(to)])
+	if !strings.HasSuffix(s, "\n") {
+		s += d.Newline
+	}
+	return s
+}
+
+// moveInstallUp returns the edit that puts the manifest COPY lines where the
+// COPY was, and the COPY right after the install, with its comment block;
+// the instructions between them keep their place and their bytes.
 func moveInstallUp(d *rewrite.Document, cp, run *rewrite.Instruction, copyText string) rewrite.Edit {
 	start := d.LineStart(d.CommentBlockStart(cp))
 	end := d.LineEnd(run.EndLine)
-	piece := func(from, to int) string { // lines from..to, each ending with a line break
-		if from > to {
-			return ""
-		}
-		s := string(d.Src[d.LineStart(from):d.LineEnd(to)])
-		if !strings.HasSuffix(s, "\n") {
-			s += d.Newline
-		}
-		return s
-	}
-	runStart := d.CommentBlockStart(run)
-	text := piece(cp.EndLine+1, runStart-1) + copyText + piece(runStart, run.EndLine) + piece(d.CommentBlockStart(cp), cp.EndLine)
+	text := copyText + lines(d, cp.EndLine+1, run.EndLine) + lines(d, d.CommentBlockStart(cp), cp.EndLine)
 	if !strings.HasSuffix(string(d.Src[start:end]), "\n") {
 		text = strings.TrimSuffix(strings.TrimSuffix(text, "\n"), "\r")
 	}
 	return rewrite.Edit{Start: start, End: end, New: text}
+}
+
+// prefetchBeforeInstall returns the edit that puts the manifest COPY lines
+// where the COPY was, the dependency-only RUN after the steps between the
+// COPY and the install (last is the last of them, nil for none), where it
+// runs as the install does, and the COPY, with its comment block, after it.
+// Blank lines and loose comments after the steps stay above the install.
+func prefetchBeforeInstall(d *rewrite.Document, cp, last, run *rewrite.Instruction, copyText, prefetch string) rewrite.Edit {
+	cpStart := d.CommentBlockStart(cp)
+	midEnd := cp.EndLine
+	if last != nil {
+		midEnd = last.EndLine
+	}
+	runStart := d.CommentBlockStart(run)
+	text := copyText + lines(d, cp.EndLine+1, midEnd) + prefetch + lines(d, cpStart, cp.EndLine) + lines(d, midEnd+1, runStart-1)
+	return rewrite.Edit{Start: d.LineStart(cpStart), End: d.LineStart(runStart), New: text}
 }

@@ -51,16 +51,22 @@ func (m *Model) LinksBefore(ctx *rewrite.BuildContext, st *rewrite.Stage, upto i
 	}
 	before = append(before, st.Instructions[:upto]...)
 	for _, in := range before {
-		switch c := in.Command.(type) {
-		case *instructions.RunCommand:
-			l.AddRun(m, m.Run(in))
-		case *instructions.CopyCommand:
-			l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, c.From != "")
-		case *instructions.AddCommand:
-			l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, true)
-		}
+		l.AddStep(ctx, m, in)
 	}
 	return l
+}
+
+// AddStep records the links an instruction may make: a RUN's, or those a
+// COPY or ADD may bring.
+func (l *Links) AddStep(ctx *rewrite.BuildContext, m *Model, in *rewrite.Instruction) {
+	switch c := in.Command.(type) {
+	case *instructions.RunCommand:
+		l.AddRun(m, m.Run(in))
+	case *instructions.CopyCommand:
+		l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, c.From != "")
+	case *instructions.AddCommand:
+		l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, true)
+	}
 }
 
 // AddRun records the links a RUN may make: ln -s with operands the model

@@ -21,6 +21,10 @@ type Touch struct {
 	// or a tool variable may lead to, where a package manager may install.
 	// A place a command names is touched for sure.
 	May bool
+	// Cmd is the command that touches it; nil for what the whole RUN
+	// touches (its mounts, a login shell's profiles, the tool variables of
+	// its environment).
+	Cmd *Cmd
 }
 
 // Touches is what a RUN reads and writes, as far as the model can list it.
@@ -32,6 +36,8 @@ type Touches struct {
 	// keep house. Places then also hold "/", May, with this reason, and
 	// the places the command's words name.
 	Unfollowed string
+	// NotFollowed holds each command the model does not follow, and why.
+	NotFollowed map[*Cmd]string
 }
 
 // Paths lists the places' paths.
@@ -57,7 +63,11 @@ func (m *Model) Touches(r *Run) Touches {
 		if why == "" {
 			why = "a RUN the model cannot read command by command"
 		}
-		return Touches{Places: []Touch{{Path: "/", Why: why, May: true}}, Unfollowed: why}
+		not := map[*Cmd]string{}
+		for _, c := range r.Cmds {
+			not[c] = why
+		}
+		return Touches{Places: []Touch{{Path: "/", Why: why, May: true}}, Unfollowed: why, NotFollowed: not}
 	}
 	s := m.State(r.In)
 	fp := &footprint{m: m, r: r, st: s}
@@ -85,11 +95,12 @@ func (m *Model) Touches(r *Run) Touches {
 		}
 	}
 	for _, c := range r.Cmds {
+		fp.c = c
 		if why := fp.cmd(c); why != "" {
 			fp.unfollowed(c, why)
 		}
 	}
-	return Touches{Places: fp.places, Unfollowed: fp.why}
+	return Touches{Places: fp.places, Unfollowed: fp.why, NotFollowed: fp.not}
 }
 
 // toolVariable tells whether an environment variable may point a package
@@ -120,11 +131,13 @@ type footprint struct {
 	st     State
 	places []Touch
 	why    string // the first command it does not follow, and why
+	not    map[*Cmd]string
+	c      *Cmd // the command being read
 }
 
 // may records a place the RUN may touch.
 func (fp *footprint) may(p, why string) {
-	fp.places = append(fp.places, Touch{Path: p, Why: why, May: true})
+	fp.places = append(fp.places, Touch{Path: p, Why: why, May: true, Cmd: fp.c})
 }
 
 // add records a path the program names, for a command running in cwd ("":
@@ -153,7 +166,7 @@ func (fp *footprint) add(p, cwd, why string, may bool) {
 	if p == "/proc" || strings.HasPrefix(p, "/proc/") {
 		p, may = "/", true // /proc/self/cwd and /proc/1/root lead anywhere
 	}
-	fp.places = append(fp.places, Touch{Path: path.Clean(p), Why: why, May: may})
+	fp.places = append(fp.places, Touch{Path: path.Clean(p), Why: why, May: may, Cmd: fp.c})
 }
 
 // named records a path a command names, which it touches for sure.
@@ -167,6 +180,10 @@ func (fp *footprint) unfollowed(c *Cmd, why string) {
 	if fp.why == "" {
 		fp.why = why
 	}
+	if fp.not == nil {
+		fp.not = map[*Cmd]string{}
+	}
+	fp.not[c] = why
 	fp.may("/", why)
 	cwd := fp.m.Cwd(fp.st, c)
 	if strings.Contains(c.Prog.Text, "/") {
