@@ -375,6 +375,11 @@ func TestLinks(t *testing.T) {
 		{"COPY app.conf /etc/app.conf\n", "/etc", "/app", false},
 		{"RUN tar xf /x.tar -C /opt\n", "/opt/y", "/app", true},
 		{"", "/bin/x", "/usr", true}, // merged /usr
+		// a link whose target the model cannot read leads anywhere from where it lies
+		{"ARG TZ\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\n", "/assets", "/opt/app", false},
+		{"ARG TZ\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\n", "/etc/localtime/x", "/opt/app", true},
+		{"ARG TZ\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\n", "/srv", "/etc", true},
+		{"ARG F\nRUN ln -s $F /etc/localtime\n", "/assets", "/opt/app", true}, // $F may be an option
 	}
 	for _, c := range cases {
 		src := "FROM debian\n" + c.before + "RUN true\n"
