@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -39,10 +40,19 @@ mvn dependency:go-offline; gradle dependencies (build scripts, settings,
 gradle.properties, the gradle/ folder and gradlew); dotnet restore before dotnet
 build or publish.
 
+The install's folder is where it runs, or the folder its flag names (npm
+--prefix, yarn --cwd, pnpm --dir, bun --cwd, composer --working-dir, poetry
+and uv --directory or --project, go -C, gradle -p); pip's requirement files
+are read from where it runs (pip install -r sub/requirements.txt). The
+dependency-only step runs in that folder (cd DIR &&) without the flag.
+
 Without a build context, or when a manifest the install needs is missing or
 ignored, or the install may read other files (npm lifecycle scripts, a Gemfile
-with gemspec, local path requirements, multi-module projects), the finding is a
-proposal with the reason; cargo builds are always proposals (they need a
+with gemspec, local path requirements, multi-module projects, a composer.json
+with a path or artifact repository, or that lets plugins run), the finding is a
+proposal with the reason; so is a dependency-only step that would not run as
+the install does (its RUN sets variables or sources a file before it, or it
+may not run, or fail without failing the build); cargo builds are always proposals (they need a
 dependency stub or a tool such as cargo-chef). In a stage that ships, go mod
 download, mvn dependency:go-offline and gradle dependencies are proposals too:
 their own layer keeps the module cache or repository in the image even where
@@ -123,7 +133,7 @@ var (
 	ecoUv       = &ecosystem{name: "uv", required: []string{"pyproject.toml"}, optional: []string{"uv.lock", ".python-version", "uv.toml"}}
 	ecoGo       = &ecosystem{name: "go", required: []string{"go.mod"}, optional: []string{"go.sum"}}
 	ecoBundler  = &ecosystem{name: "bundler", required: []string{"Gemfile"}, optional: []string{"Gemfile.lock"}, moveAlone: true}
-	ecoComposer = &ecosystem{name: "composer", required: []string{"composer.json"}, optional: []string{"composer.lock", "auth.json"}}
+	ecoComposer = &ecosystem{name: "composer", required: []string{"composer.json"}, optional: []string{"composer.lock", "auth.json", "symfony.lock"}}
 	ecoMaven    = &ecosystem{name: "maven", required: []string{"pom.xml"}, optional: []string{".mvn", "mvnw"}}
 	ecoMix      = &ecosystem{name: "mix", required: []string{"mix.exs"}, optional: []string{"mix.lock", "config"}, moveAlone: true}
 	ecoDotnet   = &ecosystem{name: "dotnet"}
@@ -164,10 +174,17 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 	noOperands := k.VerbAt >= 0 && k.Next(k.VerbAt) < 0
 	// flags are the words after the verb, options with their values, that the
 	// dependency-only command keeps.
+	// A flag naming the project's folder is left out: the command runs
+	// there (cd DIR &&).
 	flags := func(exclude ...string) string {
 		var fs []string
-		for _, a := range rest {
-			if !slices.Contains(exclude, a) {
+		for i := 0; i < len(rest); i++ {
+			a := rest[i]
+			switch {
+			case slices.Contains(mgr.DirFlags, a):
+				i++
+			case slices.ContainsFunc(mgr.DirFlags, func(f string) bool { return strings.HasPrefix(a, f+"=") }):
+			case !slices.Contains(exclude, a):
 				fs = append(fs, a)
 			}
 		}
@@ -225,6 +242,9 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 			return install{eco: ecoComposer, call: c, prefetch: with("composer install --no-scripts --no-autoloader", flags("--no-scripts", "--no-autoloader", "--optimize-autoloader", "-o", "--classmap-authoritative", "-a", "--apcu-autoloader"))}, true
 		}
 	case "mvn", "mvnw":
+		if c.HasFlag("-f", "--file") {
+			return install{}, false // a pom.xml elsewhere
+		}
 		for _, goal := range args {
 			switch goal {
 			case "package", "install", "verify", "compile", "test":
@@ -254,6 +274,9 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 			return install{eco: ecoCargo, call: c}, true
 		}
 	case "gradle", "gradlew":
+		if c.HasFlag("-b", "--build-file", "-c", "--settings-file", "-I", "--init-script") {
+			return install{}, false // build scripts elsewhere, or an init script of the project
+		}
 		if verb != "" {
 			return install{eco: ecoGradle, call: c, prefetch: w[0] + " dependencies --no-daemon"}, true
 		}
@@ -412,7 +435,7 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 	ctx := p.Options.Context
 	links := m.LinksBefore(ctx, st, i)
 	way := wayToInstall{copies: func(place string) bool {
-		return links.Touch(place, wp.dest) || wp.byName && links.Touch(place, "/etc")
+		return links.Touch(place, wp.dest) || wp.byName && (links.Touch(place, "/etc/passwd") || links.Touch(place, "/etc/group"))
 	}}
 	for j := i + 1; j < len(st.Instructions); j++ {
 		in := st.Instructions[j]
@@ -441,7 +464,7 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 				if !ok {
 					continue
 				}
-				inst.cwd = m.Cwd(m.State(in), c)
+				inst.cwd = installDir(m, in, c)
 				if inst.cwd == "" || !r.Editable {
 					return wayToInstall{}, false // it runs where dfopt cannot tell
 				}
@@ -462,7 +485,7 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 			if d = resolve(s.Workdir, d); !ok || d == "" || way.copies(d) {
 				return wayToInstall{}, false
 			}
-			if chown := copyChown(c); chown != "" && strings.Trim(chown, "0123456789:") != "" && links.Touch("/etc", wp.dest) {
+			if chown := copyChown(c); chown != "" && strings.Trim(chown, "0123456789:") != "" && (links.Touch("/etc/passwd", wp.dest) || links.Touch("/etc/group", wp.dest)) {
 				return wayToInstall{}, false // it reads the user database, which the COPY may change
 			}
 			links.AddStep(ctx, m, in)
@@ -472,6 +495,25 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 		way.last = in
 	}
 	return wayToInstall{}, false
+}
+
+// installDir is the folder an install works in: where it runs, or the
+// folder its flag names (npm --prefix web, composer --working-dir=/app); ""
+// when dfopt cannot tell.
+func installDir(m *runmodel.Model, in *rewrite.Instruction, c *runmodel.Cmd) string {
+	cwd := m.Cwd(m.State(in), c)
+	dir, set, ok := runmodel.ManagerOf(c).Read(c).Dir()
+	switch {
+	case !set:
+		return cwd
+	case !ok:
+		return ""
+	case path.IsAbs(dir):
+		return path.Clean(dir)
+	case cwd == "":
+		return ""
+	}
+	return path.Join(cwd, dir)
 }
 
 // mayTouch reads what a step touches against the COPY's places: ok is
@@ -647,6 +689,9 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 		if cache := prefetchCache(inst); cache != "" && d.Shipping()[st] {
 			whys = append(whys, "in a stage that ships, the "+inst.prefetch+" layer keeps "+cache+" in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out")
 		}
+		if why := prefetchAlone(runmodel.Of(d).Run(run), inst); why != "" {
+			whys = append(whys, why)
+		}
 		runText := d.Keyword(cp, "RUN") + " "
 		if inst.cwd != wds[run] {
 			runText += "cd " + inst.cwd + " && "
@@ -658,6 +703,33 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 		return
 	}
 	report(detail, false, []rewrite.Edit{edit})
+}
+
+// prefetchAlone says why the dependency-only step, a RUN of its own, would
+// not run as the install does ("" when it would): the install's RUN sets
+// variables or reads a file into its shell before it (export
+// COMPOSER_HOME=/composer, . venv/bin/activate); or the install may not
+// run at all, or fail without failing the build, where the step always runs
+// and stops the build when it fails.
+func prefetchAlone(r *runmodel.Run, inst install) string {
+	var names []string
+	for _, a := range r.Assigns {
+		if a.Before(inst.call) && !slices.Contains(names, a.Name) {
+			names = append(names, a.Name)
+		}
+	}
+	if len(names) > 0 {
+		return fmt.Sprintf("the RUN sets %s before %s, and %s would run without", strings.Join(names, ", "), commandOf(inst.call), inst.prefetch)
+	}
+	for _, c := range r.Cmds {
+		if runmodel.Before(c, inst.call) && c.InShell && (c.Is("source", ".") || c.Name == "") {
+			return fmt.Sprintf("the RUN reads a file into its shell before %s, and %s would run without", commandOf(inst.call), inst.prefetch)
+		}
+	}
+	if inst.call.Cond || inst.call.FailOK {
+		return fmt.Sprintf("%s may not run, or may fail without failing the build, where %s would always run and stop the build when it fails", commandOf(inst.call), inst.prefetch)
+	}
+	return ""
 }
 
 // workdirsMade tells whether the WORKDIRs between the COPY and the install
@@ -774,6 +846,13 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 	for _, f := range eco.optional {
 		add(f, false)
 	}
+	because := func(reason string) {
+		if why == "" {
+			why = reason
+		} else if !strings.Contains(why, reason) {
+			why += "; " + reason
+		}
+	}
 	read := func(rel string) string {
 		b, err := os.ReadFile(filepath.Join(ctx.Dir, filepath.FromSlash(path.Join(dir, rel))))
 		if err != nil {
@@ -788,10 +867,18 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 			Workspaces json.RawMessage   `json:"workspaces"`
 		}
 		_ = json.Unmarshal([]byte(read("package.json")), &pkg)
+		var scripts []string
 		for _, s := range []string{"preinstall", "install", "postinstall", "prepare"} {
 			if pkg.Scripts[s] != "" && !slices.Contains(words(inst.call), "--ignore-scripts") {
-				why = "package.json runs a " + s + " script, which may read other files"
+				scripts = append(scripts, s)
 			}
+		}
+		switch len(scripts) {
+		case 0:
+		case 1:
+			because("package.json runs a " + scripts[0] + " script, which may read other files")
+		default:
+			because("package.json runs " + strings.Join(scripts, ", ") + " scripts, which may read other files")
 		}
 		var globs []string
 		var obj struct {
@@ -824,28 +911,52 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 				case (f[0] == "-r" || f[0] == "-c" || f[0] == "--requirement" || f[0] == "--constraint") && len(f) > 1:
 					visit(path.Join(path.Dir(rel), f[1]))
 				case f[0] == "-e" || f[0] == "--editable" || strings.HasPrefix(f[0], ".") || strings.HasPrefix(f[0], "/") || strings.HasPrefix(f[0], "file:"):
-					why = "a requirement file names a local path, which needs the project's files"
+					because("a requirement file names a local path, which needs the project's files")
 				}
 			}
 		}
 		for _, r := range inst.reqFiles {
 			visit(r)
 		}
+	case ecoComposer:
+		var cj struct {
+			Repositories json.RawMessage `json:"repositories"`
+			Config       struct {
+				AllowPlugins json.RawMessage `json:"allow-plugins"`
+			} `json:"config"`
+		}
+		_ = json.Unmarshal([]byte(read("composer.json")), &cj)
+		var list []struct{ Type string }
+		var byName map[string]struct{ Type string }
+		if json.Unmarshal(cj.Repositories, &list) != nil && json.Unmarshal(cj.Repositories, &byName) == nil {
+			for _, r := range byName {
+				list = append(list, r)
+			}
+		}
+		if slices.ContainsFunc(list, func(r struct{ Type string }) bool { return r.Type == "path" || r.Type == "artifact" }) {
+			because("composer.json names a local repository (path or artifact), which needs the project's files")
+		}
+		var all bool
+		var some map[string]bool
+		if json.Unmarshal(cj.Config.AllowPlugins, &all) == nil && all ||
+			json.Unmarshal(cj.Config.AllowPlugins, &some) == nil && slices.Contains(slices.Collect(maps.Values(some)), true) {
+			because("composer.json lets plugins run in the install, and they may read or write other files")
+		}
 	case ecoBundler:
 		if g := read("Gemfile"); strings.Contains(g, "gemspec") || strings.Contains(g, "path:") {
-			why = "the Gemfile reads a gemspec or a local path"
+			because("the Gemfile reads a gemspec or a local path")
 		}
 	case ecoMaven:
 		if strings.Contains(read("pom.xml"), "<modules>") {
-			why = "a multi-module build needs every module's pom.xml"
+			because("a multi-module build needs every module's pom.xml")
 		}
 	case ecoUv:
 		if strings.Contains(read("pyproject.toml"), "[tool.uv.workspace]") {
-			why = "a uv workspace needs every member's pyproject.toml"
+			because("a uv workspace needs every member's pyproject.toml")
 		}
 	case ecoGo:
 		if m := read("go.mod"); strings.Contains(m, "=> ./") || strings.Contains(m, "=> ../") {
-			why = "go.mod replaces modules with local folders"
+			because("go.mod replaces modules with local folders")
 		}
 		if ctx.Sent(path.Join(dir, "go.work")) {
 			// A workspace root need not be a module itself.
@@ -854,7 +965,7 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 			add("go.work.sum", false)
 			for _, use := range goWorkUses(read("go.work")) {
 				if strings.HasPrefix(path.Clean(use), "..") {
-					why = "go.work uses a module outside the copied folder"
+					because("go.work uses a module outside the copied folder")
 					continue
 				}
 				add(path.Join(use, "go.mod"), true)
@@ -866,7 +977,7 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 			missing = append(missing, path.Join(dir, "build.gradle"))
 		}
 		if settings := read("settings.gradle") + read("settings.gradle.kts"); strings.Contains(settings, "include") {
-			why = "a multi-project build needs every project's build script"
+			because("a multi-project build needs every project's build script")
 		}
 	case ecoDotnet:
 		found := dotnetProjectFiles(ctx, dir)
