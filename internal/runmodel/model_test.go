@@ -638,3 +638,34 @@ func TestTouches(t *testing.T) {
 		}
 	}
 }
+
+// TestCallDir reads the folder a manager's flag names in place of the
+// working directory.
+func TestCallDir(t *testing.T) {
+	for run, want := range map[string]string{
+		"npm ci --prefix web":                      "web set",
+		"yarn --cwd web install --frozen-lockfile": "web set",
+		"composer install --working-dir=/opt/app":  "/opt/app set",
+		"pnpm -C apps/site install":                "apps/site set",
+		"go -C cmd build":                          "cmd set",
+		"npm ci":                                   "",
+		"npm ci --prefix $DIR":                     "unknown",
+		"composer install -d a -d b":               "unknown",
+		"pnpm -Capps install":                      "unknown",
+		"yarn install --network-timeout 600000":    "",
+	} {
+		_, r := runOf(t, "FROM x\nRUN "+run, 0)
+		c := r.Cmds[0]
+		dir, set, ok := runmodel.ManagerOf(c).Read(c).Dir()
+		got := ""
+		switch {
+		case set && !ok:
+			got = "unknown"
+		case set:
+			got = dir + " set"
+		}
+		if got != want {
+			t.Errorf("%s: Dir() = %q, want %q", run, got, want)
+		}
+	}
+}
