@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -37,8 +38,11 @@ step is added before the COPY and the original command stays after it: go mod
 download (go.mod, go.sum; with go.work, every module it uses) before go build; poetry install --no-root;
 uv sync --no-install-project; composer install --no-scripts --no-autoloader;
 mvn dependency:go-offline; gradle dependencies (build scripts, settings,
-gradle.properties, the gradle/ folder and gradlew); dotnet restore before dotnet
-build or publish.
+gradle.properties, the gradle/ folder and gradlew, and the scripts the build
+script applies); dotnet restore before dotnet build or publish. Those steps
+keep none of the build's words, so a go, Maven or Gradle build may have
+options dfopt cannot read (-PindexingBackend=${BACKEND}), but for one that
+names the project's folder.
 
 The install's folder is where it runs, or the folder its flag names (npm
 --prefix, yarn --cwd, pnpm --dir, bun --cwd, composer --working-dir, poetry
@@ -163,7 +167,7 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 	w := words(c)
 	name := c.Name
 	args := w[1:]
-	if slices.Contains(args, "") {
+	if unreadArgs(c, mgr) {
 		return install{}, false // a word dfopt cannot read: the install could be anything
 	}
 	k := mgr.Read(c)
@@ -282,6 +286,32 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 		}
 	}
 	return install{}, false
+}
+
+// unreadArgs tells whether a command has words dfopt cannot read that may
+// change what it installs, or from where. The dependency-only steps of go,
+// Maven and Gradle keep none of the build's words, so there a word that
+// starts as an option (-PindexingBackend=${BACKEND}, -ldflags "-X
+// main.version=$V") may stay unread, but for one naming the project's
+// folder.
+func unreadArgs(c *runmodel.Cmd, mgr *runmodel.Manager) bool {
+	keepsNone := mgr.Name == "go" || mgr.Name == "maven" || mgr.Name == "gradle"
+	for i, a := range c.Args {
+		if _, ok := a.Value(); ok {
+			continue
+		}
+		flag, _, _ := strings.Cut(a.Text, "=")
+		after := c.Arg(i - 1)
+		switch {
+		case !keepsNone:
+			return true
+		case strings.HasPrefix(a.Text, "-") && !slices.ContainsFunc(mgr.DirFlags, func(f string) bool { return strings.HasPrefix(flag, f) }):
+		case i > 0 && slices.Contains(mgr.ValueFlags, after) && !slices.Contains(mgr.DirFlags, after):
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // pipRequirementsInstall reads pip install -r: the requirement files are its manifests.
@@ -726,8 +756,11 @@ func prefetchAlone(r *runmodel.Run, inst install) string {
 			return fmt.Sprintf("the RUN reads a file into its shell before %s, and %s would run without", commandOf(inst.call), inst.prefetch)
 		}
 	}
-	if inst.call.Cond || inst.call.FailOK {
-		return fmt.Sprintf("%s may not run, or may fail without failing the build, where %s would always run and stop the build when it fails", commandOf(inst.call), inst.prefetch)
+	switch {
+	case inst.call.Cond:
+		return fmt.Sprintf("%s runs only on a condition, where %s would always run, and stop the build when it fails", commandOf(inst.call), inst.prefetch)
+	case inst.call.FailOK:
+		return fmt.Sprintf("%s may fail without failing the build, where %s would stop it", commandOf(inst.call), inst.prefetch)
 	}
 	return ""
 }
@@ -976,6 +1009,21 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 		if !slices.Contains(files, path.Join(dir, "build.gradle")) && !slices.Contains(files, path.Join(dir, "build.gradle.kts")) {
 			missing = append(missing, path.Join(dir, "build.gradle"))
 		}
+		// Scripts the build script applies (apply from: "$rootDir/deps.gradle")
+		// are read when the build is configured.
+		for _, m := range gradleApplyFrom.FindAllStringSubmatch(read("build.gradle")+read("build.gradle.kts"), -1) {
+			f := m[1]
+			for _, root := range []string{"$rootDir/", "${rootDir}/", "$projectDir/", "${projectDir}/"} {
+				f = strings.TrimPrefix(f, root)
+			}
+			switch {
+			case strings.Contains(f, "://"):
+			case strings.ContainsAny(f, "$") || path.IsAbs(f):
+				because("the build script applies " + m[1] + ", which dfopt cannot find")
+			default:
+				add(path.Clean(f), true)
+			}
+		}
 		if settings := read("settings.gradle") + read("settings.gradle.kts"); strings.Contains(settings, "include") {
 			because("a multi-project build needs every project's build script")
 		}
@@ -988,6 +1036,9 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 	}
 	return files, missing, why
 }
+
+// gradleApplyFrom matches a script a Gradle build script applies.
+var gradleApplyFrom = regexp.MustCompile(`apply\s*\(?\s*from\s*[:=]\s*["']([^"']+)["']`)
 
 // goWorkUses reads the module folders a go.work file uses.
 func goWorkUses(work string) []string {
