@@ -432,7 +432,7 @@ func runCopyManifestsFirst(p *rewrite.Pass) {
 			if !found {
 				continue
 			}
-			if manifestsCopiedBefore(st, i, way.inst.eco) {
+			if manifestsCopiedBefore(st, i, way.inst.eco) || depsBuiltBefore(m, st, i, way.inst) {
 				continue
 			}
 			planManifestsFirst(p, st, i, wp, way, wds)
@@ -623,6 +623,30 @@ func manifestsCopiedBefore(st *rewrite.Stage, i int, eco *ecosystem) bool {
 				if strings.HasSuffix(base, "proj") || strings.HasSuffix(base, ".sln") {
 					return true
 				}
+			}
+		}
+	}
+	return false
+}
+
+// depsBuiltBefore tells whether a RUN before the COPY, in its stage or a
+// stage it is built FROM, fetched or built the dependencies alone (cargo
+// chef cook from a recipe, go mod download with go.mod mounted): the
+// install finds them done, whatever the COPY changes.
+func depsBuiltBefore(m *runmodel.Model, st *rewrite.Stage, i int, inst install) bool {
+	mgr := runmodel.ManagerOf(inst.call)
+	before := st.Instructions[:i]
+	for s := m.Doc.Parent(st); s != nil; s = m.Doc.Parent(s) {
+		before = append(slices.Clone(s.Instructions), before...)
+	}
+	for _, in := range before {
+		r := m.Run(in)
+		if r == nil || r.Onbuild {
+			continue
+		}
+		for _, c := range r.Cmds {
+			if !c.Cond && runmodel.ManagerOf(c) == mgr && mgr.Read(c).DepsOnly() {
+				return true
 			}
 		}
 	}

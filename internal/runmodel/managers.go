@@ -64,6 +64,11 @@ type Manager struct {
 	OfflineSetting string
 	// Produces are the folders an install writes in the project folder.
 	Produces []string
+	// DepsOnly are the commands (a verb, and an operand after it) that fetch
+	// or build a project's dependencies without its code, from its
+	// manifests or a recipe (go mod download, cargo chef cook): a build of
+	// the whole project after one finds them done.
+	DepsOnly []string
 	// DirFlags are the ValueFlags whose value is the project's folder, in
 	// place of the working directory (npm --prefix, yarn --cwd, composer
 	// --working-dir, go -C).
@@ -428,10 +433,12 @@ var Managers = []*Manager{
 		Clean:      "clean -cache -modcache",
 		OfflineEnv: []string{"GOPROXY=off"},
 		DirFlags:   []string{"-C"},
+		DepsOnly:   []string{"mod download"},
 	},
 	{
 		Name:         "maven",
 		Commands:     []string{"mvn", "mvnw"},
+		DepsOnly:     []string{"dependency:go-offline", "dependency:resolve"},
 		Caches:       []Cache{{Dir: "~/.m2/repository"}},
 		OfflineFlags: []string{"-o", "--offline"},
 		Produces:     []string{"target"},
@@ -448,6 +455,7 @@ var Managers = []*Manager{
 	{
 		Name:         "cargo",
 		Commands:     []string{"cargo"},
+		DepsOnly:     []string{"chef cook", "fetch"},
 		Caches:       []Cache{{Dir: "~/.cargo/registry", Env: []string{"CARGO_HOME/registry"}}, {Dir: "~/.cargo/git", Env: []string{"CARGO_HOME/git"}}},
 		OfflineFlags: []string{"--offline", "--frozen"},
 		OfflineEnv:   []string{"CARGO_NET_OFFLINE"},
@@ -627,6 +635,18 @@ func (k Call) Dir() (dir string, set, ok bool) {
 		}
 	}
 	return dir, set, true
+}
+
+// DepsOnly tells whether the call fetches or builds a project's
+// dependencies alone (see Manager.DepsOnly).
+func (k Call) DepsOnly() bool {
+	for _, d := range k.M.DepsOnly {
+		verb, sub, _ := strings.Cut(d, " ")
+		if k.VerbAt >= 0 && k.Verb == verb && (sub == "" || k.Arg(k.Next(k.VerbAt)) == sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Installs tells whether the call installs packages.

@@ -669,3 +669,22 @@ func TestCallDir(t *testing.T) {
 		}
 	}
 }
+
+// TestDepsOnly tells the commands that fetch or build a project's
+// dependencies alone.
+func TestDepsOnly(t *testing.T) {
+	for run, want := range map[string]bool{
+		"cargo chef cook --release --recipe-path recipe.json": true,
+		"cargo chef prepare --recipe-path recipe.json":        false,
+		"cargo build --release":                               false,
+		"go mod download":                                     true,
+		"go build ./...":                                      false,
+		"mvn -B dependency:go-offline":                        true,
+	} {
+		_, r := runOf(t, "FROM x\nRUN "+run, 0)
+		c := r.Cmds[0]
+		if got := runmodel.ManagerOf(c).Read(c).DepsOnly(); got != want {
+			t.Errorf("%s: DepsOnly() = %v, want %v", run, got, want)
+		}
+	}
+}
