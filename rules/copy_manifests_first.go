@@ -42,7 +42,9 @@ gradle.properties, the gradle/ folder and gradlew, and the scripts the build
 script applies); dotnet restore before dotnet build or publish. Those steps
 keep none of the build's words, so a go, Maven or Gradle build may have
 options dfopt cannot read (-PindexingBackend=${BACKEND}), but for one that
-names the project's folder.
+names the project's folder. A build whose RUN keeps those downloads in a
+cache mount (--mount=type=cache,target=/go/pkg/mod) fetches nothing again,
+and its prefetch layer would lie hidden under the mount: nothing to report.
 
 The install's folder is where it runs, or the folder its flag names (npm
 --prefix, yarn --cwd, pnpm --dir, bun --cwd, composer --working-dir, poetry
@@ -124,25 +126,26 @@ type ecosystem struct {
 	optional  []string // manifests copied when they exist (files or folders)
 	moveAlone bool     // the install reads only manifests: it moves up as it is
 	proposal  string   // always a proposal, for this reason
+	again     string   // what every code change makes the install do again
 }
 
 var (
-	ecoNpm      = &ecosystem{name: "npm", required: []string{"package.json"}, optional: []string{"package-lock.json", "npm-shrinkwrap.json", ".npmrc"}, moveAlone: true}
-	ecoYarn     = &ecosystem{name: "yarn", required: []string{"package.json"}, optional: []string{"yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/releases", ".yarn/plugins", ".yarn/patches"}, moveAlone: true}
-	ecoPnpm     = &ecosystem{name: "pnpm", required: []string{"package.json"}, optional: []string{"pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", ".pnpmfile.cjs", "patches"}, moveAlone: true}
-	ecoBun      = &ecosystem{name: "bun", required: []string{"package.json"}, optional: []string{"bun.lockb", "bun.lock", "bunfig.toml", ".npmrc"}, moveAlone: true}
-	ecoPip      = &ecosystem{name: "pip", moveAlone: true}
-	ecoPipenv   = &ecosystem{name: "pipenv", required: []string{"Pipfile"}, optional: []string{"Pipfile.lock"}, moveAlone: true}
-	ecoPoetry   = &ecosystem{name: "poetry", required: []string{"pyproject.toml"}, optional: []string{"poetry.lock", "poetry.toml"}}
-	ecoUv       = &ecosystem{name: "uv", required: []string{"pyproject.toml"}, optional: []string{"uv.lock", ".python-version", "uv.toml"}}
-	ecoGo       = &ecosystem{name: "go", required: []string{"go.mod"}, optional: []string{"go.sum"}}
-	ecoBundler  = &ecosystem{name: "bundler", required: []string{"Gemfile"}, optional: []string{"Gemfile.lock"}, moveAlone: true}
-	ecoComposer = &ecosystem{name: "composer", required: []string{"composer.json"}, optional: []string{"composer.lock", "auth.json", "symfony.lock"}}
-	ecoMaven    = &ecosystem{name: "maven", required: []string{"pom.xml"}, optional: []string{".mvn", "mvnw"}}
-	ecoMix      = &ecosystem{name: "mix", required: []string{"mix.exs"}, optional: []string{"mix.lock", "config"}, moveAlone: true}
-	ecoDotnet   = &ecosystem{name: "dotnet"}
-	ecoCargo    = &ecosystem{name: "cargo", required: []string{"Cargo.toml"}, optional: []string{"Cargo.lock"}, proposal: "cargo needs a stub crate or cargo-chef to build dependencies alone"}
-	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}}
+	ecoNpm      = &ecosystem{name: "npm", required: []string{"package.json"}, optional: []string{"package-lock.json", "npm-shrinkwrap.json", ".npmrc"}, moveAlone: true, again: "installs every dependency again"}
+	ecoYarn     = &ecosystem{name: "yarn", required: []string{"package.json"}, optional: []string{"yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/releases", ".yarn/plugins", ".yarn/patches"}, moveAlone: true, again: "installs every dependency again"}
+	ecoPnpm     = &ecosystem{name: "pnpm", required: []string{"package.json"}, optional: []string{"pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", ".pnpmfile.cjs", "patches"}, moveAlone: true, again: "installs every dependency again"}
+	ecoBun      = &ecosystem{name: "bun", required: []string{"package.json"}, optional: []string{"bun.lockb", "bun.lock", "bunfig.toml", ".npmrc"}, moveAlone: true, again: "installs every dependency again"}
+	ecoPip      = &ecosystem{name: "pip", moveAlone: true, again: "installs every dependency again"}
+	ecoPipenv   = &ecosystem{name: "pipenv", required: []string{"Pipfile"}, optional: []string{"Pipfile.lock"}, moveAlone: true, again: "installs every dependency again"}
+	ecoPoetry   = &ecosystem{name: "poetry", required: []string{"pyproject.toml"}, optional: []string{"poetry.lock", "poetry.toml"}, again: "installs every dependency again"}
+	ecoUv       = &ecosystem{name: "uv", required: []string{"pyproject.toml"}, optional: []string{"uv.lock", ".python-version", "uv.toml"}, again: "installs every dependency again"}
+	ecoGo       = &ecosystem{name: "go", required: []string{"go.mod"}, optional: []string{"go.sum"}, again: "downloads every module again"}
+	ecoBundler  = &ecosystem{name: "bundler", required: []string{"Gemfile"}, optional: []string{"Gemfile.lock"}, moveAlone: true, again: "installs every gem again"}
+	ecoComposer = &ecosystem{name: "composer", required: []string{"composer.json"}, optional: []string{"composer.lock", "auth.json", "symfony.lock"}, again: "installs every package again"}
+	ecoMaven    = &ecosystem{name: "maven", required: []string{"pom.xml"}, optional: []string{".mvn", "mvnw"}, again: "downloads every dependency again"}
+	ecoMix      = &ecosystem{name: "mix", required: []string{"mix.exs"}, optional: []string{"mix.lock", "config"}, moveAlone: true, again: "fetches every dependency again"}
+	ecoDotnet   = &ecosystem{name: "dotnet", again: "restores every package again"}
+	ecoCargo    = &ecosystem{name: "cargo", required: []string{"Cargo.toml"}, optional: []string{"Cargo.lock"}, proposal: "cargo needs a stub crate or cargo-chef to build dependencies alone", again: "downloads and builds every dependency again"}
+	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}, again: "downloads every dependency again"}
 )
 
 // words returns a command's words, its name first, as literals ("" where a
@@ -673,8 +676,12 @@ func commandOf(c *runmodel.Cmd) string {
 func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProject, way wayToInstall, wds map[*rewrite.Instruction]string) {
 	d := p.Doc
 	cp, run, inst := wp.in, way.run, way.inst
-	msg := fmt.Sprintf("the COPY at line %d copies the whole project before %s at line %d, so every code change re-runs the install",
-		p.InputLine(cp.StartLine), commandOf(inst.call), p.InputLine(run.StartLine))
+	again := inst.eco.again
+	if inst.eco == ecoGradle && inst.call.Name == "gradlew" {
+		again = "downloads Gradle and every dependency again"
+	}
+	msg := fmt.Sprintf("the COPY at line %d copies the whole project before %s at line %d, so every code change %s",
+		p.InputLine(cp.StartLine), commandOf(inst.call), p.InputLine(run.StartLine), again)
 	var ignore []rewrite.FileChange // entries the ignore file needs, with --dockerignore
 	report := func(detail string, proposal bool, edits []rewrite.Edit) {
 		f := rewrite.Finding{Line: cp.StartLine, Message: msg + ": " + detail, Proposal: proposal, Edits: edits}
@@ -691,6 +698,9 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 	if ctx == nil {
 		report("copy its manifests first (proposal: without a build context dfopt cannot see which manifests exist)", true, nil)
 		return
+	}
+	if inst.prefetch != "" && downloadsMounted(runmodel.Of(d), run, inst) {
+		return // the downloads outlive every build in the cache mount
 	}
 	dest := wp.dest
 	if inst.cwd != dest && !strings.HasPrefix(inst.cwd, strings.TrimSuffix(dest, "/")+"/") {
@@ -740,7 +750,7 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 		edit = moveInstallUp(d, cp, run, copyText)
 	} else {
 		detail = "copy " + strings.Join(files, ", ") + " and run " + inst.prefetch + " first"
-		if cache := prefetchCache(inst); cache != "" && d.Shipping()[st] {
+		if cache, _ := prefetchCache(inst); cache != "" && d.Shipping()[st] {
 			whys = append(whys, "in a stage that ships, the "+inst.prefetch+" layer keeps "+cache+" in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out")
 		}
 		if why := prefetchAlone(runmodel.Of(d).Run(run), inst); why != "" {
@@ -817,20 +827,63 @@ func workdirsMade(workdirs []string, dest, cwd, dir string, files []string) bool
 }
 
 // prefetchCache names the cache a prefetch only fills (the Go module cache,
-// Maven's and Gradle's repositories): in its own layer it stays in the image
-// whatever a later RUN removes. "" for a prefetch that installs what the
-// image needs (composer's vendor, uv's and poetry's virtualenv, dotnet's
-// restore output).
-func prefetchCache(inst install) string {
+// Maven's and Gradle's repositories), and the manager's entry for it: in
+// its own layer it stays in the image whatever a later RUN removes. "" for
+// a prefetch that installs what the image needs (composer's vendor, uv's
+// and poetry's virtualenv, dotnet's restore output).
+func prefetchCache(inst install) (string, runmodel.Cache) {
+	mgr := runmodel.ManagerOf(inst.call)
+	entry := func(dir string) runmodel.Cache {
+		for _, c := range mgr.Caches {
+			if strings.HasSuffix(c.Dir, dir) {
+				return c
+			}
+		}
+		return runmodel.Cache{}
+	}
 	switch inst.eco {
 	case ecoGo:
-		return "the module cache"
+		return "the module cache", entry("pkg/mod")
 	case ecoMaven:
-		return "the Maven repository"
+		return "the Maven repository", entry(".m2/repository")
 	case ecoGradle:
-		return "Gradle's caches"
+		return "Gradle's caches", entry(".gradle/caches")
 	}
-	return ""
+	return "", runmodel.Cache{}
+}
+
+// downloadsMounted tells whether the install's RUN keeps the downloads a
+// prefetch would fetch in a cache mount (--mount=type=cache,target=/go/pkg/mod):
+// they outlive every build there, and a prefetch layer under the mount
+// would be hidden from the install. The mount may name the cache's folder
+// or one above it, in a home or GOPATH the model cannot see (/go, /root/.m2).
+func downloadsMounted(m *runmodel.Model, run *rewrite.Instruction, inst install) bool {
+	name, cache := prefetchCache(inst)
+	if name == "" || cache.Dir == "" {
+		return false
+	}
+	r := m.Run(run)
+	one := *runmodel.ManagerOf(inst.call)
+	one.Caches = []runmodel.Cache{cache}
+	places := m.CachePlaces(&one, m.State(run), inst.call, false)
+	segs := strings.Split(strings.TrimPrefix(cache.Dir, "~/"), "/")
+	for _, t := range r.CacheTargets() {
+		if !path.IsAbs(t) {
+			continue
+		}
+		t = path.Clean(t)
+		for _, p := range places {
+			if p.Overlaps(runmodel.Place{Path: t}) && (p.Home || p.Rel || p.Any || strings.HasPrefix(p.Path, t)) {
+				return true
+			}
+		}
+		for k := len(segs); k >= 1; k-- {
+			if strings.HasSuffix(t, "/"+strings.Join(segs[:k], "/")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unignoredOutputs lists, relative to the context, the folders the install
