@@ -710,6 +710,9 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 	if dir == "." {
 		dir = ""
 	}
+	if inst.eco == ecoGo && ctx.Sent(path.Join(dir, "vendor", "modules.txt")) {
+		return // go builds from the vendor folder the COPY brings: it downloads nothing
+	}
 	files, missing, why := manifestsOf(ctx, dir, inst)
 	if len(missing) > 0 {
 		report(fmt.Sprintf("copy its manifests first (proposal: %s not a file of the build context, or ignored)", strings.Join(missing, ", ")), true, nil)
