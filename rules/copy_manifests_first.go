@@ -392,6 +392,11 @@ func wholeCopy(m *runmodel.Model, ctx *rewrite.BuildContext, in *rewrite.Instruc
 	if len(srcs) != 1 || len(in.Node.Heredocs) > 0 {
 		return nil, false
 	}
+	for _, f := range m.Doc.FlagWords(in) {
+		if !strings.HasPrefix(f, "--chown") && !strings.HasPrefix(f, "--chmod") && f != "--link" && !strings.HasPrefix(f, "--link=") {
+			return nil, false // --exclude, --parents: the manifest lines would copy otherwise
+		}
+	}
 	st := m.State(in)
 	expanded, ok := st.Expand(m.Lex, dst)
 	if !ok || expanded == "" {
