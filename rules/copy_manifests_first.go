@@ -44,7 +44,8 @@ keep none of the build's words, so a go, Maven or Gradle build may have
 options dfopt cannot read (-PindexingBackend=${BACKEND}), but for one that
 names the project's folder. A build whose RUN keeps those downloads in a
 cache mount (--mount=type=cache,target=/go/pkg/mod) fetches nothing again,
-and its prefetch layer would lie hidden under the mount: nothing to report.
+and its prefetch layer would lie hidden under the mount; a go build whose
+COPY brings vendor/modules.txt downloads nothing: nothing to report.
 
 The install's folder is where it runs, or the folder its flag names (npm
 --prefix, yarn --cwd, pnpm --dir, bun --cwd, composer --working-dir, poetry
@@ -57,10 +58,13 @@ ignored, or the install may read other files (npm lifecycle scripts, a Gemfile
 with gemspec, local path requirements, multi-module projects, a composer.json
 with a path or artifact repository, or that lets plugins run), the finding is a
 proposal with the reason; so is a dependency-only step that would not run as
-the install does (its RUN sets variables or sources a file before it, or it
-may not run, or fail without failing the build); cargo builds are always proposals (they need a
-dependency stub or a tool such as cargo-chef). In a stage that ships, go mod
-download, mvn dependency:go-offline and gradle dependencies are proposals too:
+the install does (its RUN sets variables or sources a file before it, or the
+install runs only on a condition, or may fail without failing the build).
+Cargo builds are always proposals (they need a dependency stub or a tool
+such as cargo-chef), but after cargo chef cook, or any step that built or
+fetched the dependencies alone, there is nothing to report. In a stage that
+ships, go mod download, mvn dependency:go-offline and gradle dependencies are
+proposals too:
 their own layer keeps the module cache or repository in the image even where
 a later RUN cleans it (a builder stage, or a cache mount on both RUNs, keeps
 it out).
@@ -180,9 +184,8 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 	}
 	noOperands := k.VerbAt >= 0 && k.Next(k.VerbAt) < 0
 	// flags are the words after the verb, options with their values, that the
-	// dependency-only command keeps.
-	// A flag naming the project's folder is left out: the command runs
-	// there (cd DIR &&).
+	// dependency-only command keeps; not a flag naming the project's folder,
+	// where the command runs (cd DIR &&).
 	flags := func(exclude ...string) string {
 		var fs []string
 		for i := 0; i < len(rest); i++ {
@@ -452,8 +455,7 @@ func runCopyManifestsFirst(p *rewrite.Pass) {
 // that waits for it: the steps the COPY moves below, and why one of them may
 // read or change what it copies.
 type wayToInstall struct {
-	j        int // the install's RUN, an index in the stage
-	run      *rewrite.Instruction
+	run      *rewrite.Instruction // the install's RUN
 	inst     install
 	last     *rewrite.Instruction // the last step between them; nil when none
 	workdirs []string             // the folders the WORKDIRs between them go to
@@ -506,7 +508,7 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 				if inst.cwd == "" || !r.Editable {
 					return wayToInstall{}, false // it runs where dfopt cannot tell
 				}
-				way.j, way.run, way.inst = j, in, inst
+				way.run, way.inst = in, inst
 				return way, true
 			}
 			why, ok := mayTouch(m.Touches(r).Places, way.copies)
