@@ -3,9 +3,11 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -36,15 +38,33 @@ step is added before the COPY and the original command stays after it: go mod
 download (go.mod, go.sum; with go.work, every module it uses) before go build; poetry install --no-root;
 uv sync --no-install-project; composer install --no-scripts --no-autoloader;
 mvn dependency:go-offline; gradle dependencies (build scripts, settings,
-gradle.properties, the gradle/ folder and gradlew); dotnet restore before dotnet
-build or publish.
+gradle.properties, the gradle/ folder and gradlew, and the scripts the build
+script applies); dotnet restore before dotnet build or publish. Those steps
+keep none of the build's words, so a go, Maven or Gradle build may have
+options dfopt cannot read (-PindexingBackend=${BACKEND}), but for one that
+names the project's folder. A build whose RUN keeps those downloads in a
+cache mount (--mount=type=cache,target=/go/pkg/mod) fetches nothing again,
+and its prefetch layer would lie hidden under the mount; a go build whose
+COPY brings vendor/modules.txt downloads nothing: nothing to report.
+
+The install's folder is where it runs, or the folder its flag names (npm
+--prefix, yarn --cwd, pnpm --dir, bun --cwd, composer --working-dir, poetry
+and uv --directory or --project, go -C, gradle -p); pip's requirement files
+are read from where it runs (pip install -r sub/requirements.txt). The
+dependency-only step runs in that folder (cd DIR &&) without the flag.
 
 Without a build context, or when a manifest the install needs is missing or
 ignored, or the install may read other files (npm lifecycle scripts, a Gemfile
-with gemspec, local path requirements, multi-module projects), the finding is a
-proposal with the reason; cargo builds are always proposals (they need a
-dependency stub or a tool such as cargo-chef). In a stage that ships, go mod
-download, mvn dependency:go-offline and gradle dependencies are proposals too:
+with gemspec, local path requirements, multi-module projects, a composer.json
+with a path or artifact repository, or that lets plugins run), the finding is a
+proposal with the reason; so is a dependency-only step that would not run as
+the install does (its RUN sets variables or sources a file before it, or the
+install runs only on a condition, or may fail without failing the build).
+Cargo builds are always proposals (they need a dependency stub or a tool
+such as cargo-chef), but after cargo chef cook, or any step that built or
+fetched the dependencies alone, there is nothing to report. In a stage that
+ships, go mod download, mvn dependency:go-offline and gradle dependencies are
+proposals too:
 their own layer keeps the module cache or repository in the image even where
 a later RUN cleans it (a builder stage, or a cache mount on both RUNs, keeps
 it out).
@@ -56,7 +76,26 @@ install made. So the ignore file must keep those folders out (node_modules,
 **/node_modules); where it does not, the rewrite is a proposal that says so,
 and with --dockerignore dfopt adds the entries to the ignore file and
 applies it. The install's working folder must be known (a WORKDIR or a cd
-dfopt can read: a base image's WORKDIR is not).
+dfopt can read: a base image's WORKDIR is not). The COPY's destination may
+name variables that ENV sets (COPY . $APP); the manifest COPY lines keep them.
+A variable a --build-arg may change could send the files anywhere: no rewrite.
+
+The manifest COPY lines take the COPY's place, with its --chown, --chmod and
+--link, so that the folders they make are made as it made them; the COPY
+goes below the install (or below the dependency-only step, which goes right
+above the install and runs as it does). Steps between the COPY and the
+install that do not read or change what it copies stay where they are, and
+so come before it: ENV and ARG it does not use, WORKDIR (for an absolute
+destination; into it, only to a folder the manifest lines make), USER (for
+a COPY without --chown), LABEL, EXPOSE, a COPY or ADD elsewhere, and a RUN
+whose places, as dfopt's model of RUNs reads them, stay clear of the
+destination (package installs by name, housekeeping). A RUN that names the
+destination (rm -rf /app/tests, node scripts/prepare.js) keeps the COPY
+above it, and nothing is reported; a RUN that may read it (a program dfopt
+cannot see through, npm's install scripts, which see the folder they run
+from) makes the rewrite a proposal that names it. In the install's own RUN,
+commands dfopt follows may run with it (apt-get install && npm ci); any
+other command needs a RUN of its own first.
 
 Bad:
 
@@ -91,25 +130,26 @@ type ecosystem struct {
 	optional  []string // manifests copied when they exist (files or folders)
 	moveAlone bool     // the install reads only manifests: it moves up as it is
 	proposal  string   // always a proposal, for this reason
+	again     string   // what every code change makes the install do again
 }
 
 var (
-	ecoNpm      = &ecosystem{name: "npm", required: []string{"package.json"}, optional: []string{"package-lock.json", "npm-shrinkwrap.json", ".npmrc"}, moveAlone: true}
-	ecoYarn     = &ecosystem{name: "yarn", required: []string{"package.json"}, optional: []string{"yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/releases", ".yarn/plugins", ".yarn/patches"}, moveAlone: true}
-	ecoPnpm     = &ecosystem{name: "pnpm", required: []string{"package.json"}, optional: []string{"pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", ".pnpmfile.cjs", "patches"}, moveAlone: true}
-	ecoBun      = &ecosystem{name: "bun", required: []string{"package.json"}, optional: []string{"bun.lockb", "bun.lock", "bunfig.toml", ".npmrc"}, moveAlone: true}
-	ecoPip      = &ecosystem{name: "pip", moveAlone: true}
-	ecoPipenv   = &ecosystem{name: "pipenv", required: []string{"Pipfile"}, optional: []string{"Pipfile.lock"}, moveAlone: true}
-	ecoPoetry   = &ecosystem{name: "poetry", required: []string{"pyproject.toml"}, optional: []string{"poetry.lock", "poetry.toml"}}
-	ecoUv       = &ecosystem{name: "uv", required: []string{"pyproject.toml"}, optional: []string{"uv.lock", ".python-version", "uv.toml"}}
-	ecoGo       = &ecosystem{name: "go", required: []string{"go.mod"}, optional: []string{"go.sum"}}
-	ecoBundler  = &ecosystem{name: "bundler", required: []string{"Gemfile"}, optional: []string{"Gemfile.lock"}, moveAlone: true}
-	ecoComposer = &ecosystem{name: "composer", required: []string{"composer.json"}, optional: []string{"composer.lock", "auth.json"}}
-	ecoMaven    = &ecosystem{name: "maven", required: []string{"pom.xml"}, optional: []string{".mvn", "mvnw"}}
-	ecoMix      = &ecosystem{name: "mix", required: []string{"mix.exs"}, optional: []string{"mix.lock", "config"}, moveAlone: true}
-	ecoDotnet   = &ecosystem{name: "dotnet"}
-	ecoCargo    = &ecosystem{name: "cargo", required: []string{"Cargo.toml"}, optional: []string{"Cargo.lock"}, proposal: "cargo needs a stub crate or cargo-chef to build dependencies alone"}
-	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}}
+	ecoNpm      = &ecosystem{name: "npm", required: []string{"package.json"}, optional: []string{"package-lock.json", "npm-shrinkwrap.json", ".npmrc"}, moveAlone: true, again: "installs every dependency again"}
+	ecoYarn     = &ecosystem{name: "yarn", required: []string{"package.json"}, optional: []string{"yarn.lock", ".yarnrc", ".yarnrc.yml", ".npmrc", ".yarn/releases", ".yarn/plugins", ".yarn/patches"}, moveAlone: true, again: "installs every dependency again"}
+	ecoPnpm     = &ecosystem{name: "pnpm", required: []string{"package.json"}, optional: []string{"pnpm-lock.yaml", "pnpm-workspace.yaml", ".npmrc", ".pnpmfile.cjs", "patches"}, moveAlone: true, again: "installs every dependency again"}
+	ecoBun      = &ecosystem{name: "bun", required: []string{"package.json"}, optional: []string{"bun.lockb", "bun.lock", "bunfig.toml", ".npmrc"}, moveAlone: true, again: "installs every dependency again"}
+	ecoPip      = &ecosystem{name: "pip", moveAlone: true, again: "installs every dependency again"}
+	ecoPipenv   = &ecosystem{name: "pipenv", required: []string{"Pipfile"}, optional: []string{"Pipfile.lock"}, moveAlone: true, again: "installs every dependency again"}
+	ecoPoetry   = &ecosystem{name: "poetry", required: []string{"pyproject.toml"}, optional: []string{"poetry.lock", "poetry.toml"}, again: "installs every dependency again"}
+	ecoUv       = &ecosystem{name: "uv", required: []string{"pyproject.toml"}, optional: []string{"uv.lock", ".python-version", "uv.toml"}, again: "installs every dependency again"}
+	ecoGo       = &ecosystem{name: "go", required: []string{"go.mod"}, optional: []string{"go.sum"}, again: "downloads every module again"}
+	ecoBundler  = &ecosystem{name: "bundler", required: []string{"Gemfile"}, optional: []string{"Gemfile.lock"}, moveAlone: true, again: "installs every gem again"}
+	ecoComposer = &ecosystem{name: "composer", required: []string{"composer.json"}, optional: []string{"composer.lock", "auth.json", "symfony.lock"}, again: "installs every package again"}
+	ecoMaven    = &ecosystem{name: "maven", required: []string{"pom.xml"}, optional: []string{".mvn", "mvnw"}, again: "downloads every dependency again"}
+	ecoMix      = &ecosystem{name: "mix", required: []string{"mix.exs"}, optional: []string{"mix.lock", "config"}, moveAlone: true, again: "fetches every dependency again"}
+	ecoDotnet   = &ecosystem{name: "dotnet", again: "restores every package again"}
+	ecoCargo    = &ecosystem{name: "cargo", required: []string{"Cargo.toml"}, optional: []string{"Cargo.lock"}, proposal: "cargo needs a stub crate or cargo-chef to build dependencies alone", again: "downloads and builds every dependency again"}
+	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}, again: "downloads every dependency again"}
 )
 
 // words returns a command's words, its name first, as literals ("" where a
@@ -124,31 +164,37 @@ func words(c *runmodel.Cmd) []string {
 }
 
 // detectInstall tells whether a command installs dependencies from manifests,
-// and how.
+// and how. The command is read with the manager's table: a flag that takes a
+// value (yarn --network-timeout 600000) is no verb nor operand.
 func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
-	if c.Name == "" || c.MoreArgs {
+	mgr := runmodel.ManagerOf(c)
+	if mgr == nil || c.MoreArgs {
 		return install{}, false
 	}
 	w := words(c)
 	name := c.Name
 	args := w[1:]
-	if slices.Contains(args, "") {
+	if unreadArgs(c, mgr) {
 		return install{}, false // a word dfopt cannot read: the install could be anything
 	}
-	verb, rest := "", []string(nil)
-	for i, a := range args {
-		if !strings.HasPrefix(a, "-") {
-			verb, rest = a, args[i+1:]
-			break
-		}
+	k := mgr.Read(c)
+	verb, rest := k.Verb, []string(nil)
+	if k.VerbAt >= 0 {
+		rest = args[k.VerbAt+1:]
 	}
-	noOperands := !slices.ContainsFunc(rest, func(a string) bool { return !strings.HasPrefix(a, "-") })
+	noOperands := k.VerbAt >= 0 && k.Next(k.VerbAt) < 0
 	// flags are the words after the verb, options with their values, that the
-	// dependency-only command keeps.
+	// dependency-only command keeps; not a flag naming the project's folder,
+	// where the command runs (cd DIR &&).
 	flags := func(exclude ...string) string {
 		var fs []string
-		for _, a := range rest {
-			if !slices.Contains(exclude, a) {
+		for i := 0; i < len(rest); i++ {
+			a := rest[i]
+			switch {
+			case slices.Contains(mgr.DirFlags, a):
+				i++
+			case slices.ContainsFunc(mgr.DirFlags, func(f string) bool { return strings.HasPrefix(a, f+"=") }):
+			case !slices.Contains(exclude, a):
 				fs = append(fs, a)
 			}
 		}
@@ -161,7 +207,7 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 			return install{eco: ecoNpm, call: c}, true
 		}
 	case "yarn":
-		if verb == "" || verb == "install" && noOperands {
+		if k.VerbAt < 0 || verb == "install" && noOperands {
 			return install{eco: ecoYarn, call: c}, true
 		}
 	case "pnpm":
@@ -198,7 +244,7 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 			}
 		}
 	case "bundle":
-		if verb == "install" && noOperands {
+		if verb == "install" && noOperands && !c.HasFlag("--gemfile") {
 			return install{eco: ecoBundler, call: c}, true
 		}
 	case "composer":
@@ -206,6 +252,9 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 			return install{eco: ecoComposer, call: c, prefetch: with("composer install --no-scripts --no-autoloader", flags("--no-scripts", "--no-autoloader", "--optimize-autoloader", "-o", "--classmap-authoritative", "-a", "--apcu-autoloader"))}, true
 		}
 	case "mvn", "mvnw":
+		if c.HasFlag("-f", "--file") {
+			return install{}, false // a pom.xml elsewhere
+		}
 		for _, goal := range args {
 			switch goal {
 			case "package", "install", "verify", "compile", "test":
@@ -235,11 +284,40 @@ func detectInstall(c *runmodel.Cmd) (in install, ok bool) {
 			return install{eco: ecoCargo, call: c}, true
 		}
 	case "gradle", "gradlew":
+		if c.HasFlag("-b", "--build-file", "-c", "--settings-file", "-I", "--init-script") {
+			return install{}, false // build scripts elsewhere, or an init script of the project
+		}
 		if verb != "" {
 			return install{eco: ecoGradle, call: c, prefetch: w[0] + " dependencies --no-daemon"}, true
 		}
 	}
 	return install{}, false
+}
+
+// unreadArgs tells whether a command has words dfopt cannot read that may
+// change what it installs, or from where. The dependency-only steps of go,
+// Maven and Gradle keep none of the build's words, so there a word that
+// starts as an option (-PindexingBackend=${BACKEND}, -ldflags "-X
+// main.version=$V") may stay unread, but for one naming the project's
+// folder.
+func unreadArgs(c *runmodel.Cmd, mgr *runmodel.Manager) bool {
+	keepsNone := mgr.Name == "go" || mgr.Name == "maven" || mgr.Name == "gradle"
+	for i, a := range c.Args {
+		if _, ok := a.Value(); ok {
+			continue
+		}
+		flag, _, _ := strings.Cut(a.Text, "=")
+		after := c.Arg(i - 1)
+		switch {
+		case !keepsNone:
+			return true
+		case strings.HasPrefix(a.Text, "-") && !slices.ContainsFunc(mgr.DirFlags, func(f string) bool { return strings.HasPrefix(flag, f) }):
+		case i > 0 && slices.Contains(mgr.ValueFlags, after) && !slices.Contains(mgr.DirFlags, after):
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // pipRequirementsInstall reads pip install -r: the requirement files are its manifests.
@@ -285,36 +363,65 @@ func workdirs(m *runmodel.Model) map[*rewrite.Instruction]string {
 	return at
 }
 
+// wholeProject is a COPY or ADD that takes the whole build context, or one
+// folder of it, into a folder.
+type wholeProject struct {
+	in       *rewrite.Instruction
+	srcDir   string // the folder of the context it copies ("" for all of it)
+	dest     string // its destination, absolute and clean
+	rawDest  string // its destination as written, when it names variables (ENV APP=/srv, COPY . $APP); "" otherwise
+	relative bool   // its destination is relative to the WORKDIR
+	chown    bool   // it has --chown
+	byName   bool   // --chown names a user or group: the COPY reads the user database
+}
+
 // wholeCopy reads a COPY or ADD that takes the whole context, or one folder of
-// it, into a folder: the folder of the context it copies ("" for all of it)
-// and its absolute destination.
-func wholeCopy(d *rewrite.Document, ctx *rewrite.BuildContext, in *rewrite.Instruction, wd string) (srcDir, dest string, ok bool) {
+// it, into a folder whose path dfopt knows: a destination may name variables
+// that ENV set, never ones a --build-arg may change.
+func wholeCopy(m *runmodel.Model, ctx *rewrite.BuildContext, in *rewrite.Instruction) (*wholeProject, bool) {
 	var srcs []string
-	var dst string
+	var dst, chown string
 	switch c := in.Command.(type) {
 	case *instructions.CopyCommand:
 		if c.From != "" {
-			return "", "", false
+			return nil, false
 		}
-		srcs, dst = c.SourcePaths, c.DestPath
+		srcs, dst, chown = c.SourcePaths, c.DestPath, c.Chown
 	case *instructions.AddCommand:
-		srcs, dst = c.SourcePaths, c.DestPath
+		srcs, dst, chown = c.SourcePaths, c.DestPath, c.Chown
 	default:
-		return "", "", false
+		return nil, false
 	}
-	if len(srcs) != 1 || len(in.Node.Heredocs) > 0 || strings.Contains(dst, "$") || resolve(wd, dst) == "" {
-		return "", "", false
+	if len(srcs) != 1 || len(in.Node.Heredocs) > 0 {
+		return nil, false
 	}
+	for _, f := range m.Doc.FlagWords(in) {
+		if !strings.HasPrefix(f, "--chown") && !strings.HasPrefix(f, "--chmod") && f != "--link" && !strings.HasPrefix(f, "--link=") {
+			return nil, false // --exclude, --parents: the manifest lines would copy otherwise
+		}
+	}
+	st := m.State(in)
+	expanded, ok := st.Expand(m.Lex, dst)
+	if !ok || expanded == "" {
+		return nil, false
+	}
+	wp := &wholeProject{in: in, dest: resolve(st.Workdir, expanded), relative: !path.IsAbs(expanded), chown: chown != ""}
+	if wp.dest == "" {
+		return nil, false
+	}
+	if strings.Contains(dst, "$") {
+		wp.rawDest = dst
+	}
+	wp.byName = wp.chown && strings.Trim(chown, "0123456789:") != ""
 	src := strings.TrimPrefix(srcs[0], "./")
 	switch {
 	case src == "" || src == "." || src == "*":
-		srcDir = ""
 	case ctx != nil && !strings.ContainsAny(src, "*?[$") && isContextDir(ctx, src):
-		srcDir = path.Clean(src)
+		wp.srcDir = path.Clean(src)
 	default:
-		return "", "", false
+		return nil, false
 	}
-	return srcDir, resolve(wd, dst), true
+	return wp, true
 }
 
 func isContextDir(ctx *rewrite.BuildContext, rel string) bool {
@@ -328,61 +435,152 @@ func runCopyManifestsFirst(p *rewrite.Pass) {
 	wds := workdirs(m)
 	for _, st := range d.Stages {
 		for i, cp := range st.Instructions {
-			srcDir, dest, ok := wholeCopy(d, p.Options.Context, cp, wds[cp])
+			wp, ok := wholeCopy(m, p.Options.Context, cp)
 			if !ok {
 				continue
 			}
-			j, run, inst, found := nextInstall(m, st, i, cp)
+			way, found := nextInstall(p, m, st, i, wp)
 			if !found {
 				continue
 			}
-			if manifestsCopiedBefore(st, i, inst.eco) {
+			if manifestsCopiedBefore(st, i, way.inst.eco) || depsBuiltBefore(m, st, i, way.inst) {
 				continue
 			}
-			planManifestsFirst(p, st, i, j, srcDir, dest, run, inst, wds)
+			planManifestsFirst(p, st, i, wp, way, wds)
 		}
 	}
 }
 
-// nextInstall finds the dependency install in the first RUN after the COPY,
-// past instructions that do not touch the copied files (ENV, ARG, WORKDIR,
-// LABEL, EXPOSE) and that the COPY does not depend on.
-func nextInstall(m *runmodel.Model, st *rewrite.Stage, i int, cp *rewrite.Instruction) (int, *rewrite.Instruction, install, bool) {
+// wayToInstall is what lies between the COPY of the project and the install
+// that waits for it: the steps the COPY moves below, and why one of them may
+// read or change what it copies.
+type wayToInstall struct {
+	run      *rewrite.Instruction // the install's RUN
+	inst     install
+	last     *rewrite.Instruction // the last step between them; nil when none
+	workdirs []string             // the folders the WORKDIRs between them go to
+	mays     []string             // why steps may read or change what the COPY brings
+	copies   func(string) bool    // tells whether a place may be one of the COPY's, through the stage's links
+}
+
+// nextInstall finds the dependency install in a RUN after the COPY, past
+// the steps that do not read or change what it copies, which the COPY then
+// moves below: ENV and ARG it does not use, WORKDIR (for a destination that
+// is absolute), USER (for a COPY without --chown), LABEL, EXPOSE, a COPY or
+// ADD elsewhere, and a RUN whose places, as the model reads them, stay
+// clear of the destination. A RUN that may touch it (a command the model
+// cannot see through, an install script) is passed with the reason, which
+// makes the rewrite a proposal; one that names it stops the walk.
+func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, wp *wholeProject) (wayToInstall, bool) {
+	ctx := p.Options.Context
+	links := m.LinksBefore(ctx, st, i)
+	way := wayToInstall{copies: func(place string) bool {
+		return links.Touch(place, wp.dest) || wp.byName && (links.Touch(place, "/etc/passwd") || links.Touch(place, "/etc/group"))
+	}}
 	for j := i + 1; j < len(st.Instructions); j++ {
 		in := st.Instructions[j]
-		switch in.Keyword {
-		case "env", "arg":
+		switch c := in.Command.(type) {
+		case *instructions.EnvCommand, *instructions.ArgCommand:
 			for _, n := range definedNames(in) {
-				if strings.Contains(cp.Line, "$"+n) || strings.Contains(cp.Line, "${"+n) {
-					return 0, nil, install{}, false
+				if strings.Contains(wp.in.Line, "$"+n) || strings.Contains(wp.in.Line, "${"+n) {
+					return wayToInstall{}, false
 				}
 			}
-			continue
-		case "workdir":
-			if !strings.HasPrefix(copyDest(cp), "/") {
-				return 0, nil, install{}, false
+		case *instructions.WorkdirCommand:
+			wd := m.After(in).Workdir
+			if wp.relative || wd == "" {
+				return wayToInstall{}, false
 			}
-			continue
-		case "label", "expose":
-			continue
-		case "run":
+			way.workdirs = append(way.workdirs, wd)
+		case *instructions.UserCommand:
+			if wp.chown {
+				return wayToInstall{}, false
+			}
+		case *instructions.LabelCommand, *instructions.ExposeCommand:
+		case *instructions.RunCommand:
 			r := m.Run(in)
-			if !r.Editable {
-				return 0, nil, install{}, false
-			}
 			for _, c := range r.Cmds {
-				if inst, ok := detectInstall(c); ok {
-					inst.cwd = m.Cwd(m.State(in), c)
-					if inst.cwd == "" {
-						return 0, nil, install{}, false // it runs where dfopt cannot tell
-					}
-					return j, in, inst, true
+				inst, ok := detectInstall(c)
+				if !ok {
+					continue
 				}
+				inst.cwd = installDir(m, in, c)
+				if inst.cwd == "" || !r.Editable {
+					return wayToInstall{}, false // it runs where dfopt cannot tell
+				}
+				way.run, way.inst = in, inst
+				return way, true
 			}
+			why, ok := mayTouch(m.Touches(r).Places, way.copies)
+			if !ok {
+				return wayToInstall{}, false
+			}
+			if why != "" {
+				way.mays = append(way.mays, fmt.Sprintf("the RUN at line %d would run before the COPY, and may read or change what it copies: %s", p.InputLine(in.StartLine), why))
+			}
+			links.AddRun(m, r)
+		case *instructions.CopyCommand, *instructions.AddCommand:
+			s := m.State(in)
+			d, ok := s.Expand(m.Lex, copyDest(in))
+			if d = resolve(s.Workdir, d); !ok || d == "" || way.copies(d) {
+				return wayToInstall{}, false
+			}
+			if chown := copyChown(c); chown != "" && strings.Trim(chown, "0123456789:") != "" && (links.Touch("/etc/passwd", wp.dest) || links.Touch("/etc/group", wp.dest)) {
+				return wayToInstall{}, false // it reads the user database, which the COPY may change
+			}
+			links.AddStep(ctx, m, in)
+		default:
+			return wayToInstall{}, false
 		}
-		return 0, nil, install{}, false
+		way.last = in
 	}
-	return 0, nil, install{}, false
+	return wayToInstall{}, false
+}
+
+// installDir is the folder an install works in: where it runs, or the
+// folder its flag names (npm --prefix web, composer --working-dir=/app); ""
+// when dfopt cannot tell.
+func installDir(m *runmodel.Model, in *rewrite.Instruction, c *runmodel.Cmd) string {
+	cwd := m.Cwd(m.State(in), c)
+	dir, set, ok := runmodel.ManagerOf(c).Read(c).Dir()
+	switch {
+	case !set:
+		return cwd
+	case !ok:
+		return ""
+	case path.IsAbs(dir):
+		return path.Clean(dir)
+	case cwd == "":
+		return ""
+	}
+	return path.Join(cwd, dir)
+}
+
+// mayTouch reads what a step touches against the COPY's places: ok is
+// false when it names one for sure; else why says what may touch one ("" when
+// nothing does).
+func mayTouch(places []runmodel.Touch, copies func(string) bool) (why string, ok bool) {
+	for _, t := range places {
+		if !t.May && copies(t.Path) {
+			return "", false
+		}
+	}
+	for _, t := range places {
+		if t.May && copies(t.Path) {
+			return t.Why, true
+		}
+	}
+	return "", true
+}
+
+func copyChown(c any) string {
+	switch c := c.(type) {
+	case *instructions.CopyCommand:
+		return c.Chown
+	case *instructions.AddCommand:
+		return c.Chown
+	}
+	return ""
 }
 
 func copyDest(in *rewrite.Instruction) string {
@@ -441,6 +639,30 @@ func manifestsCopiedBefore(st *rewrite.Stage, i int, eco *ecosystem) bool {
 	return false
 }
 
+// depsBuiltBefore tells whether a RUN before the COPY, in its stage or a
+// stage it is built FROM, fetched or built the dependencies alone (cargo
+// chef cook from a recipe, go mod download with go.mod mounted): the
+// install finds them done, whatever the COPY changes.
+func depsBuiltBefore(m *runmodel.Model, st *rewrite.Stage, i int, inst install) bool {
+	mgr := runmodel.ManagerOf(inst.call)
+	before := st.Instructions[:i]
+	for s := m.Doc.Parent(st); s != nil; s = m.Doc.Parent(s) {
+		before = append(slices.Clone(s.Instructions), before...)
+	}
+	for _, in := range before {
+		r := m.Run(in)
+		if r == nil || r.Onbuild {
+			continue
+		}
+		for _, c := range r.Cmds {
+			if !c.Cond && runmodel.ManagerOf(c) == mgr && mgr.Read(c).DepsOnly() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // commandOf names an install's command as the RUN writes it, up to its verb
 // ("npm ci", "go build", "pip install"): the ecosystem's name alone called
 // go build "the go install".
@@ -455,12 +677,18 @@ func commandOf(c *runmodel.Cmd) string {
 
 // planManifestsFirst reports one install that waits for the whole project,
 // with the rewrite that copies its manifests first where dfopt can show what
-// they are.
-func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, dest string, run *rewrite.Instruction, inst install, wds map[*rewrite.Instruction]string) {
+// they are: the manifests go where the COPY was (with its flags, so that
+// the folders they make are made as it made them), and the COPY goes below
+// the install, or below the dependency-only command put just above it.
+func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProject, way wayToInstall, wds map[*rewrite.Instruction]string) {
 	d := p.Doc
-	cp := st.Instructions[i]
-	msg := fmt.Sprintf("the COPY at line %d copies the whole project before %s at line %d, so every code change re-runs the install",
-		p.InputLine(cp.StartLine), commandOf(inst.call), p.InputLine(run.StartLine))
+	cp, run, inst := wp.in, way.run, way.inst
+	again := inst.eco.again
+	if inst.eco == ecoGradle && inst.call.Name == "gradlew" {
+		again = "downloads Gradle and every dependency again"
+	}
+	msg := fmt.Sprintf("the COPY at line %d copies the whole project before %s at line %d, so every code change %s",
+		p.InputLine(cp.StartLine), commandOf(inst.call), p.InputLine(run.StartLine), again)
 	var ignore []rewrite.FileChange // entries the ignore file needs, with --dockerignore
 	report := func(detail string, proposal bool, edits []rewrite.Edit) {
 		f := rewrite.Finding{Line: cp.StartLine, Message: msg + ": " + detail, Proposal: proposal, Edits: edits}
@@ -478,12 +706,19 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 		report("copy its manifests first (proposal: without a build context dfopt cannot see which manifests exist)", true, nil)
 		return
 	}
+	if inst.prefetch != "" && downloadsMounted(runmodel.Of(d), run, inst) {
+		return // the downloads outlive every build in the cache mount
+	}
+	dest := wp.dest
 	if inst.cwd != dest && !strings.HasPrefix(inst.cwd, strings.TrimSuffix(dest, "/")+"/") {
 		return // the install works outside what the COPY wrote
 	}
-	dir := path.Join(srcDir, strings.TrimPrefix(strings.TrimPrefix(inst.cwd, dest), "/"))
+	dir := path.Join(wp.srcDir, strings.TrimPrefix(strings.TrimPrefix(inst.cwd, dest), "/"))
 	if dir == "." {
 		dir = ""
+	}
+	if inst.eco == ecoGo && ctx.Sent(path.Join(dir, "vendor", "modules.txt")) {
+		return // go builds from the vendor folder the COPY brings: it downloads nothing
 	}
 	files, missing, why := manifestsOf(ctx, dir, inst)
 	if len(missing) > 0 {
@@ -499,59 +734,166 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i, j int, srcDir, de
 		}
 		ignore = []rewrite.FileChange{change}
 	}
+	if !workdirsMade(way.workdirs, dest, inst.cwd, dir, files) {
+		return // a WORKDIR would make a folder of the project that the COPY made
+	}
+	var whys []string
+	if why != "" {
+		whys = append(whys, why)
+	}
 	move := inst.prefetch == ""
-	if move && !installOnly(runmodel.Of(d).Run(run), inst) {
-		report("copy its manifests first and give the install a RUN of its own (proposal: the RUN also runs commands that may read the project's files)", true, nil)
-		return
-	}
-	ins := wds[cp]
 	if move {
-		ins = wds[run]
+		may, ok := installOnly(runmodel.Of(d), runmodel.Of(d).Run(run), inst, way.copies)
+		if !ok {
+			report("copy its manifests first and give the install a RUN of its own (proposal: the RUN also runs commands that may read the project's files)", true, nil)
+			return
+		}
+		if may != "" {
+			whys = append(whys, "the RUN also runs commands that may read or change what the COPY brings: "+may)
+		}
 	}
-	if ins == "" && !strings.HasPrefix(copyDest(cp), "/") {
-		return // relative paths in a folder dfopt does not know
-	}
-	copyText := manifestCopyText(d, cp, files, dir, inst.cwd, ins)
+	whys = append(whys, way.mays...)
+	copyText := manifestCopyText(d, wp, files, dir, inst.cwd, wds[cp])
 	var edit rewrite.Edit
+	detail := "copy " + strings.Join(files, ", ") + " and install first"
 	if move {
 		edit = moveInstallUp(d, cp, run, copyText)
 	} else {
+		detail = "copy " + strings.Join(files, ", ") + " and run " + inst.prefetch + " first"
+		if cache, _ := prefetchCache(inst); cache != "" && d.Shipping()[st] {
+			whys = append(whys, "in a stage that ships, the "+inst.prefetch+" layer keeps "+cache+" in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out")
+		}
+		if why := prefetchAlone(runmodel.Of(d).Run(run), inst); why != "" {
+			whys = append(whys, why)
+		}
 		runText := d.Keyword(cp, "RUN") + " "
-		if inst.cwd != ins {
+		if inst.cwd != wds[run] {
 			runText += "cd " + inst.cwd + " && "
 		}
-		at := d.LineStart(d.CommentBlockStart(cp))
-		edit = rewrite.Edit{Start: at, End: at, New: copyText + runText + inst.prefetch + "\n"}
+		edit = prefetchBeforeInstall(d, cp, way.last, run, copyText, runText+inst.prefetch+"\n")
 	}
-	detail := "copy " + strings.Join(files, ", ") + " and install first"
-	if !move {
-		detail = "copy " + strings.Join(files, ", ") + " and run " + inst.prefetch + " first"
-		if cache := prefetchCache(inst); cache != "" && why == "" && d.Shipping()[st] {
-			why = "in a stage that ships, the " + inst.prefetch + " layer keeps " + cache + " in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out"
-		}
-	}
-	if why != "" {
-		report(detail+" (proposal: "+why+")", true, []rewrite.Edit{edit})
+	if len(whys) > 0 {
+		report(detail+" (proposal: "+strings.Join(whys, "; ")+")", true, []rewrite.Edit{edit})
 		return
 	}
 	report(detail, false, []rewrite.Edit{edit})
 }
 
-// prefetchCache names the cache a prefetch only fills (the Go module cache,
-// Maven's and Gradle's repositories): in its own layer it stays in the image
-// whatever a later RUN removes. "" for a prefetch that installs what the
-// image needs (composer's vendor, uv's and poetry's virtualenv, dotnet's
-// restore output).
-func prefetchCache(inst install) string {
-	switch inst.eco {
-	case ecoGo:
-		return "the module cache"
-	case ecoMaven:
-		return "the Maven repository"
-	case ecoGradle:
-		return "Gradle's caches"
+// prefetchAlone says why the dependency-only step, a RUN of its own, would
+// not run as the install does ("" when it would): the install's RUN sets
+// variables or reads a file into its shell before it (export
+// COMPOSER_HOME=/composer, . venv/bin/activate); or the install may not
+// run at all, or fail without failing the build, where the step always runs
+// and stops the build when it fails.
+func prefetchAlone(r *runmodel.Run, inst install) string {
+	var names []string
+	for _, a := range r.Assigns {
+		if a.Before(inst.call) && !slices.Contains(names, a.Name) {
+			names = append(names, a.Name)
+		}
+	}
+	if len(names) > 0 {
+		return fmt.Sprintf("the RUN sets %s before %s, and %s would run without", strings.Join(names, ", "), commandOf(inst.call), inst.prefetch)
+	}
+	for _, c := range r.Cmds {
+		if runmodel.Before(c, inst.call) && c.InShell && (c.Is("source", ".") || c.Name == "") {
+			return fmt.Sprintf("the RUN reads a file into its shell before %s, and %s would run without", commandOf(inst.call), inst.prefetch)
+		}
+	}
+	switch {
+	case inst.call.Cond:
+		return fmt.Sprintf("%s runs only on a condition, where %s would always run, and stop the build when it fails", commandOf(inst.call), inst.prefetch)
+	case inst.call.FailOK:
+		return fmt.Sprintf("%s may fail without failing the build, where %s would stop it", commandOf(inst.call), inst.prefetch)
 	}
 	return ""
+}
+
+// workdirsMade tells whether the WORKDIRs between the COPY and the install
+// find their folders made as the COPY made them: a WORKDIR into the
+// destination makes the folder it names when nothing has, as root (or the
+// USER), where the COPY would have made it with the context's folder's mode
+// and its --chown. Once the COPY comes later, only the folders the manifest
+// COPY lines make (the destination and the folders of the manifests in it)
+// are made before it.
+func workdirsMade(workdirs []string, dest, cwd, dir string, files []string) bool {
+	made := map[string]bool{dest: true}
+	for _, f := range files {
+		rel := strings.TrimPrefix(strings.TrimPrefix(f, dir), "/")
+		folder := path.Join(cwd, path.Dir(rel))
+		if isDirManifest(rel) {
+			folder = path.Join(cwd, rel)
+		}
+		for ; folder != dest && strings.HasPrefix(folder, dest+"/"); folder = path.Dir(folder) {
+			made[folder] = true
+		}
+	}
+	for _, wd := range workdirs {
+		if strings.HasPrefix(wd, strings.TrimSuffix(dest, "/")+"/") && !made[wd] {
+			return false
+		}
+	}
+	return true
+}
+
+// prefetchCache names the cache a prefetch only fills (the Go module cache,
+// Maven's and Gradle's repositories), and the manager's entry for it: in
+// its own layer it stays in the image whatever a later RUN removes. "" for
+// a prefetch that installs what the image needs (composer's vendor, uv's
+// and poetry's virtualenv, dotnet's restore output).
+func prefetchCache(inst install) (string, runmodel.Cache) {
+	mgr := runmodel.ManagerOf(inst.call)
+	entry := func(dir string) runmodel.Cache {
+		for _, c := range mgr.Caches {
+			if strings.HasSuffix(c.Dir, dir) {
+				return c
+			}
+		}
+		return runmodel.Cache{}
+	}
+	switch inst.eco {
+	case ecoGo:
+		return "the module cache", entry("pkg/mod")
+	case ecoMaven:
+		return "the Maven repository", entry(".m2/repository")
+	case ecoGradle:
+		return "Gradle's caches", entry(".gradle/caches")
+	}
+	return "", runmodel.Cache{}
+}
+
+// downloadsMounted tells whether the install's RUN keeps the downloads a
+// prefetch would fetch in a cache mount (--mount=type=cache,target=/go/pkg/mod):
+// they outlive every build there, and a prefetch layer under the mount
+// would be hidden from the install. The mount may name the cache's folder
+// or one above it, in a home or GOPATH the model cannot see (/go, /root/.m2).
+func downloadsMounted(m *runmodel.Model, run *rewrite.Instruction, inst install) bool {
+	name, cache := prefetchCache(inst)
+	if name == "" || cache.Dir == "" {
+		return false
+	}
+	r := m.Run(run)
+	one := *runmodel.ManagerOf(inst.call)
+	one.Caches = []runmodel.Cache{cache}
+	places := m.CachePlaces(&one, m.State(run), inst.call, false)
+	segs := strings.Split(strings.TrimPrefix(cache.Dir, "~/"), "/")
+	for _, t := range r.CacheTargets() {
+		if !path.IsAbs(t) {
+			continue
+		}
+		t = path.Clean(t)
+		for _, p := range places {
+			if p.Overlaps(runmodel.Place{Path: t}) && (p.Home || p.Rel || p.Any || strings.HasPrefix(p.Path, t)) {
+				return true
+			}
+		}
+		for k := len(segs); k >= 1; k-- {
+			if strings.HasSuffix(t, "/"+strings.Join(segs[:k], "/")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unignoredOutputs lists, relative to the context, the folders the install
@@ -624,6 +966,13 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 	for _, f := range eco.optional {
 		add(f, false)
 	}
+	because := func(reason string) {
+		if why == "" {
+			why = reason
+		} else if !strings.Contains(why, reason) {
+			why += "; " + reason
+		}
+	}
 	read := func(rel string) string {
 		b, err := os.ReadFile(filepath.Join(ctx.Dir, filepath.FromSlash(path.Join(dir, rel))))
 		if err != nil {
@@ -638,10 +987,18 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 			Workspaces json.RawMessage   `json:"workspaces"`
 		}
 		_ = json.Unmarshal([]byte(read("package.json")), &pkg)
+		var scripts []string
 		for _, s := range []string{"preinstall", "install", "postinstall", "prepare"} {
 			if pkg.Scripts[s] != "" && !slices.Contains(words(inst.call), "--ignore-scripts") {
-				why = "package.json runs a " + s + " script, which may read other files"
+				scripts = append(scripts, s)
 			}
+		}
+		switch len(scripts) {
+		case 0:
+		case 1:
+			because("package.json runs a " + scripts[0] + " script, which may read other files")
+		default:
+			because("package.json runs " + strings.Join(scripts, ", ") + " scripts, which may read other files")
 		}
 		var globs []string
 		var obj struct {
@@ -674,28 +1031,52 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 				case (f[0] == "-r" || f[0] == "-c" || f[0] == "--requirement" || f[0] == "--constraint") && len(f) > 1:
 					visit(path.Join(path.Dir(rel), f[1]))
 				case f[0] == "-e" || f[0] == "--editable" || strings.HasPrefix(f[0], ".") || strings.HasPrefix(f[0], "/") || strings.HasPrefix(f[0], "file:"):
-					why = "a requirement file names a local path, which needs the project's files"
+					because("a requirement file names a local path, which needs the project's files")
 				}
 			}
 		}
 		for _, r := range inst.reqFiles {
 			visit(r)
 		}
+	case ecoComposer:
+		var cj struct {
+			Repositories json.RawMessage `json:"repositories"`
+			Config       struct {
+				AllowPlugins json.RawMessage `json:"allow-plugins"`
+			} `json:"config"`
+		}
+		_ = json.Unmarshal([]byte(read("composer.json")), &cj)
+		var list []struct{ Type string }
+		var byName map[string]struct{ Type string }
+		if json.Unmarshal(cj.Repositories, &list) != nil && json.Unmarshal(cj.Repositories, &byName) == nil {
+			for _, r := range byName {
+				list = append(list, r)
+			}
+		}
+		if slices.ContainsFunc(list, func(r struct{ Type string }) bool { return r.Type == "path" || r.Type == "artifact" }) {
+			because("composer.json names a local repository (path or artifact), which needs the project's files")
+		}
+		var all bool
+		var some map[string]bool
+		if json.Unmarshal(cj.Config.AllowPlugins, &all) == nil && all ||
+			json.Unmarshal(cj.Config.AllowPlugins, &some) == nil && slices.Contains(slices.Collect(maps.Values(some)), true) {
+			because("composer.json lets plugins run in the install, and they may read or write other files")
+		}
 	case ecoBundler:
 		if g := read("Gemfile"); strings.Contains(g, "gemspec") || strings.Contains(g, "path:") {
-			why = "the Gemfile reads a gemspec or a local path"
+			because("the Gemfile reads a gemspec or a local path")
 		}
 	case ecoMaven:
 		if strings.Contains(read("pom.xml"), "<modules>") {
-			why = "a multi-module build needs every module's pom.xml"
+			because("a multi-module build needs every module's pom.xml")
 		}
 	case ecoUv:
 		if strings.Contains(read("pyproject.toml"), "[tool.uv.workspace]") {
-			why = "a uv workspace needs every member's pyproject.toml"
+			because("a uv workspace needs every member's pyproject.toml")
 		}
 	case ecoGo:
 		if m := read("go.mod"); strings.Contains(m, "=> ./") || strings.Contains(m, "=> ../") {
-			why = "go.mod replaces modules with local folders"
+			because("go.mod replaces modules with local folders")
 		}
 		if ctx.Sent(path.Join(dir, "go.work")) {
 			// A workspace root need not be a module itself.
@@ -704,7 +1085,7 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 			add("go.work.sum", false)
 			for _, use := range goWorkUses(read("go.work")) {
 				if strings.HasPrefix(path.Clean(use), "..") {
-					why = "go.work uses a module outside the copied folder"
+					because("go.work uses a module outside the copied folder")
 					continue
 				}
 				add(path.Join(use, "go.mod"), true)
@@ -715,8 +1096,23 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 		if !slices.Contains(files, path.Join(dir, "build.gradle")) && !slices.Contains(files, path.Join(dir, "build.gradle.kts")) {
 			missing = append(missing, path.Join(dir, "build.gradle"))
 		}
+		// Scripts the build script applies (apply from: "$rootDir/deps.gradle")
+		// are read when the build is configured.
+		for _, m := range gradleApplyFrom.FindAllStringSubmatch(read("build.gradle")+read("build.gradle.kts"), -1) {
+			f := m[1]
+			for _, root := range []string{"$rootDir/", "${rootDir}/", "$projectDir/", "${projectDir}/"} {
+				f = strings.TrimPrefix(f, root)
+			}
+			switch {
+			case strings.Contains(f, "://"):
+			case strings.ContainsAny(f, "$") || path.IsAbs(f):
+				because("the build script applies " + m[1] + ", which dfopt cannot find")
+			default:
+				add(path.Clean(f), true)
+			}
+		}
 		if settings := read("settings.gradle") + read("settings.gradle.kts"); strings.Contains(settings, "include") {
-			why = "a multi-project build needs every project's build script"
+			because("a multi-project build needs every project's build script")
 		}
 	case ecoDotnet:
 		found := dotnetProjectFiles(ctx, dir)
@@ -727,6 +1123,9 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 	}
 	return files, missing, why
 }
+
+// gradleApplyFrom matches a script a Gradle build script applies.
+var gradleApplyFrom = regexp.MustCompile(`apply\s*\(?\s*from\s*[:=]\s*["']([^"']+)["']`)
 
 // goWorkUses reads the module folders a go.work file uses.
 func goWorkUses(work string) []string {
@@ -802,27 +1201,43 @@ func dotnetProjectFiles(ctx *rewrite.BuildContext, dir string) []string {
 	return out
 }
 
-// installOnly tells whether a RUN does nothing but the install, a leading cd
-// and cache clean-up, so that it can run before the project is copied.
-func installOnly(r *runmodel.Run, inst install) bool {
+// installOnly tells whether a RUN can run before the project is copied: it
+// does nothing but the install, a cd and cache clean-up, and commands the
+// model follows (package installs by name, housekeeping) that do not name
+// what the COPY brings. may says why one of those may read or change it
+// (an install script, a package's zone).
+func installOnly(m *runmodel.Model, r *runmodel.Run, inst install, copies func(string) bool) (may string, ok bool) {
+	touches := m.Touches(r)
 	for _, c := range r.Cmds {
 		if c == inst.call {
 			continue
 		}
 		switch {
-		case c.Opaque:
-			return false
-		case c.Is("cd", "true"):
-		case c.Is("rm") && !slices.ContainsFunc(c.Args, func(a runmodel.Word) bool {
+		case !c.Opaque && c.Is("cd", "true"):
+		case !c.Opaque && c.Is("rm") && !slices.ContainsFunc(c.Args, func(a runmodel.Word) bool {
 			t, ok := a.Pattern()
 			return !ok || !strings.HasPrefix(t, "-") && !isCachePath(t)
 		}):
-		case runmodel.ManagerOf(c) != nil && (c.Arg(0) == "cache" || c.Arg(0) == "store"):
+		case !c.Opaque && runmodel.ManagerOf(c) != nil && (c.Arg(0) == "cache" || c.Arg(0) == "store"):
+		case touches.NotFollowed[c] != "":
+			return "", false
 		default:
-			return false
+			var own []runmodel.Touch
+			for _, t := range touches.Places {
+				if t.Cmd == c {
+					own = append(own, t)
+				}
+			}
+			why, ok := mayTouch(own, copies)
+			if !ok {
+				return "", false
+			}
+			if may == "" {
+				may = why
+			}
 		}
 	}
-	return true
+	return may, true
 }
 
 func isCachePath(p string) bool {
@@ -838,25 +1253,26 @@ func isCachePath(p string) bool {
 // folder, each folder-manifest on its own, with the ownership flags of the
 // original COPY. Destinations are absolute when the original COPY's is, else
 // relative to the WORKDIR in force where the lines go (ins) when the install
-// folder lies below it.
-func manifestCopyText(d *rewrite.Document, cp *rewrite.Instruction, files []string, dir, cwd, ins string) string {
-	kw := d.Keyword(cp, "COPY")
+// folder lies below it; a destination that names variables keeps them.
+func manifestCopyText(d *rewrite.Document, wp *wholeProject, files []string, dir, cwd, ins string) string {
+	kw := d.Keyword(wp.in, "COPY")
 	var flags []string
-	for _, f := range d.FlagWords(cp) {
+	for _, f := range d.FlagWords(wp.in) {
 		if strings.HasPrefix(f, "--chown") || strings.HasPrefix(f, "--chmod") || f == "--link" || strings.HasPrefix(f, "--link=") {
 			flags = append(flags, f)
 		}
 	}
-	relative := !strings.HasPrefix(copyDest(cp), "/")
 	destFor := func(sub string) string {
 		target := path.Join(cwd, sub)
-		if !relative {
+		switch {
+		case wp.rawDest != "":
+			rel := strings.TrimPrefix(strings.TrimPrefix(target, wp.dest), "/")
+			return strings.TrimSuffix(strings.TrimSuffix(wp.rawDest, "/")+"/"+rel, "/") + "/"
+		case !wp.relative:
 			return strings.TrimSuffix(target, "/") + "/"
-		}
-		if target == ins {
+		case target == ins:
 			return "./"
-		}
-		if strings.HasPrefix(target, strings.TrimSuffix(ins, "/")+"/") {
+		case strings.HasPrefix(target, strings.TrimSuffix(ins, "/")+"/"):
 			return strings.TrimPrefix(target, strings.TrimSuffix(ins, "/")+"/") + "/"
 		}
 		return target + "/"
@@ -900,26 +1316,43 @@ func isDirManifest(rel string) bool {
 	return false
 }
 
-// moveInstallUp returns the edit that puts the instructions between the COPY
-// and the install, the manifest COPY and the install before the COPY, each
-// with its comment block and its bytes as they were.
+// lines returns the source lines from..to, each ending with a line break.
+func lines(d *rewrite.Document, from, to int) string {
+	if from > to {
+		return ""
+	}
+	s := string(d.Src[d.LineStart(from):d.LineEnd(to)])
+	if !strings.HasSuffix(s, "\n") {
+		s += d.Newline
+	}
+	return s
+}
+
+// moveInstallUp returns the edit that puts the manifest COPY lines where the
+// COPY was, and the COPY right after the install, with its comment block;
+// the instructions between them keep their place and their bytes.
 func moveInstallUp(d *rewrite.Document, cp, run *rewrite.Instruction, copyText string) rewrite.Edit {
 	start := d.LineStart(d.CommentBlockStart(cp))
 	end := d.LineEnd(run.EndLine)
-	piece := func(from, to int) string { // lines from..to, each ending with a line break
-		if from > to {
-			return ""
-		}
-		s := string(d.Src[d.LineStart(from):d.LineEnd(to)])
-		if !strings.HasSuffix(s, "\n") {
-			s += d.Newline
-		}
-		return s
-	}
-	runStart := d.CommentBlockStart(run)
-	text := piece(cp.EndLine+1, runStart-1) + copyText + piece(runStart, run.EndLine) + piece(d.CommentBlockStart(cp), cp.EndLine)
+	text := copyText + lines(d, cp.EndLine+1, run.EndLine) + lines(d, d.CommentBlockStart(cp), cp.EndLine)
 	if !strings.HasSuffix(string(d.Src[start:end]), "\n") {
 		text = strings.TrimSuffix(strings.TrimSuffix(text, "\n"), "\r")
 	}
 	return rewrite.Edit{Start: start, End: end, New: text}
+}
+
+// prefetchBeforeInstall returns the edit that puts the manifest COPY lines
+// where the COPY was, the dependency-only RUN after the steps between the
+// COPY and the install (last is the last of them, nil for none), where it
+// runs as the install does, and the COPY, with its comment block, after it.
+// Blank lines and loose comments after the steps stay above the install.
+func prefetchBeforeInstall(d *rewrite.Document, cp, last, run *rewrite.Instruction, copyText, prefetch string) rewrite.Edit {
+	cpStart := d.CommentBlockStart(cp)
+	midEnd := cp.EndLine
+	if last != nil {
+		midEnd = last.EndLine
+	}
+	runStart := d.CommentBlockStart(run)
+	text := copyText + lines(d, cp.EndLine+1, midEnd) + prefetch + lines(d, cpStart, cp.EndLine) + lines(d, midEnd+1, runStart-1)
+	return rewrite.Edit{Start: d.LineStart(cpStart), End: d.LineStart(runStart), New: text}
 }

@@ -16,6 +16,7 @@ import (
 type Links struct {
 	links   [][2]string // link, target: absolute, clean
 	unknown []string    // places that may hold links to anywhere ("/": everywhere)
+	anyTo   []string    // links whose target the model cannot read: a path through one may lead anywhere
 }
 
 // touch tells whether a place a RUN touches may be, through the links, a
@@ -26,6 +27,11 @@ func (l *Links) Touch(place, top string) bool {
 	}
 	for _, u := range l.unknown {
 		if nested(place, u) || nested(top, u) {
+			return true
+		}
+	}
+	for _, lk := range l.anyTo {
+		if nested(place, lk) || nested(top, lk) {
 			return true
 		}
 	}
@@ -51,16 +57,22 @@ func (m *Model) LinksBefore(ctx *rewrite.BuildContext, st *rewrite.Stage, upto i
 	}
 	before = append(before, st.Instructions[:upto]...)
 	for _, in := range before {
-		switch c := in.Command.(type) {
-		case *instructions.RunCommand:
-			l.AddRun(m, m.Run(in))
-		case *instructions.CopyCommand:
-			l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, c.From != "")
-		case *instructions.AddCommand:
-			l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, true)
-		}
+		l.AddStep(ctx, m, in)
 	}
 	return l
+}
+
+// AddStep records the links an instruction may make: a RUN's, or those a
+// COPY or ADD may bring.
+func (l *Links) AddStep(ctx *rewrite.BuildContext, m *Model, in *rewrite.Instruction) {
+	switch c := in.Command.(type) {
+	case *instructions.RunCommand:
+		l.AddRun(m, m.Run(in))
+	case *instructions.CopyCommand:
+		l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, c.From != "")
+	case *instructions.AddCommand:
+		l.addCopy(ctx, m, in, c.SourcePaths, c.DestPath, true)
+	}
 }
 
 // AddRun records the links a RUN may make: ln -s with operands the model
@@ -86,9 +98,16 @@ func (l *Links) AddRun(m *Model, r *Run) {
 // name when LINK is a folder), or anywhere when its words cannot be read.
 func (l *Links) addLn(m *Model, r *Run, c *Cmd, st State) {
 	var ops []string
-	symbolic := false
-	for _, a := range c.Args {
+	symbolic, targetKnown := false, true
+	for i, a := range c.Args {
 		v, ok := a.Value()
+		if !ok && i == len(c.Args)-2 && len(ops) == 0 && a.Text != "" && !strings.HasPrefix(a.Text, "-") && !a.Glob {
+			// ln -s /usr/share/zoneinfo/$TZ /etc/localtime: the link is
+			// known, where it leads is not (a word that starts with a
+			// path is a path, as Places reads it).
+			ops, targetKnown = append(ops, ""), false
+			continue
+		}
 		if !ok {
 			l.unknown = append(l.unknown, "/")
 			return
@@ -121,6 +140,12 @@ func (l *Links) addLn(m *Model, r *Run, c *Cmd, st State) {
 		return
 	}
 	target, link := ops[0], abs(ops[1])
+	if !targetKnown {
+		// LINK may also be a folder, where the link goes in with a name
+		// the model cannot read: anywhere below it.
+		l.anyTo = append(l.anyTo, link)
+		return
+	}
 	if !path.IsAbs(target) {
 		target = path.Join(path.Dir(link), target)
 	}

@@ -64,6 +64,15 @@ type Manager struct {
 	OfflineSetting string
 	// Produces are the folders an install writes in the project folder.
 	Produces []string
+	// DepsOnly are the commands (a verb, and an operand after it) that fetch
+	// or build a project's dependencies without its code, from its
+	// manifests or a recipe (go mod download, cargo chef cook): a build of
+	// the whole project after one finds them done.
+	DepsOnly []string
+	// DirFlags are the ValueFlags whose value is the project's folder, in
+	// place of the working directory (npm --prefix, yarn --cwd, composer
+	// --working-dir, go -C).
+	DirFlags []string
 
 	// For a manager that links its installs from a store (pnpm): Resolve
 	// are the verbs that resolve versions against the registry, whose
@@ -274,6 +283,7 @@ var Managers = []*Manager{
 		OfflineFlags: []string{"--offline"},
 		OfflineEnv:   []string{"UV_OFFLINE"},
 		Produces:     []string{".venv"},
+		DirFlags:     []string{"--directory", "--project"},
 	},
 	{
 		Name:       "poetry",
@@ -285,6 +295,7 @@ var Managers = []*Manager{
 		NoCache:    "--no-cache",
 		Clean:      "cache clear --all .",
 		Produces:   []string{".venv"},
+		DirFlags:   []string{"--directory", "-C", "--project", "-P"},
 	},
 	{
 		Name:     "pipenv",
@@ -321,6 +332,7 @@ var Managers = []*Manager{
 		OfflineSetting: "offline",
 		Produces:       []string{"node_modules"},
 		PathFlags:      []string{"--prefix", "-C", "--cache", "--userconfig", "--globalconfig"},
+		DirFlags:       []string{"--prefix", "-C"},
 		TextFlags:      []string{"--registry"},
 		PackageName:    regexp.MustCompile(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9.^~<>=*| -]*)?$`),
 		GlobalOnly:     true,
@@ -340,6 +352,7 @@ var Managers = []*Manager{
 		OfflineConfig:  []string{".yarnrc", "~/.yarnrc", ".npmrc", "~/.npmrc"},
 		OfflineSetting: "offline",
 		Produces:       []string{"node_modules"},
+		DirFlags:       []string{"--cwd"},
 	},
 	{
 		Name:           "pnpm",
@@ -359,14 +372,17 @@ var Managers = []*Manager{
 		ProdFlags:      []string{"--prod", "-P", "--production"},
 		ImportSetting:  "package-import-method",
 		CopyImports:    []string{"copy", "clone", "clone-or-copy"},
+		DirFlags:       []string{"--dir", "-C"},
 	},
 	{
-		Name:     "bun",
-		Commands: []string{"bun"},
-		Install:  []string{"install", "i", "add"},
-		Remove:   []string{"remove", "rm"},
-		Caches:   []Cache{{Dir: "~/.bun/install/cache", Env: []string{"BUN_INSTALL_CACHE_DIR"}}},
-		Produces: []string{"node_modules"},
+		Name:       "bun",
+		Commands:   []string{"bun"},
+		ValueFlags: []string{"--cwd"},
+		Install:    []string{"install", "i", "add"},
+		Remove:     []string{"remove", "rm"},
+		Caches:     []Cache{{Dir: "~/.bun/install/cache", Env: []string{"BUN_INSTALL_CACHE_DIR"}}},
+		Produces:   []string{"node_modules"},
+		DirFlags:   []string{"--cwd"},
 	},
 	{
 		Name:     "gem",
@@ -403,6 +419,7 @@ var Managers = []*Manager{
 		NoCacheEnv: []string{"COMPOSER_CACHE_DIR"},
 		Clean:      "clear-cache",
 		Produces:   []string{"vendor"},
+		DirFlags:   []string{"-d", "--working-dir"},
 	},
 	{
 		Name:       "go",
@@ -415,10 +432,13 @@ var Managers = []*Manager{
 		},
 		Clean:      "clean -cache -modcache",
 		OfflineEnv: []string{"GOPROXY=off"},
+		DirFlags:   []string{"-C"},
+		DepsOnly:   []string{"mod download"},
 	},
 	{
 		Name:         "maven",
 		Commands:     []string{"mvn", "mvnw"},
+		DepsOnly:     []string{"dependency:go-offline", "dependency:resolve"},
 		Caches:       []Cache{{Dir: "~/.m2/repository"}},
 		OfflineFlags: []string{"-o", "--offline"},
 		Produces:     []string{"target"},
@@ -426,6 +446,8 @@ var Managers = []*Manager{
 	{
 		Name:         "gradle",
 		Commands:     []string{"gradle", "gradlew"},
+		ValueFlags:   []string{"-p", "--project-dir", "-b", "--build-file", "-c", "--settings-file", "-x", "--exclude-task", "-g", "--gradle-user-home", "-I", "--init-script"},
+		DirFlags:     []string{"-p", "--project-dir"},
 		Caches:       []Cache{{Dir: "~/.gradle/caches", Env: []string{"GRADLE_USER_HOME/caches"}}},
 		OfflineFlags: []string{"--offline"},
 		Produces:     []string{"build", ".gradle"},
@@ -433,6 +455,7 @@ var Managers = []*Manager{
 	{
 		Name:         "cargo",
 		Commands:     []string{"cargo"},
+		DepsOnly:     []string{"chef cook", "fetch"},
 		Caches:       []Cache{{Dir: "~/.cargo/registry", Env: []string{"CARGO_HOME/registry"}}, {Dir: "~/.cargo/git", Env: []string{"CARGO_HOME/git"}}},
 		OfflineFlags: []string{"--offline", "--frozen"},
 		OfflineEnv:   []string{"CARGO_NET_OFFLINE"},
@@ -577,6 +600,53 @@ func (m *Manager) operandFrom(c *Cmd, start int) int {
 		}
 	}
 	return -1
+}
+
+// Dir returns the folder a DirFlag names (--prefix web, --working-dir=/app):
+// set is false when there is none; ok is false when its value is not
+// known, or the flag comes more than once.
+func (k Call) Dir() (dir string, set, ok bool) {
+	for i := 0; i < len(k.Args); i++ {
+		v, lit := k.Args[i].Value()
+		if lit && v == "--" {
+			break
+		}
+		for _, f := range k.M.DirFlags {
+			val := ""
+			switch {
+			case lit && v == f:
+				if i+1 >= len(k.Args) {
+					return "", true, false
+				}
+				i++
+				val, lit = k.Args[i].Value()
+			case strings.HasPrefix(k.Args[i].Text, f+"="):
+				val = strings.TrimPrefix(v, f+"=")
+			case len(f) == 2 && strings.HasPrefix(k.Args[i].Text, f):
+				return "", true, false // -Cweb: a form the model does not read
+			default:
+				continue
+			}
+			if !lit || set || val == "" {
+				return "", true, false
+			}
+			dir, set = val, true
+			break
+		}
+	}
+	return dir, set, true
+}
+
+// DepsOnly tells whether the call fetches or builds a project's
+// dependencies alone (see Manager.DepsOnly).
+func (k Call) DepsOnly() bool {
+	for _, d := range k.M.DepsOnly {
+		verb, sub, _ := strings.Cut(d, " ")
+		if k.VerbAt >= 0 && k.Verb == verb && (sub == "" || k.Arg(k.Next(k.VerbAt)) == sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Installs tells whether the call installs packages.

@@ -375,6 +375,11 @@ func TestLinks(t *testing.T) {
 		{"COPY app.conf /etc/app.conf\n", "/etc", "/app", false},
 		{"RUN tar xf /x.tar -C /opt\n", "/opt/y", "/app", true},
 		{"", "/bin/x", "/usr", true}, // merged /usr
+		// a link whose target the model cannot read leads anywhere from where it lies
+		{"ARG TZ\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\n", "/assets", "/opt/app", false},
+		{"ARG TZ\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\n", "/etc/localtime/x", "/opt/app", true},
+		{"ARG TZ\nRUN ln -snf /usr/share/zoneinfo/$TZ /etc/localtime\n", "/srv", "/etc", true},
+		{"ARG F\nRUN ln -s $F /etc/localtime\n", "/assets", "/opt/app", true}, // $F may be an option
 	}
 	for _, c := range cases {
 		src := "FROM debian\n" + c.before + "RUN true\n"
@@ -598,6 +603,88 @@ func TestPnpmCalls(t *testing.T) {
 		if k.Resolves() != c.resolves || k.Prunes() != c.prunes || k.ProdOnly() != c.prod || method != c.method {
 			t.Errorf("%s: Resolves %v, Prunes %v, ProdOnly %v, ImportMethod %q; want %v, %v, %v, %q",
 				c.run, k.Resolves(), k.Prunes(), k.ProdOnly(), method, c.resolves, c.prunes, c.prod, c.method)
+		}
+	}
+}
+
+// TestTouches reads what a RUN touches: for sure where a command names a
+// place, maybe where the model cannot tell, and why it stops following.
+func TestTouches(t *testing.T) {
+	show := func(ts runmodel.Touches) string {
+		var out []string
+		for _, p := range ts.Places {
+			s := p.Path
+			if p.May {
+				s = "may " + s
+			}
+			out = append(out, s)
+		}
+		if ts.Unfollowed != "" {
+			out = append(out, "unfollowed: "+ts.Unfollowed)
+		}
+		return strings.Join(out, ", ")
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"FROM x\nWORKDIR /app\nRUN rm -rf /app/tests && mkdir -p logs", "/app/tests, /app/logs"},
+		{"FROM x\nRUN apk add --no-cache curl", "may /bin, may /boot, may /dev, may /etc, may /lib, may /lib32, may /lib64, may /libx32, may /opt, may /proc, may /root, may /run, may /sbin, may /srv, may /sys, may /tmp, may /usr, may /var"},
+		{"FROM x\nWORKDIR /app\nRUN echo x > /etc/motd && ./build.sh", "/etc/motd, may /, /app/build.sh, unfollowed: ./build.sh is a file of the image or the build context"},
+		{"FROM x\nWORKDIR /app\nRUN node scripts/prepare.js", "may /, /app/scripts/prepare.js, unfollowed: node is a program the model does not know"},
+		{"FROM x\nRUN make", "may /, unfollowed: make is a program the model does not know"},
+		{"FROM x\nWORKDIR /app\nRUN npm install express", "may /app, may /, /app/install, /app/express, unfollowed: npm installs more than packages named on the command line"},
+	} {
+		m, r := runOf(t, tc.src, 0)
+		if got := show(m.Touches(r)); got != tc.want {
+			t.Errorf("%q:\n got %s\nwant %s", tc.src, got, tc.want)
+		}
+	}
+}
+
+// TestCallDir reads the folder a manager's flag names in place of the
+// working directory.
+func TestCallDir(t *testing.T) {
+	for run, want := range map[string]string{
+		"npm ci --prefix web":                      "web set",
+		"yarn --cwd web install --frozen-lockfile": "web set",
+		"composer install --working-dir=/opt/app":  "/opt/app set",
+		"pnpm -C apps/site install":                "apps/site set",
+		"go -C cmd build":                          "cmd set",
+		"npm ci":                                   "",
+		"npm ci --prefix $DIR":                     "unknown",
+		"composer install -d a -d b":               "unknown",
+		"pnpm -Capps install":                      "unknown",
+		"yarn install --network-timeout 600000":    "",
+	} {
+		_, r := runOf(t, "FROM x\nRUN "+run, 0)
+		c := r.Cmds[0]
+		dir, set, ok := runmodel.ManagerOf(c).Read(c).Dir()
+		got := ""
+		switch {
+		case set && !ok:
+			got = "unknown"
+		case set:
+			got = dir + " set"
+		}
+		if got != want {
+			t.Errorf("%s: Dir() = %q, want %q", run, got, want)
+		}
+	}
+}
+
+// TestDepsOnly tells the commands that fetch or build a project's
+// dependencies alone.
+func TestDepsOnly(t *testing.T) {
+	for run, want := range map[string]bool{
+		"cargo chef cook --release --recipe-path recipe.json": true,
+		"cargo chef prepare --recipe-path recipe.json":        false,
+		"cargo build --release":                               false,
+		"go mod download":                                     true,
+		"go build ./...":                                      false,
+		"mvn -B dependency:go-offline":                        true,
+	} {
+		_, r := runOf(t, "FROM x\nRUN "+run, 0)
+		c := r.Cmds[0]
+		if got := runmodel.ManagerOf(c).Read(c).DepsOnly(); got != want {
+			t.Errorf("%s: DepsOnly() = %v, want %v", run, got, want)
 		}
 	}
 }
