@@ -53,16 +53,18 @@ and uv --directory or --project, go -C, gradle -p); pip's requirement files
 are read from where it runs (pip install -r sub/requirements.txt). The
 dependency-only step runs in that folder (cd DIR &&) without the flag.
 
-Without a build context, or when a manifest the install needs is missing or
-ignored, or the install may read other files (npm lifecycle scripts, a Gemfile
-with gemspec, local path requirements, multi-module projects, a composer.json
-with a path or artifact repository, or that lets plugins run), the finding is a
-proposal with the reason; so is a dependency-only step that would not run as
-the install does (its RUN sets variables or sources a file before it, or the
-install runs only on a condition, or may fail without failing the build).
-Cargo builds are always proposals (they need a dependency stub or a tool
-such as cargo-chef), but after cargo chef cook, or any step that built or
-fetched the dependencies alone, there is nothing to report. In a stage that
+Without a build context, when a manifest the install needs is missing or
+ignored, or when the install's RUN runs other commands that may read the
+project, the finding says so and dfopt does not rewrite. Where the install may
+read other files (npm lifecycle scripts, a Gemfile with gemspec, local path
+requirements, multi-module projects, a composer.json with a path or artifact
+repository, or that lets plugins run), the rewrite is a proposal with the
+reason; so is a dependency-only step that would not run as the install does
+(its RUN sets variables or sources a file before it, or the install runs only
+on a condition, or may fail without failing the build). Cargo builds are
+reported without a rewrite (they need a dependency stub or a tool such as
+cargo-chef), but after cargo chef cook, or any step that built or fetched the
+dependencies alone, there is nothing to report. In a stage that
 ships, go mod download, mvn dependency:go-offline and gradle dependencies are
 proposals too:
 their own layer keeps the module cache or repository in the image even where
@@ -129,7 +131,7 @@ type ecosystem struct {
 	required  []string // manifests the install cannot do without
 	optional  []string // manifests copied when they exist (files or folders)
 	moveAlone bool     // the install reads only manifests: it moves up as it is
-	proposal  string   // always a proposal, for this reason
+	manual    string   // never rewritten, for this reason
 	again     string   // what every code change makes the install do again
 }
 
@@ -148,7 +150,7 @@ var (
 	ecoMaven    = &ecosystem{name: "maven", required: []string{"pom.xml"}, optional: []string{".mvn", "mvnw"}, again: "downloads every dependency again"}
 	ecoMix      = &ecosystem{name: "mix", required: []string{"mix.exs"}, optional: []string{"mix.lock", "config"}, moveAlone: true, again: "fetches every dependency again"}
 	ecoDotnet   = &ecosystem{name: "dotnet", again: "restores every package again"}
-	ecoCargo    = &ecosystem{name: "cargo", required: []string{"Cargo.toml"}, optional: []string{"Cargo.lock"}, proposal: "cargo needs a stub crate or cargo-chef to build dependencies alone", again: "downloads and builds every dependency again"}
+	ecoCargo    = &ecosystem{name: "cargo", required: []string{"Cargo.toml"}, optional: []string{"Cargo.lock"}, manual: "cargo needs a stub crate or cargo-chef to build dependencies alone", again: "downloads and builds every dependency again"}
 	ecoGradle   = &ecosystem{name: "gradle", required: []string{}, optional: []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle", "gradlew"}, again: "downloads every dependency again"}
 )
 
@@ -697,13 +699,13 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 		}
 		p.Report(f)
 	}
-	if inst.eco.proposal != "" {
-		report("proposal: "+inst.eco.proposal, true, nil)
+	if inst.eco.manual != "" {
+		report("not rewritten: "+inst.eco.manual, false, nil)
 		return
 	}
 	ctx := p.Options.Context
 	if ctx == nil {
-		report("copy its manifests first (proposal: without a build context dfopt cannot see which manifests exist)", true, nil)
+		report("copy its manifests first (not rewritten: without a build context dfopt cannot see which manifests exist)", false, nil)
 		return
 	}
 	if inst.prefetch != "" && downloadsMounted(runmodel.Of(d), run, inst) {
@@ -722,14 +724,14 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 	}
 	files, missing, why := manifestsOf(ctx, dir, inst)
 	if len(missing) > 0 {
-		report(fmt.Sprintf("copy its manifests first (proposal: %s not a file of the build context, or ignored)", strings.Join(missing, ", ")), true, nil)
+		report(fmt.Sprintf("copy its manifests first (not rewritten: %s not a file of the build context, or ignored)", strings.Join(missing, ", ")), false, nil)
 		return
 	}
 	if outs := unignoredOutputs(ctx, dir, inst, files); len(outs) > 0 {
 		why := fmt.Sprintf("the later COPY would put the build context's %s over what the install made; keep it out with the ignore file", strings.Join(outs, ", "))
 		change, err := ctx.ExtendIgnoreFile("added by dfopt: the install makes these, the COPY must not bring them", outs)
 		if !p.Options.WriteDockerignore || err != nil {
-			report("copy its manifests first (proposal: "+why+", which dfopt --dockerignore does)", true, nil)
+			report("copy its manifests first (not rewritten: "+why+", which dfopt --dockerignore does)", false, nil)
 			return
 		}
 		ignore = []rewrite.FileChange{change}
@@ -745,7 +747,7 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 	if move {
 		may, ok := installOnly(runmodel.Of(d), runmodel.Of(d).Run(run), inst, way.copies)
 		if !ok {
-			report("copy its manifests first and give the install a RUN of its own (proposal: the RUN also runs commands that may read the project's files)", true, nil)
+			report("copy its manifests first and give the install a RUN of its own (not rewritten: the RUN also runs commands that may read the project's files)", false, nil)
 			return
 		}
 		if may != "" {
