@@ -55,13 +55,12 @@ that the index stays and which step reads it. When the only such steps are
 ones dfopt cannot see through, the edit is a proposal that names them.
 
 A RUN that removes /var/cache/apk itself after its apk commands ships no
-index; there the rule only simplifies: the apk commands get --no-cache and
-the apk update and the rm (or just that operand, when the rm removes other
-things too) go, where all of it can be done and no earlier RUN of the stage,
-or of a stage it is built FROM, may have left an index, which the rm hides.
-An rm of /var/cache/apk in a RUN whose apk add commands all have --no-cache
-goes on the same terms. A RUN with a cache or tmpfs mount on /var/cache/apk
-or /etc/apk/cache is left alone, and so are builder stages.
+index, and is left as it is: apk update && apk add x && rm -rf
+/var/cache/apk/* and apk add --no-cache x make the same layer, so the
+rewrite hadolint's DL3019 asks for would change words, not bytes. So is an
+rm of /var/cache/apk in a RUN whose apk commands all have --no-cache. A RUN
+with a cache or tmpfs mount on /var/cache/apk or /etc/apk/cache is left
+alone, and so are builder stages.
 
 apk add --virtual NAME and apk del NAME belong in one RUN: the packages of the
 virtual group ship in the layer of the RUN that added them, whatever a later
@@ -146,26 +145,22 @@ func apkNoCacheRun(p *rewrite.Pass, m *runmodel.Model, r *runmodel.Run, noIndex 
 		}
 	}
 	if len(writers) == 0 {
-		return apkDropRm(p, r, calls, cached)
+		return apkDropRm(r)
 	}
-	leaves := !apkCleanedAfter(r, writers)
+	if apkCleanedAfter(r, writers) {
+		// The RUN removes its index itself: it ships none, and writing it
+		// with --no-cache instead would save no byte.
+		return true
+	}
+	leaves := true
 	fix, ok := apkNoCacheEdits(p.Doc, r, calls, cached)
 	if ok && !cached {
 		// With no index left by this RUN or an earlier one, removing
 		// /var/cache/apk removes nothing.
-		drops, all := apkRmEdits(p.Doc, r, fix.edits)
-		if drops != nil {
+		if drops, _ := apkRmEdits(p.Doc, r, fix.edits); drops != nil {
 			fix.edits = append(fix.edits, drops...)
 			fix.dropped = append(fix.dropped, "the rm of /var/cache/apk")
 		}
-		if !leaves && !all {
-			return true // an rm that keeps the index out stays: nothing to gain
-		}
-	}
-	if !leaves && (!ok || cached) {
-		// The RUN removes its index itself, and the rm cannot go (it also
-		// hides an earlier layer's index, or --no-cache does not fit).
-		return true
 	}
 	if !ok {
 		if !apkCanAppend(m, r, writers) {
@@ -322,24 +317,13 @@ func apkDropUpdate(d *rewrite.Document, in *rewrite.Instruction, k runmodel.Call
 	return removeCommand(d, in, k.Call)
 }
 
-// apkDropRm handles a RUN whose apk commands write no index: when every one
-// of its apk add has --no-cache, and neither it nor an earlier RUN may have
-// left an index, its removal of /var/cache/apk removes nothing and goes. It
-// tells whether the RUN leaves no index in its layer.
-func apkDropRm(p *rewrite.Pass, r *runmodel.Run, calls []runmodel.Call, cached bool) bool {
-	if opaque, _ := r.Opaque(); opaque {
-		return false // something here may write the index
-	}
-	if cached || !slices.ContainsFunc(calls, func(k runmodel.Call) bool { return k.Verb == "add" }) {
-		return true
-	}
-	drops, _ := apkRmEdits(p.Doc, r, nil)
-	if drops == nil {
-		return true
-	}
-	p.Report(rewrite.Finding{Line: r.In.StartLine, Edits: drops,
-		Message: "every apk add here uses --no-cache: drop the rm of /var/cache/apk, redundant with it"})
-	return !mayBeIgnored(p.Doc, r.In)
+// apkDropRm handles a RUN whose apk commands write no index: it tells
+// whether the RUN leaves no index in its layer. A removal of /var/cache/apk
+// there removes nothing, but it stays: taking it out would save no byte, and
+// a reviewer would read a change for nothing.
+func apkDropRm(r *runmodel.Run) bool {
+	opaque, _ := r.Opaque()
+	return !opaque // something the model cannot see through may write the index
 }
 
 // apkRmEdits returns the edits that take the RUN's removals of

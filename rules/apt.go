@@ -20,15 +20,18 @@ var AptHygiene = &rewrite.Rule{
 	Name:     "apt-hygiene",
 	Title:    "apt-get: update and install in one RUN, -y, no package lists left in the image",
 	Kind:     rewrite.Safe,
-	Hadolint: []string{"DL3009", "DL3014", "DL3027"},
+	Hadolint: []string{"DL3009", "DL3014"},
 	Doc: `A RUN that runs apt-get install gets, in the same RUN:
 - apt-get update before the install (or upgrade), when none runs there. Lists fetched by an
   earlier RUN come from that RUN's cached layer and go stale: installs then fail
   or install old versions. A RUN just before (only other kinds of instruction
   between) that runs nothing but apt-get update is pulled in.
 - -y on install, upgrade, remove and purge, which otherwise stop at their prompt.
-- apt instead of apt-get, in scripts, becomes apt-get (apt has no stable
-  command line interface).
+- apt, the command meant for people, is left as it is (hadolint's DL3027
+  would make it apt-get): apt deletes the .deb files it downloaded where
+  apt-get keeps them in /var/cache/apt/archives, so the rename could only
+  make an image larger, and apt's unstable command line changes nothing
+  that dfopt is for.
 - rm -rf /var/lib/apt/lists/* at the end, in a stage whose files reach the image,
   unless a later step may read the lists: a RUN of the stage, of a stage built
   FROM it, or an ONBUILD that runs apt without its own update before it, seen
@@ -49,7 +52,7 @@ var AptHygiene = &rewrite.Rule{
 Bad:
 
     RUN apt-get update
-    RUN apt install curl
+    RUN apt-get install curl
 
 Good:
 
@@ -95,12 +98,6 @@ Good:
 	Run: runAptNoInstallRecommends,
 }
 
-// aptGetVerbs are the verbs apt and apt-get share, where apt can become apt-get.
-var aptGetVerbs = map[string]bool{
-	"install": true, "update": true, "upgrade": true, "dist-upgrade": true, "remove": true,
-	"purge": true, "autoremove": true, "clean": true, "autoclean": true, "build-dep": true, "source": true, "download": true,
-}
-
 // apt is the package-manager table's apt.
 var apt = runmodel.ManagerNamed("apt")
 
@@ -122,26 +119,17 @@ func runAptHygiene(p *rewrite.Pass) {
 			if len(calls) == 0 {
 				continue
 			}
-			var edits, renames, yes []rewrite.Edit
+			var edits, yes []rewrite.Edit
 			var what []string
 			for _, c := range calls {
-				if c.Name == "apt" && aptGetVerbs[c.Verb] && c.Own && c.Prog.Node != nil {
-					w := c.Prog.Node
-					renames = append(renames, rewrite.Edit{Start: srcPos(in, w.Pos()), End: srcEndPos(in, w.End()), New: "apt-get"})
-				}
 				if c.Name != "apt-cache" && slices.Contains(apt.Prompt, c.Verb) && !c.Answered() {
 					if e, ok := insertAfterArg(in, c.Cmd, c.VerbAt, " -y"); ok {
 						yes = append(yes, e)
 					}
 				}
 			}
-			// Both change what the build does, so they are proposals: apt
-			// deletes the packages it downloaded where apt-get keeps them,
-			// and an install that stops at its prompt fails the build.
-			if len(renames) > 0 {
-				p.Report(rewrite.Finding{Line: in.StartLine, Proposal: true, Edits: renames,
-					Message: "apt-get: use apt-get, not apt, in scripts (proposal: apt has no stable command line, but apt-get keeps the .deb files apt deletes, in /var/cache/apt/archives)"})
-			}
+			// It changes what the build does, so it is a proposal: an
+			// install that stops at its prompt fails the build.
 			if len(yes) > 0 {
 				p.Report(rewrite.Finding{Line: in.StartLine, Proposal: true, Edits: yes,
 					Message: "apt-get: add -y (proposal: without it the command stops at its prompt and the build fails; with it the build goes on)"})

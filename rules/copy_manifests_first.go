@@ -700,7 +700,7 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 		p.Report(f)
 	}
 	if inst.eco.manual != "" {
-		report("not rewritten: "+inst.eco.manual, false, nil)
+		report("build the dependencies alone first (not rewritten: "+inst.eco.manual+")", false, nil)
 		return
 	}
 	ctx := p.Options.Context

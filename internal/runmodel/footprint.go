@@ -82,36 +82,22 @@ func (r *Run) Written() Footprint {
 	return f
 }
 
-// Removed estimates what the RUN takes out: rm and rmdir operands,
-// packages removed, caches cleaned.
+// Removed estimates what the RUN takes out: what it deletes by name (see
+// Deleted), and the caches and packages a clean-up verb (apt-get clean,
+// autoremove, prune) may take out.
 func (r *Run) Removed() Footprint {
-	var f Footprint
+	f := r.Deleted()
 	for _, c := range r.Cmds {
-		if c.Opaque {
-			continue
-		}
-		if c.Is("rm", "rmdir", "unlink") {
-			for _, a := range c.Args {
-				if v, ok := a.Pattern(); ok && !strings.HasPrefix(v, "-") {
-					f.Paths = append(f.Paths, v)
-				}
-			}
-			continue
-		}
 		m := ManagerOf(c)
-		if m == nil {
+		if c.Opaque || m == nil {
 			continue
 		}
 		k := m.Read(c)
-		clean := k.VerbAt >= 0 && (k.Verb == "autoremove" || k.Verb == "prune" || m.Clean != "" && strings.HasPrefix(m.Clean, k.Verb+" ") || m.Clean == k.Verb)
-		switch {
-		case clean:
+		if k.VerbAt >= 0 && (k.Verb == "autoremove" || k.Verb == "prune" || m.Clean != "" && strings.HasPrefix(m.Clean, k.Verb+" ") || m.Clean == k.Verb) {
 			for _, cache := range m.Caches {
 				f.Paths = append(f.Paths, cache.Dir)
 			}
 			f.addPkg(m.Name, "*")
-		case k.Removes():
-			f.addPkg(m.Name, k.operands()...)
 		}
 	}
 	return f
@@ -120,14 +106,18 @@ func (r *Run) Removed() Footprint {
 // Left estimates what the RUN writes and does not remove again itself:
 // what its layer ships.
 func (r *Run) Left() Footprint {
-	w, rm := r.Written(), r.Removed()
+	return r.Written().less(r.Removed())
+}
+
+// less is what of f a removal rm does not take out.
+func (f Footprint) less(rm Footprint) Footprint {
 	var out Footprint
-	for _, p := range w.Paths {
+	for _, p := range f.Paths {
 		if !rm.coversPath(p) {
 			out.Paths = append(out.Paths, p)
 		}
 	}
-	for mgr, names := range w.Pkgs {
+	for mgr, names := range f.Pkgs {
 		for _, n := range names {
 			if !slices.Contains(rm.Pkgs[mgr], n) && !slices.Contains(rm.Pkgs[mgr], "*") {
 				out.addPkg(mgr, n)
@@ -144,22 +134,7 @@ func (r *Run) Left() Footprint {
 // removes itself. Unlike Written, no word is
 // taken for a path: what this names is there for sure.
 func (r *Run) ManagerLeft() Footprint {
-	w := r.ManagerWritten()
-	rm := r.Removed()
-	var out Footprint
-	for _, p := range w.Paths {
-		if !rm.coversPath(p) {
-			out.Paths = append(out.Paths, p)
-		}
-	}
-	for mgr, names := range w.Pkgs {
-		for _, n := range names {
-			if !slices.Contains(rm.Pkgs[mgr], n) && !slices.Contains(rm.Pkgs[mgr], "*") {
-				out.addPkg(mgr, n)
-			}
-		}
-	}
-	return out
+	return r.ManagerWritten().less(r.Removed())
 }
 
 // ManagerWritten is what the RUN surely writes through a package manager
