@@ -25,8 +25,9 @@ copied file twice. COPY and ADD can give the files their owner (--chown) and
 mode (--chmod) as they copy them, in one layer.
 
 The rule looks, in the stages whose files reach the image, at a COPY or ADD
-followed by a RUN (with only instructions between them that write no files:
-ENV, ARG, LABEL, USER, EXPOSE, WORKDIR of an existing folder, ...) that runs
+followed by a RUN (with only instructions between them that write no files
+there: ENV, ARG, LABEL, USER, EXPOSE, a WORKDIR outside the copied folder,
+...) that runs
 chown -R OWNER DEST or chmod -R MODE DEST on the folder the COPY filled, or
 chown or chmod on the one file a single-source COPY wrote, before any other
 command of the RUN that may write there or create users. The finding gives
