@@ -97,7 +97,11 @@ above it, and nothing is reported; a RUN that may read it (a program dfopt
 cannot see through, npm's install scripts, which see the folder they run
 from) makes the rewrite a proposal that names it. In the install's own RUN,
 commands dfopt follows may run with it (apt-get install && npm ci); any
-other command needs a RUN of its own first.
+other command needs a RUN of its own first. Where the steps between are COPY
+and ADD alone and one of them writes into the project (COPY --from=web
+/src/dist ./public/dist before go build), a dependency-only step (go mod
+download, mvn dependency:go-offline, gradle dependencies) still goes before
+the COPY, with everything after it left where it is.
 
 Bad:
 
@@ -463,6 +467,11 @@ type wayToInstall struct {
 	workdirs []string             // the folders the WORKDIRs between them go to
 	mays     []string             // why steps may read or change what the COPY brings
 	copies   func(string) bool    // tells whether a place may be one of the COPY's, through the stage's links
+	// stay says the steps between are COPY and ADD instructions alone, one
+	// of which writes into what the COPY brought: they cannot go above it,
+	// but a prefetch (go mod download, ...) can go before the COPY with
+	// everything after it left as it is.
+	stay bool
 }
 
 // nextInstall finds the dependency install in a RUN after the COPY, past
@@ -479,8 +488,33 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 	way := wayToInstall{copies: func(place string) bool {
 		return links.Touch(place, wp.dest) || wp.byName && (links.Touch(place, "/etc/passwd") || links.Touch(place, "/etc/group"))
 	}}
+	onlyCopies := true // every step so far is a COPY or ADD
 	for j := i + 1; j < len(st.Instructions); j++ {
 		in := st.Instructions[j]
+		switch in.Command.(type) {
+		case *instructions.CopyCommand, *instructions.AddCommand:
+		case *instructions.RunCommand:
+			if !way.stay {
+				break
+			}
+			// Past COPYs into the project, only the install may follow.
+			for _, c := range m.Run(in).Cmds {
+				if inst, ok := detectInstall(c); ok && inst.prefetch != "" {
+					inst.cwd = installDir(m, in, c)
+					if inst.cwd == "" || !m.Run(in).Editable {
+						return wayToInstall{}, false
+					}
+					way.run, way.inst = in, inst
+					return way, true
+				}
+			}
+			return wayToInstall{}, false
+		default:
+			if way.stay {
+				return wayToInstall{}, false
+			}
+			onlyCopies = false
+		}
 		switch c := in.Command.(type) {
 		case *instructions.EnvCommand, *instructions.ArgCommand:
 			for _, n := range definedNames(in) {
@@ -524,8 +558,18 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 		case *instructions.CopyCommand, *instructions.AddCommand:
 			s := m.State(in)
 			d, ok := s.Expand(m.Lex, copyDest(in))
-			if d = resolve(s.Workdir, d); !ok || d == "" || way.copies(d) {
+			if d = resolve(s.Workdir, d); !ok || d == "" {
 				return wayToInstall{}, false
+			}
+			if way.copies(d) {
+				if !onlyCopies {
+					return wayToInstall{}, false
+				}
+				way.stay = true // it writes into the project: it stays below the COPY
+				continue
+			}
+			if way.stay {
+				continue
 			}
 			if chown := copyChown(c); chown != "" && strings.Trim(chown, "0123456789:") != "" && (links.Touch("/etc/passwd", wp.dest) || links.Touch("/etc/group", wp.dest)) {
 				return wayToInstall{}, false // it reads the user database, which the COPY may change
@@ -772,7 +816,14 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 		if inst.cwd != wds[run] {
 			runText += "cd " + inst.cwd + " && "
 		}
-		edit = prefetchBeforeInstall(d, cp, way.last, run, copyText, runText+inst.prefetch+"\n")
+		if way.stay {
+			// The COPYs between write into the project: everything stays
+			// where it is, and the prefetch goes before the COPY.
+			at := d.LineStart(d.CommentBlockStart(cp))
+			edit = rewrite.Edit{Start: at, End: at, New: copyText + runText + inst.prefetch + "\n"}
+		} else {
+			edit = prefetchBeforeInstall(d, cp, way.last, run, copyText, runText+inst.prefetch+"\n")
+		}
 	}
 	if len(whys) > 0 {
 		report(detail+" (proposal: "+strings.Join(whys, "; ")+")", true, []rewrite.Edit{edit})
