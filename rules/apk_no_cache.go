@@ -282,14 +282,7 @@ func apkNoCacheEdits(d *rewrite.Document, r *runmodel.Run, calls []runmodel.Call
 // options, or more than one such flag.
 func apkRefreshFlag(k runmodel.Call) (flag string, at int, ok bool) {
 	at = -1
-	for i := range k.Args {
-		v, lit := k.Args[i].Value()
-		if !lit {
-			continue
-		}
-		if v == "--" {
-			break
-		}
+	for i, v := range k.Options() {
 		if slices.Contains(apk.RefreshFlags, v) {
 			if at >= 0 {
 				return "", -1, false

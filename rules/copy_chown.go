@@ -10,6 +10,7 @@ import (
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // CopyChown reports a RUN chown -R or chmod -R of what a COPY or ADD just
@@ -466,7 +467,11 @@ func ownEdits(d *rewrite.Document, t *copyTarget, run *rewrite.Instruction, o ow
 	call := o.c.Call
 	start, end := srcPos(run, call.Pos()), srcEndPos(run, call.End())
 	if t.folder {
-		edits = append(edits, rewrite.Edit{Start: start, End: end, New: o.c.Name + " " + o.value + " " + shellQuote(t.dest)})
+		dest, err := syntax.Quote(t.dest, syntax.LangPOSIX)
+		if err != nil {
+			return nil, false
+		}
+		edits = append(edits, rewrite.Edit{Start: start, End: end, New: o.c.Name + " " + o.value + " " + dest})
 		return edits, true
 	}
 	if rm, ok := removeCommand(d, run, call); ok {
@@ -477,14 +482,6 @@ func ownEdits(d *rewrite.Document, t *copyTarget, run *rewrite.Instruction, o ow
 		return append(edits, rewrite.Edit{Start: run.Start, End: run.End}), true
 	}
 	return nil, false
-}
-
-// shellQuote quotes a path for sh when it needs it.
-func shellQuote(s string) string {
-	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+@%") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // copiedSize adds up the sizes of the build-context files a COPY or ADD

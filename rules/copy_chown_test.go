@@ -50,16 +50,3 @@ func TestReadOwnCall(t *testing.T) {
 		}
 	}
 }
-
-func TestShellQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"/app":          "/app",
-		"/srv/my-app_2": "/srv/my-app_2",
-		"/srv/my app":   "'/srv/my app'",
-		"/srv/it's":     `'/srv/it'\''s'`,
-	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -1,6 +1,7 @@
 package runmodel
 
 import (
+	"iter"
 	"path"
 	"slices"
 	"strings"
@@ -108,16 +109,25 @@ func (c *Cmd) Word(i int) *syntax.Word {
 // RUN's own shell.
 func (c *Cmd) Always() bool { return !c.Cond && !c.Background && !c.Opaque }
 
+// Options yields the index and text of each literal argument before --:
+// where a command's options may stand.
+func (c *Cmd) Options() iter.Seq2[int, string] {
+	return func(yield func(int, string) bool) {
+		for i, a := range c.Args {
+			v, ok := a.Value()
+			if !ok {
+				continue
+			}
+			if v == "--" || !yield(i, v) {
+				return
+			}
+		}
+	}
+}
+
 // HasFlag tells whether an argument is one of the flags, or flag=value.
 func (c *Cmd) HasFlag(flags ...string) bool {
-	for _, a := range c.Args {
-		v, ok := a.Value()
-		if !ok {
-			continue
-		}
-		if v == "--" {
-			return false
-		}
+	for _, v := range c.Options() {
 		for _, f := range flags {
 			if v == f || strings.HasPrefix(f, "--") && strings.HasPrefix(v, f+"=") {
 				return true
@@ -130,14 +140,7 @@ func (c *Cmd) HasFlag(flags ...string) bool {
 // HasAbbrev tells whether an argument before -- is the long option full
 // abbreviated to shortest or longer, as optparse and argparse accept it.
 func (c *Cmd) HasAbbrev(full, shortest string) bool {
-	for _, a := range c.Args {
-		v, ok := a.Value()
-		if !ok {
-			continue
-		}
-		if v == "--" {
-			return false
-		}
+	for _, v := range c.Options() {
 		if len(v) >= len(shortest) && strings.HasPrefix(full, v) {
 			return true
 		}

@@ -723,14 +723,7 @@ func (k Call) ImportMethod() (string, bool) {
 		return "", false
 	}
 	flag := "--" + k.M.ImportSetting
-	for i := range k.Args {
-		v, lit := k.Args[i].Value()
-		if !lit {
-			continue
-		}
-		if v == "--" {
-			break
-		}
+	for i, v := range k.Options() {
 		if val, ok := strings.CutPrefix(v, flag+"="); ok {
 			return val, true
 		}
