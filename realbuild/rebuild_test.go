@@ -32,6 +32,7 @@ type rebuildApp struct {
 	install   string   // how the dependency step before COPY . . starts in the optimized Dockerfile
 	source    string   // the source file each rebuild edits
 	comment   string   // what starts a line comment in it
+	propose   bool     // the rewrite is a proposal: dfopt runs with --propose
 }
 
 func rebuildApps() []rebuildApp {
@@ -39,6 +40,8 @@ func rebuildApps() []rebuildApp {
 		{name: "node", manifests: []string{"package.json", "package-lock.json"}, install: "RUN npm ci", source: "server.js", comment: "//"},
 		{name: "go", manifests: []string{"go.mod", "go.sum"}, install: "RUN go mod download", source: "main.go", comment: "//"},
 		{name: "python", manifests: []string{"requirements.txt"}, install: "RUN pip install", source: "app.py", comment: "#"},
+		// make build, whose Makefile recipe runs go build: a proposal.
+		{name: "make", manifests: []string{"go.mod", "go.sum"}, install: "RUN go mod download", source: "main.go", comment: "//", propose: true},
 	}
 }
 
@@ -153,7 +156,7 @@ func prepareRebuild(dir string, app rebuildApp) (*rebuildCase, error) {
 		return nil, err
 	}
 	name := filepath.ToSlash(filepath.Join(appsDir, app.name, "Dockerfile"))
-	res, err := rewrite.Source(src, rewrite.Options{Path: name, Rules: rules.All(), Context: ctx})
+	res, err := rewrite.Source(src, rewrite.Options{Path: name, Rules: rules.All(), Context: ctx, Propose: app.propose})
 	if err != nil {
 		return nil, fmt.Errorf("dfopt: %w", err)
 	}

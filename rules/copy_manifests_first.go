@@ -71,6 +71,21 @@ their own layer keeps the module cache or repository in the image even where
 a later RUN cleans it (a builder stage, or a cache mount on both RUNs, keeps
 it out).
 
+The install may also be in a file of the project that the RUN runs: a
+recipe of its Makefile (RUN make build, whose recipe, or a prerequisite's,
+runs go build or cd web && npm install) or a shell script (RUN
+./scripts/build.sh, sh build.sh). dfopt reads the file as the build context
+holds it: for make, explicit rules, .PHONY, variables set to plain text and
+$@, and no Makefile with include, a recipe inside a conditional, a target
+named by a variable, or a goal that a pattern or built-in rule may make.
+The dependency-only step (go mod download, ...), or the install as the file
+writes it (npm install, pip install -r requirements.txt), goes before the
+COPY, and the file runs it again after the COPY, where it finds the
+dependencies there. That is always a proposal, which names the file's line:
+dfopt reads make and the shell, it does not run them. npm ci removes
+node_modules before it installs, so one in such a file is reported without
+a rewrite.
+
 Once the install runs first, the COPY of the project comes after it, and
 whatever the build context holds where the install writes (node_modules,
 vendor, .venv, target, obj, bin, deps, ...) would land on top of what the
@@ -126,6 +141,7 @@ type install struct {
 	cwd      string   // absolute folder the install runs in
 	reqFiles []string // manifests named on the command line (pip -r), relative to cwd
 	prefetch string   // the dependency-only command (prefetch ecosystems)
+	via      *through // the Makefile or script the RUN runs it from; nil for a command of the RUN
 }
 
 // ecosystem describes one package manager's manifests and how to install
@@ -379,6 +395,7 @@ type wholeProject struct {
 	relative bool   // its destination is relative to the WORKDIR
 	chown    bool   // it has --chown
 	byName   bool   // --chown names a user or group: the COPY reads the user database
+	star     bool   // COPY * takes each of the context's folders apart: their contents land in the destination
 }
 
 // wholeCopy reads a COPY or ADD that takes the whole context, or one folder of
@@ -421,7 +438,9 @@ func wholeCopy(m *runmodel.Model, ctx *rewrite.BuildContext, in *rewrite.Instruc
 	wp.byName = wp.chown && strings.Trim(chown, "0123456789:") != ""
 	src := strings.TrimPrefix(srcs[0], "./")
 	switch {
-	case src == "" || src == "." || src == "*":
+	case src == "*":
+		wp.star = true
+	case src == "" || src == ".":
 	case ctx != nil && !strings.ContainsAny(src, "*?[$") && isContextDir(ctx, src):
 		wp.srcDir = path.Clean(src)
 	default:
@@ -472,6 +491,7 @@ type wayToInstall struct {
 	// but a prefetch (go mod download, ...) can go before the COPY with
 	// everything after it left as it is.
 	stay bool
+	into []string // where those COPY and ADD instructions write
 }
 
 // nextInstall finds the dependency install in a RUN after the COPY, past
@@ -507,6 +527,10 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 					way.run, way.inst = in, inst
 					return way, true
 				}
+			}
+			if inst, found, ok := installThrough(m, ctx, in, wp, way.into); found && ok && m.Run(in).Editable {
+				way.run, way.inst = in, inst
+				return way, true
 			}
 			return wayToInstall{}, false
 		default:
@@ -547,6 +571,13 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 				way.run, way.inst = in, inst
 				return way, true
 			}
+			if inst, found, ok := installThrough(m, ctx, in, wp, nil); found || !ok {
+				if !ok || !r.Editable {
+					return wayToInstall{}, false
+				}
+				way.run, way.inst = in, inst
+				return way, true
+			}
 			why, ok := mayTouch(m.Touches(r).Places, way.copies)
 			if !ok {
 				return wayToInstall{}, false
@@ -566,6 +597,7 @@ func nextInstall(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, i int, w
 					return wayToInstall{}, false
 				}
 				way.stay = true // it writes into the project: it stays below the COPY
+				way.into = append(way.into, d)
 				continue
 			}
 			if way.stay {
@@ -735,6 +767,10 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 	}
 	msg := fmt.Sprintf("the COPY at line %d copies the whole project before %s at line %d, so every code change %s",
 		p.InputLine(cp.StartLine), commandOf(inst.call), p.InputLine(run.StartLine), again)
+	if t := inst.via; t != nil {
+		msg = fmt.Sprintf("the COPY at line %d copies the whole project before %s at line %d, which runs %s (%s), so every code change %s",
+			p.InputLine(cp.StartLine), t.what(), p.InputLine(run.StartLine), commandOf(inst.call), t.where(inst.call), again)
+	}
 	var ignore []rewrite.FileChange // entries the ignore file needs, with --dockerignore
 	report := func(detail string, proposal bool, edits []rewrite.Edit) {
 		f := rewrite.Finding{Line: cp.StartLine, Message: msg + ": " + detail, Proposal: proposal, Edits: edits}
@@ -787,7 +823,24 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 	if why != "" {
 		whys = append(whys, why)
 	}
-	move := inst.prefetch == ""
+	prefetch := inst.prefetch
+	if t := inst.via; t != nil {
+		// The file runs the install after the COPY as before: the step
+		// before the COPY runs it first, as the file writes it, or runs
+		// its dependency-only command.
+		if prefetch == "" {
+			if inst.eco == ecoNpm && (inst.call.Arg(0) == "ci" || inst.call.Arg(0) == "clean-install") {
+				report(fmt.Sprintf("install first (not rewritten: npm ci removes node_modules before it installs, so the %s after the COPY would install everything again; npm install there would not)", t.what()), false, nil)
+				return
+			}
+			prefetch = quotedWords(inst.call)
+		}
+		whys = append(whys, fmt.Sprintf("dfopt read %s as the build context holds it; %s still runs %s after the COPY, and finds the dependencies there", t.where(inst.call), t.what(), commandOf(inst.call)))
+		if t.may != "" {
+			whys = append(whys, "the RUN may change "+t.file+" before it runs it: "+t.may)
+		}
+	}
+	move := prefetch == ""
 	if move {
 		may, ok := installOnly(runmodel.Of(d), runmodel.Of(d).Run(run), inst, way.copies)
 		if !ok {
@@ -805,11 +858,18 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 	if move {
 		edit = moveInstallUp(d, cp, run, copyText)
 	} else {
-		detail = "copy " + strings.Join(files, ", ") + " and run " + inst.prefetch + " first"
+		detail = "copy " + strings.Join(files, ", ") + " and run " + prefetch + " first"
 		if cache, _ := prefetchCache(inst); cache != "" && d.Shipping()[st] {
-			whys = append(whys, "in a stage that ships, the "+inst.prefetch+" layer keeps "+cache+" in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out")
+			whys = append(whys, "in a stage that ships, the "+prefetch+" layer keeps "+cache+" in the image even where a later RUN cleans it; a builder stage, or a cache mount on both RUNs, keeps it out")
 		}
-		if why := prefetchAlone(runmodel.Of(d).Run(run), inst); why != "" {
+		if t := inst.via; t != nil {
+			if why := prefetchAlone(runmodel.Of(d).Run(run), install{call: t.outer, prefetch: prefetch}); why != "" {
+				whys = append(whys, why)
+			}
+			if why := throughAlone(inst, inst.prefetch == ""); why != "" {
+				whys = append(whys, why)
+			}
+		} else if why := prefetchAlone(runmodel.Of(d).Run(run), inst); why != "" {
 			whys = append(whys, why)
 		}
 		runText := d.Keyword(cp, "RUN") + " "
@@ -820,9 +880,9 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 			// The COPYs between write into the project: everything stays
 			// where it is, and the prefetch goes before the COPY.
 			at := d.LineStart(d.CommentBlockStart(cp))
-			edit = rewrite.Edit{Start: at, End: at, New: copyText + runText + inst.prefetch + "\n"}
+			edit = rewrite.Edit{Start: at, End: at, New: copyText + runText + prefetch + "\n"}
 		} else {
-			edit = prefetchBeforeInstall(d, cp, way.last, run, copyText, runText+inst.prefetch+"\n")
+			edit = prefetchBeforeInstall(d, cp, way.last, run, copyText, runText+prefetch+"\n")
 		}
 	}
 	if len(whys) > 0 {
