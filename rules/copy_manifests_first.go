@@ -835,7 +835,15 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 			}
 			prefetch = quotedWords(inst.call)
 		}
+		why, ok := throughKeepsManifests(runmodel.Of(d), run, inst, wp, files)
+		if !ok {
+			report(fmt.Sprintf("copy its manifests first (not rewritten: %s changes them before %s)", t.file, commandOf(inst.call)), false, nil)
+			return
+		}
 		whys = append(whys, fmt.Sprintf("dfopt read %s as the build context holds it; %s still runs %s after the COPY, and finds the dependencies there", t.where(inst.call), t.what(), commandOf(inst.call)))
+		if why != "" {
+			whys = append(whys, fmt.Sprintf("%s runs commands before %s that may change its manifests: %s", t.file, commandOf(inst.call), why))
+		}
 		if t.may != "" {
 			whys = append(whys, "the RUN may change "+t.file+" before it runs it: "+t.may)
 		}

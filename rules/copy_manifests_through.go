@@ -159,3 +159,30 @@ func quotedWords(c *runmodel.Cmd) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// throughKeepsManifests reads what the file runs before the install against
+// the manifests (context paths) the step before the COPY would install
+// from: ok is false when a command surely changes one (sed -i ...
+// requirements.txt), and the install would then read other manifests
+// than the step; why says what may change one ("" when nothing does).
+func throughKeepsManifests(m *runmodel.Model, run *rewrite.Instruction, inst install, wp *wholeProject, files []string) (why string, ok bool) {
+	abs := make([]string, 0, len(files))
+	for _, f := range files {
+		abs = append(abs, path.Join(wp.dest, strings.TrimPrefix(strings.TrimPrefix(f, wp.srcDir), "/")))
+	}
+	var places []runmodel.Touch
+	for _, t := range m.TouchesBefore(m.Run(run), inst.via.script, inst.call).Places {
+		if t.Cmd != nil && t.Cmd.Is("cd", "pushd", "popd") && len(t.Cmd.Redirs) == 0 {
+			continue // it goes to a folder, and changes nothing
+		}
+		places = append(places, t)
+	}
+	return mayTouch(places, func(p string) bool {
+		for _, f := range abs {
+			if covers(p, f) || covers(f, p) {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -15,8 +15,8 @@ import (
 type Script struct {
 	// File is the file read, as the image holds it (/app/Makefile).
 	File string
-	// Dir is the folder the program starts in: its commands' Cwd, when
-	// relative, is relative to it.
+	// Dir is the folder the program starts in (its commands' Cwd are
+	// absolute).
 	Dir string
 	// Cmds are its commands in the order they appear.
 	Cmds  []*Cmd
@@ -48,15 +48,20 @@ func (s *Script) add(cmds []*Cmd, assigns []Assignment, line int) {
 // Cwd is the absolute folder a command of the script runs in; "" when the
 // model cannot tell.
 func (s *Script) Cwd(c *Cmd) string {
-	switch {
-	case !c.CwdKnown:
+	if !c.CwdKnown {
 		return ""
-	case path.IsAbs(c.Cwd):
-		return c.Cwd
-	case c.Cwd == "":
-		return s.Dir
 	}
-	return path.Join(s.Dir, c.Cwd)
+	return c.Cwd
+}
+
+// TouchesBefore lists the places the script's commands before c may read
+// or write, as Touches does for a RUN; r is the RUN that runs the script.
+func (m *Model) TouchesBefore(r *Run, s *Script, c *Cmd) Touches {
+	i := slices.Index(s.Cmds, c)
+	if i <= 0 {
+		return Touches{}
+	}
+	return m.Touches(&Run{In: r.In, Cmds: s.Cmds[:i], Editable: true, Mounts: r.Mounts, Flags: r.Flags})
 }
 
 // FileReader gives a file's content as the image holds it where a command
@@ -88,6 +93,9 @@ func (m *Model) Through(st State, c *Cmd, read FileReader) (*Script, bool) {
 		return nil, false
 	}
 	for _, sc := range s.Cmds {
+		if sc.CwdKnown {
+			sc.Cwd = inDir(s.Dir, sc.Cwd) // absolute: the RUN's WORKDIR is not where it starts
+		}
 		sc.Own = false
 		sc.Cond = sc.Cond || c.Cond
 		sc.FailOK = sc.FailOK || c.FailOK
