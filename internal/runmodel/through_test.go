@@ -153,3 +153,22 @@ func TestThroughScript(t *testing.T) {
 		}
 	}
 }
+
+// FuzzThroughMake reads any Makefile without a panic (go test runs the
+// seeds; go test -fuzz FuzzThroughMake looks further).
+func FuzzThroughMake(f *testing.F) {
+	for _, s := range []string{
+		"all: a\n\t@echo $@ $(X) ${Y} $$Z $\na:\n\t-cd web && npm ci\n",
+		"X := 1\nifeq ($(X),1)\nall:\n\tgo build\nendif\n",
+		"define X\nall:\nendef\nall: ; echo $(\n",
+		"a b: c | d\n\techo \\\n\tx\nc d:\n",
+		"\t\n$\n:\n::\n=\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, mk string) {
+		for _, run := range []string{"make", "make all X=2 -j4"} {
+			throughOf(t, run, map[string]string{"/app/Makefile": mk, "/app/c": ""})
+		}
+	})
+}
