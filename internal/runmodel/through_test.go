@@ -88,6 +88,12 @@ app: main.go
 		{"make -j4 -s app", "18: go build -o app . [/app] cond"},
 		{"cd / && make -C app deps", "9: echo fetching [/app]\n10: cd web [/app]\n10: npm install [/app/web]"},
 		{"make -f Makefile deps || true", "9: echo fetching [/app] failok\n10: cd web [/app] failok\n10: npm install [/app/web] failok"},
+		{"make --directory=/app --file=Makefile -j 2 -i deps", "9: echo fetching [/app] failok\n10: cd web [/app] failok\n10: npm install [/app/web] failok"},
+		{"cd / && make -C/app --jobs=3 -l 2.5 -s deps", "9: echo fetching [/app]\n10: cd web [/app]\n10: npm install [/app/web]"},
+		{"make -j deps", "9: echo fetching [/app]\n10: cd web [/app]\n10: npm install [/app/web]"},
+		{"make -f Makefile -f other.mk", "not read"}, // two Makefiles
+		{"make --file=a --file=b", "not read"},
+		{"make -C", "not read"},
 		{"make -n deps", "not read"},     // a dry run: nothing runs
 		{"make nosuch", "not read"},      // no rule: a file, or a built-in rule
 		{"make $TARGET", "not read"},     // a goal dfopt cannot read
@@ -119,6 +125,11 @@ func TestThroughMakeUnread(t *testing.T) {
 			t.Errorf("%s: read as\n%s", name, got)
 		}
 	}
+	// A rule line continued, an exported and an overridden variable.
+	mk2 := "override A = x\nexport B = y\nexport B\nall: \\\n  pre\n\techo $(A) $(B)\npre:\n\techo pre\n.PHONY: all pre\n"
+	if got, want := throughOf(t, "make A=z", map[string]string{"/app/Makefile": mk2}), "8: echo pre [/app]\n6: echo x y [/app]"; got != want {
+		t.Errorf("continued rule:\n got: %s\nwant: %s", got, want)
+	}
 	// A condition elsewhere does not stop the reading; a rule inside one is
 	// conditional.
 	mk := "ifdef CI\nX = 1\nall: lint\nendif\nall:\n\tnpm ci\nlint:\n\techo lint\n"
@@ -144,6 +155,9 @@ func TestThroughScript(t *testing.T) {
 		{"./bash.sh", "2: go mod download [/app]"},
 		{"./run.py", "not read"},
 		{"sh -l build.sh", "not read"},
+		{"sh -o errexit scripts/b.sh", "1: npm ci [/app]"},
+		{"sh +o errexit -- scripts/b.sh", "not read"},
+		{"sh $X scripts/b.sh", "not read"},
 		{"sh -c ./scripts/b.sh", "1: npm ci [/app]"}, // the program string runs the script
 		{"./missing.sh", "not read"},
 		{"sh $SCRIPT", "not read"},
