@@ -10,6 +10,7 @@ func All() []*rewrite.Rule {
 	return []*rewrite.Rule{
 		AddToCopy,
 		MergeRuns,
+		MultiStage,
 		AptHygiene,
 		AptNoInstallRecommends,
 		ApkNoCache,
