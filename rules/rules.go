@@ -24,6 +24,7 @@ func All() []*rewrite.Rule {
 		VolatileCopyLater,
 		CopyThenRemove,
 		CopyChown,
+		SlimBase,
 		MaintainerToLabel,
 	}
 }

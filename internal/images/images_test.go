@@ -188,3 +188,36 @@ func TestLacks(t *testing.T) {
 		}
 	}
 }
+
+func TestBuild(t *testing.T) {
+	for _, p := range []string{"gcc", "make", "node-gyp", "cmake"} {
+		if !BuildTool(p) {
+			t.Errorf("BuildTool(%q) = false", p)
+		}
+	}
+	for _, p := range []string{"curl", "git", "python", "npm"} {
+		if BuildTool(p) {
+			t.Errorf("BuildTool(%q) = true", p)
+		}
+	}
+	for _, p := range []string{"build-essential", "gcc", "libpq-dev", "libgeos-dev", "gcc-12"} {
+		if !BuildPackage(p) {
+			t.Errorf("BuildPackage(%q) = false", p)
+		}
+	}
+	for _, p := range []string{"curl", "libpq5", "nginx", "git", "devscripts"} {
+		if BuildPackage(p) {
+			t.Errorf("BuildPackage(%q) = true", p)
+		}
+	}
+	for _, p := range []string{"psycopg2", "psycopg2==2.9.9", "mysqlclient>=2", "uWSGI", "python_ldap"} {
+		if !SourceOnly("pip", p) {
+			t.Errorf("SourceOnly(pip, %q) = false", p)
+		}
+	}
+	for _, p := range []string{"psycopg2-binary", "django", "numpy"} {
+		if SourceOnly("pip", p) {
+			t.Errorf("SourceOnly(pip, %q) = true", p)
+		}
+	}
+}
