@@ -25,6 +25,7 @@ func All() []*rewrite.Rule {
 		VolatileCopyLater,
 		CopyThenRemove,
 		CopyChown,
+		SlimBase,
 		MaintainerToLabel,
 	}
 }
