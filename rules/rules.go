@@ -23,6 +23,7 @@ func All() []*rewrite.Rule {
 		CopyManifestsFirst,
 		VolatileCopyLater,
 		CopyThenRemove,
+		BuildToolsShipped,
 		CopyChown,
 		MaintainerToLabel,
 	}

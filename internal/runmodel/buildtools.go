@@ -1,6 +1,7 @@
 package runmodel
 
 import (
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -353,7 +354,7 @@ const (
 // whatever their verb.
 var builders = []string{"make", "gmake", "cmake", "ninja", "meson", "configure", "node-gyp", "docker-php-ext-install",
 	"docker-php-ext-configure", "pecl", "phpize", "cpanm", "luarocks", "R", "Rscript", "cc", "gcc", "g++", "c++", "clang", "clang++", "ld",
-	"cargo", "rustc", "bundle", "bundler", "autoreconf", "setup.py"}
+	"cargo", "rustc", "autoreconf", "setup.py"}
 
 // compilingManagers are managers whose installs may build native code
 // from source, reading a compiler, headers and development packages.
@@ -398,7 +399,7 @@ func ToolUse(c *Cmd, mgr, pkg string) Use {
 		return BuildsWith
 	}
 	if m := ManagerOf(c); m != nil && slices.Contains(compilingManagers, m.Name) {
-		if k := m.Read(c); k.Installs() || k.VerbAt < 0 || c.Opaque {
+		if k := m.Read(c); k.Installs() || k.DepsOnly() {
 			return BuildsWith
 		}
 	}
@@ -495,4 +496,19 @@ func (rt Runtime) Uses(mgr, pkg string) Use {
 		}
 	}
 	return u
+}
+
+// DevelopmentImage tells whether a Dockerfile builds an image to develop
+// in, whose users run compilers and version control themselves: one in a
+// .devcontainer folder, or built FROM a Dev Containers image.
+func DevelopmentImage(d *rewrite.Document) bool {
+	if slices.Contains(strings.Split(filepath.ToSlash(d.Path), "/"), ".devcontainer") {
+		return true
+	}
+	for _, st := range d.Stages {
+		if d.Parent(st) == nil && (strings.Contains(st.Base, "/devcontainers/") || strings.Contains(st.Base, "vscode/devcontainers")) {
+			return true
+		}
+	}
+	return false
 }
