@@ -274,7 +274,13 @@ func systemOrPip(mgr string) bool {
 // removerOf finds the command of r after the install that removes the
 // package: a remove verb of its manager (or of another of the rpm family)
 // naming it or its group, or naming what the model cannot read.
+//
+// apt's official-image idiom counts too: apt-mark auto of the packages
+// (or of '.*', or of what it is given through xargs), then a removal with
+// --auto-remove, or autoremove, takes out what nothing marked manual again
+// needs.
 func (r *Run) removerOf(k Call, in Installed) *Cmd {
+	marked := false
 	for _, x := range r.AllCalls() {
 		if !Before(k.Cmd, x.Cmd) || !sameFamily(k.M.Name, x.M.Name) {
 			continue
@@ -282,11 +288,20 @@ func (r *Run) removerOf(k Call, in Installed) *Cmd {
 		if x.VerbAt < 0 && x.AnyUnknownArg() {
 			return x.Cmd // a verb the model cannot read may be a removal
 		}
+		if x.Name == "apt-mark" && (x.Verb == "auto" || x.Verb == "markauto") {
+			marked = true
+			continue
+		}
 		if !x.Removes() {
 			continue
 		}
-		if x.Verb == "autoremove" || x.Verb == "autopurge" {
-			continue // takes out what was installed as a dependency, not what an install named
+		if x.Verb == "autoremove" || x.Verb == "autopurge" || x.HasFlag("--auto-remove", "--autoremove") {
+			if marked {
+				return x.Cmd
+			}
+			if x.Verb == "autoremove" || x.Verb == "autopurge" {
+				continue // takes out what was installed as a dependency, not what an install named
+			}
 		}
 		if unreadOperands(x) {
 			return x.Cmd

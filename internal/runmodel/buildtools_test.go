@@ -78,6 +78,9 @@ func TestRunBuildTools(t *testing.T) {
 		{"yum install -y gcc && dnf remove -y gcc", "gcc-"},
 		{"pip install --no-cache-dir wheel cython setuptools", "wheel:Python build tool cython:Python build tool"},
 		{"apt-get purge -y gcc && apt-get install -y gcc", "gcc:compiler or build tool"}, // removed before, installed after
+		{"apt-get install -y gcc && make && apt-mark auto '.*' && apt-mark manual $saved && apt-get purge -y --auto-remove", "gcc-"},
+		{"apt-get install -y gcc && make && apt-mark showmanual | xargs apt-mark auto && apt-get autoremove -y", "gcc-"},
+		{"apt-get install -y gcc && make && apt-mark auto '.*'", "gcc:compiler or build tool"},
 	} {
 		_, r := runOf(t, "FROM debian\nRUN "+tc.run+"\n", 0)
 		var got []string
