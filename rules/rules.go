@@ -24,6 +24,7 @@ func All() []*rewrite.Rule {
 		CopyManifestsFirst,
 		VolatileCopyLater,
 		CopyThenRemove,
+		BuildToolsShipped,
 		CopyChown,
 		SlimBase,
 		MaintainerToLabel,
