@@ -32,10 +32,10 @@ runs that program: ENTRYPOINT (or CMD) in exec form names it. Everything
 else the stage does must be what dfopt can see through and leave behind:
 package installs of the toolchain alone (golang-go, gcc, make, git,
 build-essential, musl-dev, ...; for go also ca-certificates and tzdata,
-which the runtime base has), index refreshes and clean-ups, go mod
-download, cd, mkdir and COPY from the build context; a RUN after the
-compile, a SHELL, ONBUILD, a HEALTHCHECK that runs a command, or a USER
-named otherwise than root, nobody or nonroot (or a number) stops it.
+whose files the runtime stage copies), index refreshes and clean-ups, go
+mod download, cd, mkdir and COPY from the build context; a RUN after the
+compile, an ADD, a SHELL, ONBUILD, a HEALTHCHECK that runs a command, or a
+USER named otherwise than root or nobody (or a number) stops it.
 
 The FROM gets a stage name (AS build); right after the compile, a new FROM
 starts the runtime stage with the configuration set before the compile
@@ -46,10 +46,12 @@ Where the build context holds more than sources (templates, static files,
 configuration), or dfopt has no build context, the folders the stage
 copied the project into are copied too, as the build left them.
 
-The runtime base: for go, gcr.io/distroless/static-debian12 (CA
-certificates, time zones, /etc/passwd with root, nonroot and nobody, /tmp;
-no shell), with CGO_ENABLED=0 put in front of go build where the file does
-not set it (the program then needs no C library; where a .go file of the
+The runtime base: for go, scratch, with the files of the build stage the
+original image had and a Go program reads: the CA certificates (the golang
+images have them, or the stage installs ca-certificates), /etc/passwd and
+/etc/group where USER names a user, the time zones where it installs
+tzdata; and CGO_ENABLED=0 put in front of go build where the file does not
+set it, so that the program needs no C library (where a .go file of the
 project imports "C", or go.mod needs a module known to need cgo, nothing is
 proposed). For C and C++, the same distribution's slim image: debian:TAG ->
 debian:TAG-slim, ubuntu and alpine as they are; where the stage installs
@@ -76,10 +78,11 @@ Good:
     COPY . .
     RUN CGO_ENABLED=0 go build -o /usr/local/bin/app .
 
-    FROM gcr.io/distroless/static-debian12
+    FROM scratch
     WORKDIR /src
     COPY --from=build /src /src
     COPY --from=build /usr/local/bin/app /usr/local/bin/app
+    COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
     CMD ["app"]
 `,
 	Run: runMultiStage,
@@ -96,6 +99,7 @@ type stageSplit struct {
 	carry    []*rewrite.Instruction // configuration set before the compile, repeated in the runtime stage
 	projects []string               // where the stage copied the build context before the compile
 	runtime  string                 // the runtime base
+	extra    []string               // files of the build stage the runtime base lacks: CA certificates, /etc/passwd, time zones
 	assumes  []string
 	edits    []rewrite.Edit
 }
@@ -134,6 +138,9 @@ func runMultiStage(p *rewrite.Pass) {
 	}
 	if !outCopied {
 		fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, sp.comp.Out, sp.comp.Out)
+	}
+	for _, f := range sp.extra {
+		fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, f, f)
 	}
 	sp.edits = append(sp.edits, rewrite.Edit{Start: at, End: at, New: b.String()})
 	toolchain := "the " + map[string]string{"go": "Go", "c": "C"}[sp.comp.Lang] + " toolchain"
@@ -220,7 +227,8 @@ func readSplit(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (stageSpli
 	ctx := p.Options.Context
 	switch lang {
 	case "go":
-		sp.runtime = "gcr.io/distroless/static-debian12"
+		sp.runtime = "scratch"
+		sp.extra = goRuntimeFiles(m, st)
 		if !sp.comp.Static {
 			if sp.comp.CgoSet || !sp.comp.Cmd.Own {
 				return stageSplit{}, false // cgo is on: the program links the C library
@@ -236,7 +244,7 @@ func readSplit(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (stageSpli
 			sp.edits = append(sp.edits, edit)
 			sp.assumes = append(sp.assumes, "the program does not need cgo ("+why+"): CGO_ENABLED=0 makes it need no C library, and the net and os/user packages use their Go code")
 		}
-		sp.assumes = append(sp.assumes, "it needs no shell or other program at run time: the distroless base has none")
+		sp.assumes = append(sp.assumes, "it needs no shell or other program, no /tmp and no file of the base image at run time but those the runtime stage copies")
 	case "c":
 		rt, ok := slimOf(st.Base)
 		if !ok {
@@ -314,15 +322,16 @@ func buildOnly(m *runmodel.Model, r *runmodel.Run, comp runmodel.Compile) bool {
 	return true
 }
 
-// plainOwner tells whether a user (USER, --chown) exists in every runtime
-// base dfopt proposes: none given, a number, root, nobody or nonroot.
+// plainOwner tells whether a user (USER, --chown) is one the runtime stage
+// can have: none given, a number, or root or nobody (in the user database
+// every base has, which a runtime stage from scratch copies).
 func plainOwner(u string) bool {
 	if u == "" {
 		return true
 	}
 	user, group, _ := strings.Cut(u, ":")
 	for _, n := range []string{user, group} {
-		if n != "" && strings.Trim(n, "0123456789") != "" && n != "root" && n != "nobody" && n != "nonroot" {
+		if n != "" && strings.Trim(n, "0123456789") != "" && n != "root" && n != "nobody" {
 			return false
 		}
 	}
@@ -493,4 +502,43 @@ func prefixCommand(in *rewrite.Instruction, c *runmodel.Cmd, text string) (rewri
 		return rewrite.Edit{}, false
 	}
 	return insertAt(in, c.Call.Pos(), text), true
+}
+
+// goRuntimeFiles lists the files of the build stage a Go program on scratch
+// may read that the original image had: the CA certificates (the golang
+// images have them, or the stage installs ca-certificates), the user
+// database where USER names a user, and the time zones where the stage
+// installs tzdata.
+func goRuntimeFiles(m *runmodel.Model, st *rewrite.Stage) []string {
+	certs := false
+	if ref := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(st.Base), "docker.io/"), "library/"); strings.HasPrefix(ref, "golang:") || ref == "golang" {
+		certs = true
+	}
+	var out []string
+	tz, users := false, false
+	for _, in := range st.Instructions {
+		if u, ok := in.Command.(*instructions.UserCommand); ok && strings.Trim(strings.ReplaceAll(u.User, ":", ""), "0123456789") != "" {
+			users = true
+		}
+		r := m.Run(in)
+		if r == nil {
+			continue
+		}
+		for _, c := range r.Cmds {
+			if mgr := runmodel.ManagerOf(c); mgr != nil && mgr.Read(c).Installs() {
+				certs = certs || slices.Contains(mgr.Read(c).Operands(), "ca-certificates")
+				tz = tz || slices.Contains(mgr.Read(c).Operands(), "tzdata")
+			}
+		}
+	}
+	if certs {
+		out = append(out, "/etc/ssl/certs/ca-certificates.crt")
+	}
+	if users {
+		out = append(out, "/etc/passwd", "/etc/group")
+	}
+	if tz {
+		out = append(out, "/usr/share/zoneinfo")
+	}
+	return out
 }

@@ -1,0 +1,285 @@
+package realbuild
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/dfopt/dfopt/rules"
+)
+
+// multiStageApp is one app of testdata/multistage: a single-stage
+// Dockerfile that compiles a program and runs it, the program's path, and
+// Dockerfile.reference, the split an expert writes by hand.
+type multiStageApp struct {
+	name     string
+	artifact string // the compiled program, in both images
+	// rebuilt says why dfopt's build of the program differs on purpose
+	// ("" where it must be the original's, byte for byte).
+	rebuilt string
+}
+
+func multiStageApps() []multiStageApp {
+	return []multiStageApp{
+		{name: "go-api", artifact: "/usr/local/bin/api"},
+		{name: "c-hello", artifact: "/usr/local/bin/hello"},
+		// The original builds with cgo (gcc is there): dfopt adds CGO_ENABLED=0.
+		{name: "go-templates", artifact: "/app/site", rebuilt: "dfopt adds CGO_ENABLED=0"},
+	}
+}
+
+// slimBase is the stand-in for debian:bookworm-slim, which no registry
+// serves here: debian:bookworm without documentation, manual pages and
+// locales (what the slim image leaves out), squashed into one layer so
+// that its size is what it holds.
+const slimBase = "debian:bookworm-slim"
+
+// TestMultiStage proves multi-stage by behaviour: for each app it applies
+// dfopt's proposals (every rule, --propose), builds the original, dfopt's
+// output and the hand-written reference on debian:bookworm (the toolchains
+// from Debian's packages), runs each image's command with no network, and
+// checks that dfopt's image prints the same and exits with the same code
+// as the original, holds the same program, byte for byte, and is no more
+// than 10% larger than the reference. The sizes go in the log (and in
+// DFOPT_REALBUILD_REPORT).
+func TestMultiStage(t *testing.T) {
+	e := requireDebianEngine(t, "builds the multi-stage apps on debian:bookworm")
+	var b *builder
+	for _, x := range builders(t, e) {
+		if x.name == "buildkit" {
+			b = x
+		}
+	}
+	if b == nil {
+		t.Skip("the engine has no BuildKit builder: multi-stage builds need it")
+	}
+	t.Cleanup(func() {
+		if _, err := b.e.run(context.WithoutCancel(t.Context()), b.env(), "builder", "prune", "-a", "-f"); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
+	base := trustingBase(t, b)
+	makeSlimBase(t, b)
+	rows := []string{fmt.Sprintf("%-13s %10s %10s %10s %8s  %s", "app", "original", "dfopt", "reference", "ratio", "runtime base")}
+	for _, app := range multiStageApps() {
+		t.Run(app.name, func(t *testing.T) {
+			row, err := checkMultiStage(t, b, base, app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, row)
+		})
+	}
+	t.Logf("multi-stage: image sizes (uncompressed)\n%s", strings.Join(rows, "\n"))
+	appendReport(t, append([]string{"multi-stage: image sizes (uncompressed)"}, rows...))
+}
+
+// makeSlimBase builds the debian:bookworm-slim stand-in, unless the engine
+// has that image.
+func makeSlimBase(t *testing.T, b *builder) {
+	t.Helper()
+	ctx := t.Context()
+	if b.e.hasImage(ctx, slimBase) {
+		return
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "Dockerfile")
+	text := "FROM " + debianBase + "\nRUN rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* /var/cache/debconf/*-old\n"
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id, err := b.build(ctx, file, dir)
+	if err != nil {
+		t.Fatalf("build the %s stand-in: %v", slimBase, err)
+	}
+	defer b.removeImage(t, id)
+	cid, err := b.e.run(ctx, nil, "create", id, "true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.e.run(context.WithoutCancel(ctx), nil, "rm", "-f", cid) //nolint:errcheck // best effort
+	export := b.e.command(ctx, nil, "export", cid)
+	imp := b.e.command(ctx, nil, "import", "--change", `CMD ["bash"]`,
+		"--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "-", slimBase)
+	pipe, err := export.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp.Stdin = pipe
+	var stderr bytes.Buffer
+	imp.Stderr = &stderr
+	if err := export.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := imp.Run(); err != nil {
+		t.Fatalf("docker import %s: %v\n%s", slimBase, err, stderr.String())
+	}
+	if err := export.Wait(); err != nil {
+		t.Fatalf("docker export: %v", err)
+	}
+	t.Cleanup(func() { b.removeImages(t, []string{slimBase}) })
+	t.Logf("%s stands in for %s: %s without documentation, manual pages and locales, in one layer", slimBase, slimBase, debianBase)
+}
+
+// checkMultiStage builds and runs one app's three images and returns its
+// row of the size table.
+func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (string, error) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "multistage", app.name))); err != nil {
+		return "", err
+	}
+	orig, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		return "", err
+	}
+	ref, err := os.ReadFile(filepath.Join(dir, "Dockerfile.reference"))
+	if err != nil {
+		return "", err
+	}
+	bctx, err := rewrite.OpenContext(dir, filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		return "", err
+	}
+	res, err := rewrite.Source(orig, rewrite.Options{Path: "Dockerfile", Rules: rules.All(), Context: bctx, Propose: true})
+	if err != nil {
+		return "", err
+	}
+	split := false
+	for _, f := range res.Findings {
+		split = split || f.Rule == rules.MultiStage.Name && f.Applied
+	}
+	if !split {
+		return "", fmt.Errorf("dfopt --propose did not split the file:\n%s", res.Output)
+	}
+	t.Logf("dfopt's output:\n%s", res.Output)
+	images := map[string]string{}
+	for _, v := range []struct {
+		name string
+		text []byte
+	}{{"original", orig}, {"dfopt", res.Output}, {"reference", ref}} {
+		text, err := onBase(v.text, base)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", v.name, err)
+		}
+		file := filepath.Join(t.TempDir(), "Dockerfile")
+		if err := os.WriteFile(file, text, 0o644); err != nil {
+			return "", err
+		}
+		id, err := b.build(ctx, file, dir)
+		if err != nil {
+			return "", fmt.Errorf("build the %s: %w", v.name, err)
+		}
+		t.Cleanup(func() { b.removeImage(t, id) })
+		images[v.name] = id
+	}
+	want, err := runImage(ctx, b.e, images["original"])
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{"dfopt", "reference"} {
+		got, err := runImage(ctx, b.e, images[name])
+		if err != nil {
+			return "", err
+		}
+		if got != want {
+			return "", fmt.Errorf("the %s image behaves otherwise:\n original: %s\n %s: %s", name, want, name, got)
+		}
+	}
+	t.Logf("both run: %s", want)
+	sums := map[string]string{}
+	for _, name := range []string{"original", "dfopt"} {
+		sum, err := fileSum(ctx, b.e, images[name], app.artifact)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		sums[name] = sum
+	}
+	switch {
+	case sums["original"] == sums["dfopt"]:
+		t.Logf("%s: the same program in both images (sha256 %s)", app.artifact, sums["dfopt"])
+	case app.rebuilt != "":
+		t.Logf("%s differs on purpose (%s): sha256 %s, then %s", app.artifact, app.rebuilt, sums["original"], sums["dfopt"])
+	default:
+		return "", fmt.Errorf("%s differs: sha256 %s in the original, %s in dfopt's image", app.artifact, sums["original"], sums["dfopt"])
+	}
+	sizes := map[string]int64{}
+	for name, id := range images {
+		info, err := b.e.inspect(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		sizes[name] = info.Size
+	}
+	if float64(sizes["dfopt"]) > 1.1*float64(sizes["reference"]) {
+		return "", fmt.Errorf("dfopt's image is %s, more than 10%% above the reference's %s", mib(sizes["dfopt"]), mib(sizes["reference"]))
+	}
+	runtime := ""
+	for _, l := range strings.Split(string(res.Output), "\n") {
+		if strings.HasPrefix(l, "FROM ") {
+			runtime = strings.TrimPrefix(l, "FROM ")
+		}
+	}
+	return fmt.Sprintf("%-13s %10s %10s %10s %7.1fx  %s", app.name, mib(sizes["original"]), mib(sizes["dfopt"]), mib(sizes["reference"]),
+		float64(sizes["original"])/float64(sizes["dfopt"]), runtime), nil
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// runImage runs an image's command with no network and returns what it
+// printed (standard output and error) and its exit code.
+func runImage(ctx context.Context, e *engine, id string) (string, error) {
+	cmd := e.command(ctx, nil, "run", "--rm", "--network", "none", id)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		return "", fmt.Errorf("docker run %s: %w", id, err)
+	}
+	return fmt.Sprintf("%q, exit %d", strings.TrimSpace(out.String()), code), nil
+}
+
+// fileSum reads one file of an image (docker cp from a container never
+// started) and returns its SHA-256.
+func fileSum(ctx context.Context, e *engine, id, file string) (string, error) {
+	cid, err := e.run(ctx, nil, "create", id, "dfopt-realbuild-never-started")
+	if err != nil {
+		return "", err
+	}
+	defer e.run(context.WithoutCancel(ctx), nil, "rm", "-f", cid) //nolint:errcheck // best effort
+	cmd := e.command(ctx, nil, "cp", cid+":"+file, "-")
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("docker cp %s: %w\n%s", file, err, stderr.String())
+	}
+	tr := tar.NewReader(&out)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return "", fmt.Errorf("docker cp %s: no file in the archive: %w", file, err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			sum := sha256.New()
+			if _, err := io.Copy(sum, tr); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%x", sum.Sum(nil)), nil
+		}
+	}
+}
