@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -89,19 +88,49 @@ Good:
 }
 
 // runtimePath is where a runtime base looks for a program named without a
-// folder (the PATH of distroless and of Debian's and Alpine's images).
+// folder (the PATH of Debian's and Alpine's images, and Docker's default).
 var runtimePath = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
 
-// stageSplit is what the runtime stage of a split is made of.
+// toolchain is how the split reads one language's builds. find returns the
+// split's build side (the RUN that makes the program, what the runtime
+// stage copies and its base) or ok false when the stage does not build
+// that way; the rule checks the rest of the stage the same way for all.
+type toolchain struct {
+	name string // "the Go toolchain", for the message
+	find func(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageSplit, bool)
+}
+
+// toolchains are the languages the split reads, in the order it tries them.
+var toolchains = []toolchain{
+	{name: "the Go toolchain", find: findGoBuild},
+	{name: "the C toolchain", find: findCBuild},
+}
+
+// stageSplit is what the split of one stage is made of.
 type stageSplit struct {
-	comp     runmodel.Compile
-	build    *rewrite.Instruction   // the RUN that compiles
-	carry    []*rewrite.Instruction // configuration set before the compile, repeated in the runtime stage
-	projects []string               // where the stage copied the build context before the compile
-	runtime  string                 // the runtime base
-	extra    []string               // files of the build stage the runtime base lacks: CA certificates, /etc/passwd, time zones
-	assumes  []string
-	edits    []rewrite.Edit
+	// Set by the toolchain:
+	build   *rewrite.Instruction // the RUN that makes the program: the stage's last build step
+	main    *runmodel.Cmd        // the command that makes it
+	program string               // what the image runs, for the message
+	outputs []string             // what the runtime stage copies from the build stage: the program (files or folders, absolute)
+	// runs tells whether the image's command (ENTRYPOINT and CMD in exec
+	// form, as Docker joins them) runs the program; wd is the last WORKDIR.
+	runs func(argv []string, wd string) bool
+	// step tells whether a command of a RUN up to the build may stay in
+	// the builder: it installs or runs only the toolchain, or keeps house.
+	step func(c *runmodel.Cmd) bool
+	// source tells whether a file of the build context is one the
+	// program does not read at run time (a source of the language).
+	source  func(rel string) bool
+	runtime string   // the runtime base
+	setup   []string // lines that open the runtime stage, after its FROM
+	extra   []string // files of the build stage the runtime base lacks: CA certificates, /etc/passwd, ...
+	assumes []string
+	edits   []rewrite.Edit // in the build stage (CGO_ENABLED=0 before go build)
+
+	// Set by the rule:
+	carry    []*rewrite.Instruction // configuration set before the build, repeated in the runtime stage
+	projects []string               // where the stage copied the build context before the build, where the program may read it
 }
 
 func runMultiStage(p *rewrite.Pass) {
@@ -111,8 +140,15 @@ func runMultiStage(p *rewrite.Pass) {
 	}
 	st := d.Stages[0]
 	m := runmodel.Of(d)
-	sp, ok := readSplit(p, m, st)
-	if !ok {
+	var sp *stageSplit
+	var tc toolchain
+	for _, tc = range toolchains {
+		var ok bool
+		if sp, ok = tc.find(p, m, st); ok {
+			break
+		}
+	}
+	if sp == nil || !readStage(p, m, st, sp) {
 		return
 	}
 	name := st.Name
@@ -127,86 +163,70 @@ func runMultiStage(p *rewrite.Pass) {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n" + d.Keyword(st.From, "FROM") + " " + sp.runtime + "\n")
+	for _, line := range sp.setup {
+		b.WriteString(line + "\n")
+	}
 	for _, in := range sp.carry {
 		b.WriteString(d.Text(in) + "\n")
 	}
 	copyKw := d.Keyword(sp.build, "COPY")
-	outCopied := false
+	copied := func(f string) bool {
+		return slices.ContainsFunc(sp.projects, func(dir string) bool { return covers(dir, f) })
+	}
 	for _, dir := range sp.projects {
 		fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, dir, dir)
-		outCopied = outCopied || covers(dir, sp.comp.Out)
 	}
-	if !outCopied {
-		fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, sp.comp.Out, sp.comp.Out)
-	}
-	for _, f := range sp.extra {
-		fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, f, f)
+	for _, f := range append(slices.Clone(sp.outputs), sp.extra...) {
+		if !copied(f) {
+			fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, f, f)
+		}
 	}
 	sp.edits = append(sp.edits, rewrite.Edit{Start: at, End: at, New: b.String()})
-	toolchain := "the " + map[string]string{"go": "Go", "c": "C"}[sp.comp.Lang] + " toolchain"
 	p.Report(rewrite.Finding{
 		Line: st.From.StartLine,
-		Message: fmt.Sprintf("the image ships %s and what the build installed to run one program, %s (line %d): compile it in a builder stage and copy it onto %s (proposal: assumes %s)",
-			toolchain, sp.comp.Out, p.InputLine(sp.build.StartLine), sp.runtime, strings.Join(sp.assumes, "; ")),
+		Message: fmt.Sprintf("the image ships %s and what the build installed to run %s (line %d): build it in a builder stage and copy it onto %s (proposal: assumes %s)",
+			tc.name, sp.program, p.InputLine(sp.build.StartLine), sp.runtime, strings.Join(sp.assumes, "; ")),
 		Edits: sp.edits,
 	})
 }
 
-// readSplit reads a single-stage file as a split: the compile, the
-// configuration to carry, what else the runtime stage copies, and the base.
-func readSplit(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (stageSplit, bool) {
-	var sp stageSplit
-	k := -1
-	for i, in := range st.Instructions {
-		r := m.Run(in)
-		if r == nil {
-			continue
-		}
-		for _, c := range r.Cmds {
-			comp, ok := m.CompileOf(r, c)
-			if !ok {
-				continue
-			}
-			if k >= 0 || !c.Always() {
-				return stageSplit{}, false // two programs, or one compiled only on a condition
-			}
-			sp.comp, sp.build, k = comp, in, i
-		}
-	}
-	if k < 0 {
-		return stageSplit{}, false
-	}
-	lang := sp.comp.Lang
+// readStage checks the stage around the build the toolchain found: up to
+// the build, RUNs that stay behind (the toolchain's steps) and COPYs from
+// the build context; after it, configuration and COPYs alone; the image
+// runs the program. It fills the configuration the runtime stage repeats
+// and the folders it copies.
+func readStage(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, sp *stageSplit) bool {
+	k := slices.Index(st.Instructions, sp.build)
 	for i, in := range st.Instructions[1:] {
 		i++
 		switch c := in.Command.(type) {
 		case *instructions.RunCommand:
-			if i > k || !buildOnly(m, m.Run(in), sp.comp) {
-				return stageSplit{}, false
+			if i > k || !stepsOnly(m.Run(in), sp) {
+				return false
 			}
 		case *instructions.CopyCommand:
 			if c.From != "" || !plainOwner(c.Chown) {
-				return stageSplit{}, false
+				return false
 			}
 			if i < k {
 				dest, ok := copyDestination(m, in, c.DestPath)
 				if !ok {
-					return stageSplit{}, false
+					return false
 				}
 				sp.projects = append(sp.projects, dest)
 			}
 		case *instructions.AddCommand:
-			return stageSplit{}, false // a URL or an archive: what it brings may be read at run time
+			return false // a URL or an archive: what it brings may be read at run time
 		case *instructions.UserCommand:
 			if !plainOwner(c.User) {
-				return stageSplit{}, false
+				return false
 			}
 			if i < k {
 				sp.carry = append(sp.carry, in)
 			}
 		case *instructions.HealthCheckCommand:
 			if c.Health == nil || len(c.Health.Test) == 0 || c.Health.Test[0] != "NONE" {
-				return stageSplit{}, false // a command the runtime base may not have
+				return false // a command the runtime base may not have
 			}
 			if i < k {
 				sp.carry = append(sp.carry, in)
@@ -218,108 +238,118 @@ func readSplit(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (stageSpli
 				sp.carry = append(sp.carry, in)
 			}
 		default:
-			return stageSplit{}, false // SHELL, ONBUILD
+			return false // SHELL, ONBUILD
 		}
 	}
-	if !runsProgram(m, st, sp.comp.Out) {
-		return stageSplit{}, false
+	argv, ok := imageCommand(st)
+	if !ok || !sp.runs(argv, m.After(st.Instructions[len(st.Instructions)-1]).Workdir) {
+		return false
 	}
 	ctx := p.Options.Context
-	switch lang {
-	case "go":
-		sp.runtime = "scratch"
-		sp.extra = goRuntimeFiles(m, st)
-		if !sp.comp.Static {
-			if sp.comp.CgoSet || !sp.comp.Cmd.Own {
-				return stageSplit{}, false // cgo is on: the program links the C library
-			}
-			why, ok := cgoFree(ctx, p.Doc, st)
-			if !ok {
-				return stageSplit{}, false
-			}
-			edit, ok := prefixCommand(sp.build, sp.comp.Cmd, "CGO_ENABLED=0 ")
-			if !ok {
-				return stageSplit{}, false
-			}
-			sp.edits = append(sp.edits, edit)
-			sp.assumes = append(sp.assumes, "the program does not need cgo ("+why+"): CGO_ENABLED=0 makes it need no C library, and the net and os/user packages use their Go code")
-		}
-		sp.assumes = append(sp.assumes, "it needs no shell or other program, no /tmp and no file of the base image at run time but those the runtime stage copies")
-	case "c":
-		rt, ok := slimOf(st.Base)
-		if !ok {
-			return stageSplit{}, false
-		}
-		sp.runtime = rt
-		sp.assumes = append(sp.assumes, "the program links no library but the C and C++ runtime libraries, which "+rt+" has")
-	}
-	if ctx != nil && len(sp.projects) > 0 && sourcesOnly(ctx, p.Doc, st, lang) {
+	switch {
+	case len(sp.projects) == 0:
+	case ctx != nil && sourcesOnly(ctx, p.Doc, st, sp.source):
 		sp.projects = nil
-	} else if len(sp.projects) > 0 {
+	default:
 		sp.assumes = append(sp.assumes, "it reads no file the build wrote outside "+strings.Join(sp.projects, ", ")+", which the runtime stage copies as the build left it")
 	}
 	if len(sp.projects) == 0 {
-		sp.assumes = append(sp.assumes, "it reads no file of the build stage at run time (the project's files are sources alone)")
+		sp.assumes = append(sp.assumes, "it reads no file of the build stage at run time but what the runtime stage copies (the project's files are sources alone)")
 	}
 	sp.assumes = append(sp.assumes, "it needs none of the variables the build's base image set (PATH, ...)")
-	return sp, true
+	return true
 }
 
-// buildOnly tells whether every command of a RUN before the split (or the
-// compile's own RUN) does what the runtime stage can leave behind:
-// installs the toolchain, refreshes and cleans package indexes, downloads
-// Go modules, or keeps house (cd, mkdir, rm of caches).
-func buildOnly(m *runmodel.Model, r *runmodel.Run, comp runmodel.Compile) bool {
+// stepsOnly tells whether every command of a RUN up to the build is one
+// the builder keeps: the build itself, a step of the toolchain, or
+// housekeeping.
+func stepsOnly(r *runmodel.Run, sp *stageSplit) bool {
 	if r.Onbuild || r.Whole != "" {
 		return false
 	}
 	for _, c := range r.Cmds {
-		if c == comp.Cmd {
-			continue
-		}
-		if c.Opaque {
-			return false
-		}
-		if c.Name == "go" {
-			// Module downloads and checks; go build without -o keeps
-			// nothing but caches.
-			switch c.Arg(0) {
-			case "mod", "version", "env", "vet", "test", "build":
-				continue
-			}
-			return false
-		}
-		if mgr := runmodel.ManagerOf(c); mgr != nil {
-			k := mgr.Read(c)
-			switch {
-			case k.AnyUnknownArg():
-				return false
-			case k.Installs():
-				for _, pkg := range k.Operands() {
-					if !runmodel.ToolchainPackage(comp.Lang, pkg) && !(comp.Lang == "go" && (pkg == "ca-certificates" || pkg == "tzdata")) {
-						return false
-					}
-				}
-				continue
-			case k.Refreshes() || k.Verb == "clean" || k.Verb == "autoclean" || k.Verb == "autoremove":
-				continue
-			}
-			return false
-		}
-		switch {
-		case c.Is("cd", "echo", "true", "set", ":", "mkdir", "export"):
-		case c.Is("rm"):
-			for i := range c.Args {
-				a, ok := c.Args[i].Pattern()
-				if !ok || !strings.HasPrefix(a, "-") && !isCachePath(a) && !strings.HasPrefix(a, "/var/lib/apt/lists") {
-					return false
-				}
-			}
-		default:
+		if c != sp.main && (c.Opaque || !sp.step(c)) {
 			return false
 		}
 	}
 	return true
+}
+
+// leftBehind tells whether a command only installs packages pkg accepts,
+// refreshes or cleans package indexes, or keeps house (cd, echo, mkdir, rm
+// of caches and package lists): what a builder stage may keep to itself.
+func leftBehind(c *runmodel.Cmd, pkg func(string) bool) bool {
+	if mgr := runmodel.ManagerOf(c); mgr != nil && c.Name != "go" {
+		k := mgr.Read(c)
+		switch {
+		case k.AnyUnknownArg():
+			return false
+		case k.Installs():
+			return !slices.ContainsFunc(k.Operands(), func(p string) bool { return !pkg(p) })
+		case k.Refreshes() || k.Verb == "clean" || k.Verb == "autoclean" || k.Verb == "autoremove":
+			return true
+		}
+		return false
+	}
+	switch {
+	case c.Is("cd", "echo", "true", "set", ":", "mkdir", "export"):
+		return true
+	case c.Is("rm"):
+		for i := range c.Args {
+			a, ok := c.Args[i].Pattern()
+			if !ok || !strings.HasPrefix(a, "-") && !isCachePath(a) && !strings.HasPrefix(a, "/var/lib/apt/lists") {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// imageCommand is what the image runs, in exec form: the ENTRYPOINT's
+// words and the CMD's after them, or the CMD alone. ok is false for a
+// shell form, which needs a shell the runtime base may not have.
+func imageCommand(st *rewrite.Stage) ([]string, bool) {
+	var entry, cmd []string
+	entryShell, cmdShell, hasEntry := false, false, false
+	for _, in := range st.Instructions {
+		switch c := in.Command.(type) {
+		case *instructions.EntrypointCommand:
+			// It resets the base image's CMD, never one the stage sets.
+			entry, entryShell, hasEntry = c.CmdLine, c.PrependShell, true
+		case *instructions.CmdCommand:
+			cmd, cmdShell = c.CmdLine, c.PrependShell
+		}
+	}
+	switch {
+	case hasEntry && (entryShell || len(entry) == 0):
+		return nil, false
+	case hasEntry && !cmdShell:
+		return append(slices.Clone(entry), cmd...), true
+	case hasEntry:
+		return nil, false
+	case cmdShell || len(cmd) == 0:
+		return nil, false
+	}
+	return cmd, true
+}
+
+// runsFile tells whether argv starts the program at file: by its path, or
+// by its name in a folder of the runtime's PATH.
+func runsFile(file string) func(argv []string, wd string) bool {
+	return func(argv []string, wd string) bool {
+		if len(argv) == 0 || strings.Contains(argv[0], "$") {
+			return false
+		}
+		prog := argv[0]
+		switch {
+		case path.IsAbs(prog):
+			return path.Clean(prog) == file
+		case strings.Contains(prog, "/"):
+			return wd != "" && path.Join(wd, prog) == file
+		}
+		return path.Base(file) == prog && slices.Contains(runtimePath, path.Dir(file))
+	}
 }
 
 // plainOwner tells whether a user (USER, --chown) is one the runtime stage
@@ -350,92 +380,17 @@ func copyDestination(m *runmodel.Model, in *rewrite.Instruction, dest string) (s
 	return d, d != "" && d != "/"
 }
 
-// runsProgram tells whether the image runs the compiled program: the
-// ENTRYPOINT in exec form names it, or without one the CMD does, by its
-// path or (in a folder on the runtime's PATH) its name.
-func runsProgram(m *runmodel.Model, st *rewrite.Stage, out string) bool {
-	var argv []string
-	exec := false
-	for _, in := range st.Instructions {
-		switch c := in.Command.(type) {
-		case *instructions.EntrypointCommand:
-			argv, exec = c.CmdLine, !c.PrependShell
-		case *instructions.CmdCommand:
-			if argv == nil || !hasEntrypoint(st) {
-				argv, exec = c.CmdLine, !c.PrependShell
-			}
-		}
-	}
-	if !exec || len(argv) == 0 || strings.Contains(argv[0], "$") {
-		return false
-	}
-	prog := argv[0]
-	last := st.Instructions[len(st.Instructions)-1]
-	switch {
-	case path.IsAbs(prog):
-		return path.Clean(prog) == out
-	case strings.Contains(prog, "/"):
-		wd := m.After(last).Workdir
-		return wd != "" && path.Join(wd, prog) == out
-	}
-	return path.Base(out) == prog && slices.Contains(runtimePath, path.Dir(out))
-}
-
-func hasEntrypoint(st *rewrite.Stage) bool {
-	return slices.ContainsFunc(st.Instructions, func(in *rewrite.Instruction) bool {
-		_, ok := in.Command.(*instructions.EntrypointCommand)
-		return ok
-	})
-}
-
-// cgoImport finds import "C" in a Go file's imports.
-var cgoImport = regexp.MustCompile(`(?m)^\s*(import\s+)?"C"\s*$`)
-
-// cgoModules are modules that build only with cgo.
-var cgoModules = []string{"github.com/mattn/go-sqlite3", "github.com/confluentinc/confluent-kafka-go", "github.com/google/gopacket",
-	"github.com/go-gl/", "github.com/veandco/go-sdl2", "github.com/tecbot/gorocksdb", "github.com/linxGnu/grocksdb",
-	"github.com/DataDog/zstd", "gopkg.in/gographics/imagick", "github.com/h2non/bimg", "github.com/davidbyttow/govips"}
-
-// cgoFree tells whether the project can be built without cgo, and says
-// how dfopt knows: no .go file the stage's COPYs bring imports "C", and
-// go.mod needs no module known to need it. Without a build context dfopt
-// cannot read them, and says so.
-func cgoFree(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage) (string, bool) {
-	if ctx == nil {
-		return "dfopt had no build context to read", true
-	}
-	free := true
-	for _, c := range contextCopies(d, map[*rewrite.Stage]bool{st: true}) {
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			switch {
-			case e.IsDir():
-			case strings.HasSuffix(rel, ".go"):
-				if cgoImport.Match(head(ctx, rel, 64<<10)) {
-					free = false
-				}
-			case path.Base(rel) == "go.mod":
-				text := string(head(ctx, rel, 256<<10))
-				for _, mod := range cgoModules {
-					free = free && !strings.Contains(text, mod)
-				}
-			}
-			return !free // once decided, nothing below needs reading
-		})
-	}
-	return "no .go file of the build context imports \"C\", and go.mod needs no module known to need it", free
-}
-
 // sourcesOnly tells whether what the stage copies from the build context
 // is sources and files the build alone reads (READMEs, licences, the
 // Dockerfile), so that the program needs none of it at run time.
-func sourcesOnly(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage, lang string) bool {
+func sourcesOnly(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage, source func(rel string) bool) bool {
 	only := true
 	for _, c := range contextCopies(d, map[*rewrite.Stage]bool{st: true}) {
 		if c.unknown {
 			return false
 		}
 		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if !e.IsDir() && !sourceFile(lang, rel) {
+			if !e.IsDir() && !source(rel) && !buildOnlyFile(rel) {
 				only = false
 			}
 			return !only
@@ -444,101 +399,17 @@ func sourcesOnly(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Sta
 	return only
 }
 
-// sourceFile tells whether a file of the build context is a source of the
-// language or a file no program reads at run time.
-func sourceFile(lang, rel string) bool {
+// buildOnlyFile tells whether a file of the build context is one no
+// program reads at run time, whatever its language: version control,
+// documentation, licences, the Dockerfile and its ignore file, tests' data.
+func buildOnlyFile(rel string) bool {
 	base := path.Base(rel)
 	upper := strings.ToUpper(base)
-	ext := path.Ext(base)
 	switch {
 	case strings.HasPrefix(rel, ".git/") || strings.HasPrefix(rel, "docs/") || strings.Contains(rel, "/testdata/") || strings.HasPrefix(rel, "testdata/"):
 		return true
 	case strings.HasPrefix(upper, "README") || strings.HasPrefix(upper, "LICENSE") || strings.HasPrefix(upper, "COPYING") || strings.HasPrefix(upper, "CHANGELOG") || strings.HasPrefix(upper, "NOTICE"):
 		return true
-	case strings.HasPrefix(base, "Dockerfile") || base == ".dockerignore" || strings.HasPrefix(base, ".git") || base == "Makefile" || ext == ".md":
-		return true
-	case lang == "go":
-		return ext == ".go" || base == "go.mod" || base == "go.sum" || base == "go.work" || base == "go.work.sum" || strings.HasPrefix(rel, "vendor/")
-	case lang == "c":
-		return slices.Contains([]string{".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".C", ".cmake"}, ext) || base == "CMakeLists.txt" || base == "configure.ac" || base == "Makefile.am"
 	}
-	return false
-}
-
-// slimOf names the same distribution's small image for a C program's
-// runtime: debian:TAG-slim for debian:TAG, ubuntu and alpine as they are.
-func slimOf(base string) (string, bool) {
-	ref := strings.ToLower(base)
-	ref = strings.TrimPrefix(strings.TrimPrefix(ref, "docker.io/"), "library/")
-	if strings.Contains(ref, "@") {
-		return "", false
-	}
-	name, tag, _ := strings.Cut(ref, ":")
-	switch name {
-	case "debian":
-		switch {
-		case tag == "" || tag == "latest":
-			return "debian:stable-slim", true
-		case strings.HasSuffix(tag, "-slim"):
-			return "debian:" + tag, true
-		case strings.ContainsAny(tag, "-"):
-			return "", false // debian:bookworm-20240101 and the like
-		}
-		return "debian:" + tag + "-slim", true
-	case "ubuntu", "alpine":
-		if tag == "" {
-			tag = "latest"
-		}
-		return name + ":" + tag, true
-	}
-	return "", false
-}
-
-// prefixCommand puts text in front of a command of a RUN (CGO_ENABLED=0
-// before go build), where the RUN's words are its own and no wrapper (sudo,
-// env) runs the command.
-func prefixCommand(in *rewrite.Instruction, c *runmodel.Cmd, text string) (rewrite.Edit, bool) {
-	if !c.Own || c.Call == nil || in.Shell == nil || len(c.Via) > 0 || len(c.Call.Args) == 0 || c.Call.Args[0] != c.Prog.Node {
-		return rewrite.Edit{}, false
-	}
-	return insertAt(in, c.Call.Pos(), text), true
-}
-
-// goRuntimeFiles lists the files of the build stage a Go program on scratch
-// may read that the original image had: the CA certificates (the golang
-// images have them, or the stage installs ca-certificates), the user
-// database where USER names a user, and the time zones where the stage
-// installs tzdata.
-func goRuntimeFiles(m *runmodel.Model, st *rewrite.Stage) []string {
-	certs := false
-	if ref := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(st.Base), "docker.io/"), "library/"); strings.HasPrefix(ref, "golang:") || ref == "golang" {
-		certs = true
-	}
-	var out []string
-	tz, users := false, false
-	for _, in := range st.Instructions {
-		if u, ok := in.Command.(*instructions.UserCommand); ok && strings.Trim(strings.ReplaceAll(u.User, ":", ""), "0123456789") != "" {
-			users = true
-		}
-		r := m.Run(in)
-		if r == nil {
-			continue
-		}
-		for _, c := range r.Cmds {
-			if mgr := runmodel.ManagerOf(c); mgr != nil && mgr.Read(c).Installs() {
-				certs = certs || slices.Contains(mgr.Read(c).Operands(), "ca-certificates")
-				tz = tz || slices.Contains(mgr.Read(c).Operands(), "tzdata")
-			}
-		}
-	}
-	if certs {
-		out = append(out, "/etc/ssl/certs/ca-certificates.crt")
-	}
-	if users {
-		out = append(out, "/etc/passwd", "/etc/group")
-	}
-	if tz {
-		out = append(out, "/usr/share/zoneinfo")
-	}
-	return out
+	return strings.HasPrefix(base, "Dockerfile") || base == ".dockerignore" || strings.HasPrefix(base, ".git") || base == "Makefile" || path.Ext(base) == ".md"
 }
