@@ -33,6 +33,7 @@ func multiStageApps() []multiStageApp {
 	return []multiStageApp{
 		{name: "go-api", artifact: "/usr/local/bin/api"},
 		{name: "c-hello", artifact: "/usr/local/bin/hello"},
+		{name: "rust-hello", artifact: "/src/target/release/hello"},
 		// The original builds with cgo (gcc is there): dfopt adds CGO_ENABLED=0.
 		{name: "go-templates", artifact: "/app/site", rebuilt: "dfopt adds CGO_ENABLED=0"},
 	}

@@ -57,6 +57,20 @@ debian:TAG-slim, ubuntu and alpine as they are; where the stage installs
 more than the toolchain (a -dev library whose runtime library the program
 links), nothing is proposed.
 
+For Rust, the last cargo build (--release, --profile, --target) whose
+binary the command runs (target/release/NAME in the folder it builds): the
+binary goes onto the same Debian release's slim image (debian:stable-slim
+where a rust tag names no release: its C library is as new as any rust
+image's), or scratch for a musl build (rust's alpine images, --target
+*-linux-musl), with the CA certificates where the original had them;
+where Cargo.lock names a crate that binds a system library (openssl-sys,
+libsqlite3-sys, ...), nothing is proposed. An earlier cargo build of the
+dependencies alone (a stub main.rs) stays in the builder. For .NET, a
+framework-dependent dotnet publish -o DIR on mcr.microsoft.com/dotnet/sdk
+whose command runs what it published: the folder goes onto the aspnet
+image of the same tag (it runs console apps too); a self-contained,
+single-file or trimmed publish is not proposed.
+
 It is a proposal: dfopt cannot see what the program reads at run time. It
 assumes the program reads nothing the build installed or wrote outside
 what the runtime stage copies, needs no program of the base image (a shell,
@@ -104,6 +118,8 @@ type toolchain struct {
 var toolchains = []toolchain{
 	{name: "the Go toolchain", find: findGoBuild},
 	{name: "the C toolchain", find: findCBuild},
+	{name: "the Rust toolchain", find: findRustBuild},
+	{name: "the .NET SDK", find: findDotnetBuild},
 }
 
 // stageSplit is what the split of one stage is made of.
@@ -118,6 +134,8 @@ type stageSplit struct {
 	runs func(argv []string, wd string) bool
 	// step tells whether a command of a RUN up to the build may stay in
 	// the builder: it installs or runs only the toolchain, or keeps house.
+	// It sees opaque commands too (cargo build runs build scripts): what
+	// the toolchain's own commands do stays in the builder.
 	step func(c *runmodel.Cmd) bool
 	// source tells whether a file of the build context is one the
 	// program does not read at run time (a source of the language).
@@ -268,7 +286,7 @@ func stepsOnly(r *runmodel.Run, sp *stageSplit) bool {
 		return false
 	}
 	for _, c := range r.Cmds {
-		if c != sp.main && (c.Opaque || !sp.step(c)) {
+		if c != sp.main && !sp.step(c) {
 			return false
 		}
 	}
@@ -276,9 +294,13 @@ func stepsOnly(r *runmodel.Run, sp *stageSplit) bool {
 }
 
 // leftBehind tells whether a command only installs packages pkg accepts,
-// refreshes or cleans package indexes, or keeps house (cd, echo, mkdir, rm
-// of caches and package lists): what a builder stage may keep to itself.
+// refreshes or cleans package indexes, or keeps house (cd, echo without a
+// redirection, mkdir, rm): what a builder stage may keep to itself, since
+// the runtime stage needs nothing it makes.
 func leftBehind(c *runmodel.Cmd, pkg func(string) bool) bool {
+	if c.Opaque {
+		return false
+	}
 	if mgr := runmodel.ManagerOf(c); mgr != nil && c.Name != "go" {
 		k := mgr.Read(c)
 		switch {
@@ -292,16 +314,21 @@ func leftBehind(c *runmodel.Cmd, pkg func(string) bool) bool {
 		return false
 	}
 	switch {
-	case c.Is("cd", "echo", "true", "set", ":", "mkdir", "export"):
+	case c.Is("cd", "true", "set", ":", "mkdir", "export", "touch"):
 		return true
-	case c.Is("rm"):
-		for i := range c.Args {
-			a, ok := c.Args[i].Pattern()
-			if !ok || !strings.HasPrefix(a, "-") && !isCachePath(a) && !strings.HasPrefix(a, "/var/lib/apt/lists") {
+	case c.Is("echo", "printf"):
+		// A file it writes may be read at run time, but for a stub of a
+		// source (echo 'fn main() {}' > src/main.rs, to build the
+		// dependencies alone first).
+		for _, rd := range c.Redirs {
+			t, ok := rd.Target.Value()
+			if rd.Write && (!ok || !slices.Contains([]string{".rs", ".go", ".c", ".h", ".cc", ".cpp", ".java", ".py", ".js", ".ts"}, path.Ext(t))) {
 				return false
 			}
 		}
 		return true
+	case c.Is("rm"):
+		return true // what a builder removes, no runtime stage needs
 	}
 	return false
 }
@@ -412,4 +439,21 @@ func buildOnlyFile(rel string) bool {
 		return true
 	}
 	return strings.HasPrefix(base, "Dockerfile") || base == ".dockerignore" || strings.HasPrefix(base, ".git") || base == "Makefile" || path.Ext(base) == ".md"
+}
+
+// installsPackage tells whether a RUN of the stage installs a package by
+// that name.
+func installsPackage(m *runmodel.Model, st *rewrite.Stage, pkg string) bool {
+	for _, in := range st.Instructions {
+		r := m.Run(in)
+		if r == nil {
+			continue
+		}
+		for _, c := range r.Cmds {
+			if mgr := runmodel.ManagerOf(c); mgr != nil && mgr.Read(c).Installs() && slices.Contains(mgr.Read(c).Operands(), pkg) {
+				return true
+			}
+		}
+	}
+	return false
 }

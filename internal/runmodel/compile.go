@@ -1,6 +1,7 @@
 package runmodel
 
 import (
+	"path"
 	"slices"
 	"strings"
 )
@@ -189,10 +190,74 @@ func ToolchainPackage(lang, pkg string) bool {
 		"gcc-c++", "glibc-devel"}, pkg),
 		versioned("gcc"), versioned("g++"), versioned("clang"), versioned("cpp"):
 		return true
+	case lang == "rust":
+		// Debian's cargo and rustc; rustup's installer comes with curl.
+		return pkg == "cargo" || pkg == "rustc" || pkg == "rust-all" || pkg == "curl"
 	case lang == "go":
 		// Debian's golang-go and golang-1.22-go, Alpine's go.
 		return pkg == "golang-go" || pkg == "golang" || pkg == "go" ||
 			strings.HasPrefix(pkg, "golang-") && strings.HasSuffix(pkg, "-go") && strings.Trim(strings.TrimSuffix(strings.TrimPrefix(pkg, "golang-"), "-go"), "0123456789.") == ""
 	}
 	return false
+}
+
+// DotnetPublish is a dotnet publish into a folder.
+type DotnetPublish struct {
+	Cmd *Cmd
+	Out string // the folder it publishes to, absolute
+}
+
+// DotnetPublishOf reads dotnet publish [PROJECT] -o DIR (--output DIR) with
+// the options that leave the output framework-dependent (-c, --no-restore,
+// --no-build, -p:NAME=VALUE, -v, --nologo, -f, /p:...). ok is false
+// without -o, for a self-contained or single-file publish or a runtime
+// identifier (-r, --sc, --self-contained, -p:PublishSingleFile or
+// PublishTrimmed or PublishAot), and for a word or folder the model cannot
+// read.
+func (m *Model) DotnetPublishOf(r *Run, c *Cmd) (DotnetPublish, bool) {
+	if c.MoreArgs || c.Name != "dotnet" || c.Arg(0) != "publish" {
+		return DotnetPublish{}, false
+	}
+	out, projects := "", 0
+	for i := 1; i < len(c.Args); i++ {
+		v, ok := c.Args[i].Value()
+		if !ok {
+			return DotnetPublish{}, false
+		}
+		flag, value, hasValue := strings.Cut(v, "=")
+		if strings.HasPrefix(flag, "-p:") || strings.HasPrefix(flag, "/p:") || strings.HasPrefix(flag, "--property:") {
+			switch strings.ToLower(strings.SplitN(flag, ":", 2)[1]) {
+			case "publishsinglefile", "publishtrimmed", "publishaot", "selfcontained", "runtimeidentifier", "publishreadytorun":
+				return DotnetPublish{}, false
+			}
+			continue
+		}
+		switch flag {
+		case "-o", "--output":
+			if !hasValue {
+				i++
+				if value, ok = c.Args[min(i, len(c.Args)-1)].Value(); !ok || i >= len(c.Args) {
+					return DotnetPublish{}, false
+				}
+			}
+			out = value
+		case "-c", "--configuration", "-f", "--framework", "-v", "--verbosity", "--version-suffix", "--source", "-s":
+			if !hasValue {
+				i++
+			}
+		case "--no-restore", "--no-build", "--nologo", "--no-dependencies", "--force", "--self-contained=false", "--no-self-contained":
+		case "-r", "--runtime", "--sc", "--self-contained", "-a", "--arch", "--os", "--ucr", "--use-current-runtime":
+			return DotnetPublish{}, false
+		default:
+			if strings.HasPrefix(v, "-") {
+				return DotnetPublish{}, false
+			}
+			projects++
+		}
+	}
+	cwd := m.Cwd(m.State(r.In), c)
+	if out == "" || projects > 1 || !path.IsAbs(out) && !path.IsAbs(cwd) {
+		return DotnetPublish{}, false
+	}
+	return DotnetPublish{Cmd: c, Out: inDir(cwd, out)}, true
 }
