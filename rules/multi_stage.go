@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/images"
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -200,10 +201,16 @@ func runMultiStage(p *rewrite.Pass) {
 		}
 	}
 	sp.edits = append(sp.edits, rewrite.Edit{Start: at, End: at, New: b.String()})
+	saving := ""
+	if from, ok := images.ApproxMB(st.Base); ok {
+		if to, ok := images.ApproxMB(sp.runtime); ok && from > to {
+			saving = fmt.Sprintf(", at least about %d MB smaller (%s is about %d MB, %s %d MB, before what the build installed)", from-to, st.Base, from, sp.runtime, to)
+		}
+	}
 	p.Report(rewrite.Finding{
 		Line: st.From.StartLine,
-		Message: fmt.Sprintf("the image ships %s and what the build installed to run %s (line %d): build it in a builder stage and copy it onto %s (proposal: assumes %s)",
-			tc.name, sp.program, p.InputLine(sp.build.StartLine), sp.runtime, strings.Join(sp.assumes, "; ")),
+		Message: fmt.Sprintf("the image ships %s and what the build installed to run %s (line %d): build it in a builder stage and copy it onto %s%s (proposal: assumes %s)",
+			tc.name, sp.program, p.InputLine(sp.build.StartLine), sp.runtime, saving, strings.Join(sp.assumes, "; ")),
 		Edits: sp.edits,
 	})
 }

@@ -221,3 +221,29 @@ func TestBuild(t *testing.T) {
 		}
 	}
 }
+
+func TestApproxMB(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"scratch", 0, true},
+		{"golang:1.22", 820, true},
+		{"golang:1.22-alpine3.19", 230, true},
+		{"debian:bookworm-slim", 75, true},
+		{"debian:bookworm", 117, true},
+		{"rust:1.75-slim-bookworm", 750, true},
+		{"mcr.microsoft.com/dotnet/aspnet:8.0", 220, true},
+		{"eclipse-temurin:21-jre", 270, true},
+		{"eclipse-temurin:21", 450, true},
+		{"python:3.12-slim", 130, true},
+		{"registry.example.com/golang:1.22", 0, false},
+		{"mysql:8", 0, false},
+	} {
+		got, ok := ApproxMB(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ApproxMB(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
