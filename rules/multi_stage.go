@@ -464,3 +464,31 @@ func installsPackage(m *runmodel.Model, st *rewrite.Stage, pkg string) bool {
 	}
 	return false
 }
+
+// buildRun finds the RUN of the stage that builds the program. read tells
+// whether a command is such a build (found) and whether dfopt can read it
+// (ok: a build it cannot read gives up on the stage). With last, the last
+// build counts (an earlier one may build the dependencies alone, from a
+// stub); otherwise there must be one. The build must run whenever its RUN
+// succeeds.
+func buildRun[T any](m *runmodel.Model, st *rewrite.Stage, last bool, read func(r *runmodel.Run, c *runmodel.Cmd) (b T, found, ok bool)) (T, *rewrite.Instruction, bool) {
+	var build, none T
+	var at *rewrite.Instruction
+	for _, in := range st.Instructions {
+		r := m.Run(in)
+		if r == nil {
+			continue
+		}
+		for _, c := range r.Cmds {
+			b, found, ok := read(r, c)
+			switch {
+			case !found:
+				continue
+			case !ok || c.Cond || c.Background || at != nil && !last:
+				return none, nil, false // a build dfopt cannot read, one on a condition, or two programs
+			}
+			build, at = b, in
+		}
+	}
+	return build, at, at != nil
+}

@@ -18,25 +18,14 @@ func findDotnetBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*st
 	if !ok {
 		return nil, false
 	}
-	var pub runmodel.DotnetPublish
-	var at *rewrite.Instruction
-	for _, in := range st.Instructions {
-		r := m.Run(in)
-		if r == nil {
-			continue
+	pub, at, ok := buildRun(m, st, false, func(r *runmodel.Run, c *runmodel.Cmd) (runmodel.DotnetPublish, bool, bool) {
+		if c.Name != "dotnet" || c.Arg(0) != "publish" {
+			return runmodel.DotnetPublish{}, false, true
 		}
-		for _, c := range r.Cmds {
-			if c.Name != "dotnet" || c.Arg(0) != "publish" {
-				continue
-			}
-			d, ok := m.DotnetPublishOf(r, c)
-			if !ok || at != nil || c.Cond || c.Background {
-				return nil, false
-			}
-			pub, at = d, in
-		}
-	}
-	if at == nil {
+		d, ok := m.DotnetPublishOf(r, c)
+		return d, true, ok
+	})
+	if !ok {
 		return nil, false
 	}
 	sp := &stageSplit{build: at, main: pub.Cmd, program: pub.Out, outputs: []string{pub.Out}, runtime: rt}

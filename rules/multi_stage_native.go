@@ -86,28 +86,12 @@ func findCBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageSp
 	return sp, true
 }
 
-// findCompile finds the one compile of a language in a stage, which runs
-// whenever its RUN succeeds.
+// findCompile finds the one compile of a language in a stage.
 func findCompile(m *runmodel.Model, st *rewrite.Stage, lang string) (runmodel.Compile, *rewrite.Instruction, bool) {
-	var found runmodel.Compile
-	var at *rewrite.Instruction
-	for _, in := range st.Instructions {
-		r := m.Run(in)
-		if r == nil {
-			continue
-		}
-		for _, c := range r.Cmds {
-			comp, ok := m.CompileOf(r, c)
-			if !ok || comp.Lang != lang {
-				continue
-			}
-			if at != nil || !c.Always() {
-				return runmodel.Compile{}, nil, false // two programs, or one compiled only on a condition
-			}
-			found, at = comp, in
-		}
-	}
-	return found, at, at != nil
+	return buildRun(m, st, false, func(r *runmodel.Run, c *runmodel.Cmd) (runmodel.Compile, bool, bool) {
+		comp, ok := m.CompileOf(r, c)
+		return comp, ok && comp.Lang == lang, true
+	})
 }
 
 // cgoImport finds import "C" in a Go file's imports.

@@ -17,25 +17,11 @@ import (
 // original had them; Cargo.lock must name no crate that binds a system
 // library the slim image lacks.
 func findRustBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageSplit, bool) {
-	var cb runmodel.CargoBuild
-	var at *rewrite.Instruction
-	for _, in := range st.Instructions {
-		r := m.Run(in)
-		if r == nil {
-			continue
-		}
-		for _, c := range r.Cmds {
-			b, ok := m.CargoBuildOf(r, c)
-			if !ok {
-				continue
-			}
-			if c.Cond || c.Background {
-				return nil, false // built only on a condition
-			}
-			cb, at = b, in // the last build: an earlier one may build the dependencies alone
-		}
-	}
-	if at == nil {
+	cb, at, ok := buildRun(m, st, true, func(r *runmodel.Run, c *runmodel.Cmd) (runmodel.CargoBuild, bool, bool) {
+		b, ok := m.CargoBuildOf(r, c)
+		return b, ok, true
+	})
+	if !ok {
 		return nil, false
 	}
 	rt, ok := rustRuntime(st.Base, cb.Triple)
