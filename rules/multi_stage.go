@@ -54,7 +54,8 @@ tzdata; and CGO_ENABLED=0 put in front of go build where the file does not
 set it, so that the program needs no C library (where a .go file of the
 project imports "C", or go.mod needs a module known to need cgo, nothing is
 proposed). For C and C++, the same distribution's slim image: debian:TAG ->
-debian:TAG-slim, ubuntu and alpine as they are; where the stage installs
+debian:TAG-slim, ubuntu and alpine as they are (scratch for a program
+linked with -static); where the stage installs
 more than the toolchain (a -dev library whose runtime library the program
 links), nothing is proposed.
 

@@ -62,8 +62,8 @@ func findGoBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageS
 
 // findCBuild finds a C or C++ compiler's -o FILE in a stage on Debian,
 // Ubuntu or Alpine: the program goes onto the same distribution's slim
-// image, where the stage installs nothing but the toolchain (a -dev
-// library's runtime library would be missing).
+// image (scratch for a -static program), where the stage installs nothing
+// but the toolchain (a -dev library's runtime library would be missing).
 func findCBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageSplit, bool) {
 	comp, in, ok := findCompile(m, st, "c")
 	if !ok {
@@ -72,6 +72,9 @@ func findCBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageSp
 	rt, ok := slimOf(st.Base)
 	if !ok {
 		return nil, false
+	}
+	if comp.Static {
+		rt = "scratch" // gcc -static: the program needs no library at all
 	}
 	sp := &stageSplit{build: in, main: comp.Cmd, program: comp.Out, outputs: []string{comp.Out}, runs: runsFile(comp.Out), runtime: rt}
 	sp.step = func(c *runmodel.Cmd) bool {
@@ -82,7 +85,11 @@ func findCBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageSp
 		return slices.Contains([]string{".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".C", ".cmake"}, path.Ext(base)) ||
 			base == "CMakeLists.txt" || base == "configure.ac" || base == "Makefile.am"
 	}
-	sp.assumes = append(sp.assumes, "the program links no library but the C and C++ runtime libraries, which "+rt+" has")
+	if comp.Static {
+		sp.assumes = append(sp.assumes, "the program, linked with -static, needs no program and no file of the base image at run time (no shell, no /etc, no /tmp on scratch)")
+	} else {
+		sp.assumes = append(sp.assumes, "the program links no library but the C and C++ runtime libraries, which "+rt+" has")
+	}
 	return sp, true
 }
 
