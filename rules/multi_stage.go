@@ -104,6 +104,7 @@ type toolchain struct {
 var toolchains = []toolchain{
 	{name: "the Go toolchain", find: findGoBuild},
 	{name: "the C toolchain", find: findCBuild},
+	{name: "the JDK", find: findJavaBuild},
 }
 
 // stageSplit is what the split of one stage is made of.
@@ -119,6 +120,11 @@ type stageSplit struct {
 	// step tells whether a command of a RUN up to the build may stay in
 	// the builder: it installs or runs only the toolchain, or keeps house.
 	step func(c *runmodel.Cmd) bool
+	// opaqueStep, where set, tells whether a command the model cannot see
+	// through may stay in the builder all the same: the build tool's own
+	// dependency download (mvn dependency:go-offline), which step then
+	// checks too. Whatever it does stays in the build stage.
+	opaqueStep func(c *runmodel.Cmd) bool
 	// source tells whether a file of the build context is one the
 	// program does not read at run time (a source of the language).
 	source  func(rel string) bool
@@ -268,7 +274,10 @@ func stepsOnly(r *runmodel.Run, sp *stageSplit) bool {
 		return false
 	}
 	for _, c := range r.Cmds {
-		if c != sp.main && (c.Opaque || !sp.step(c)) {
+		if c == sp.main {
+			continue
+		}
+		if c.Opaque && (sp.opaqueStep == nil || !sp.opaqueStep(c)) || !sp.step(c) {
 			return false
 		}
 	}
