@@ -35,6 +35,9 @@ func multiStageApps() []multiStageApp {
 		{name: "c-hello", artifact: "/usr/local/bin/hello"},
 		// The original builds with cgo (gcc is there): dfopt adds CGO_ENABLED=0.
 		{name: "go-templates", artifact: "/app/site", rebuilt: "dfopt adds CGO_ENABLED=0"},
+		// Debian's maven, offline, with Debian's packaged plugins (the pom
+		// pins their versions): Maven Central is not reachable.
+		{name: "java-maven", artifact: "/app/target/hello-1.0.jar"},
 	}
 }
 
