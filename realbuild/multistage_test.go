@@ -41,6 +41,9 @@ func multiStageApps() []multiStageApp {
 		{name: "c-purge", artifact: "/usr/local/bin/hello", only: "build-tools-shipped"},
 		// The original builds with cgo (gcc is there): dfopt adds CGO_ENABLED=0.
 		{name: "go-templates", artifact: "/app/site", rebuilt: "dfopt adds CGO_ENABLED=0"},
+		// Debian's maven, offline, with Debian's packaged plugins (the pom
+		// pins their versions): Maven Central is not reachable.
+		{name: "java-maven", artifact: "/app/target/hello-1.0.jar"},
 	}
 }
 

@@ -73,6 +73,27 @@ whose command runs what it published: the folder goes onto the aspnet
 image of the same tag (it runs console apps too); a self-contained,
 single-file or trimmed publish is not proposed.
 
+For Java, the stage builds one jar with mvn package (or verify,
+install), gradle build (or assemble, jar, bootJar) or the JDK's jar tool
+(jar cfe FILE or jar --create --file FILE), and the image runs it with
+java -jar FILE, the path literal (no wildcard, no variable) and no option
+before -jar that names a file (-cp, -javaagent:, @argfiles). The jar must
+be what the build writes: the jar tool's FILE; for Maven, target/NAME.jar
+where pom.xml (read from the build context) names it with finalName or
+artifactId-version, or any target/NAME.jar where dfopt cannot read it; for
+Gradle, build/libs/NAME.jar (dfopt does not read build.gradle, and says
+so). The toolchain's steps may stay behind: the JDK, maven, gradle and
+Debian's Maven plugins installed with the package manager, javac, mvn
+dependency:go-offline. The runtime base is a JRE of the same Java:
+eclipse-temurin:N-jre for eclipse-temurin:N-jdk and for the maven
+(eclipse-temurin-N) and gradle (jdkN) images built on it, openjdk's JRE
+for openjdk 8 and 11 and eclipse-temurin:N-jre for the later openjdk tags
+(another vendor's build, which the message says); for a JDK installed with
+apt on Debian or Ubuntu (default-jdk-headless, openjdk-17-jdk), the slim
+image with the matching JRE package (default-jre-headless) installed. It
+assumes the program needs no JDK tool (javac, jar, jcmd, jshell) at run
+time.
+
 It is a proposal: dfopt cannot see what the program reads at run time. It
 assumes the program reads nothing the build installed or wrote outside
 what the runtime stage copies, needs no program of the base image (a shell,
@@ -122,6 +143,7 @@ var toolchains = []toolchain{
 	{name: "the C toolchain", find: findCBuild},
 	{name: "the Rust toolchain", find: findRustBuild},
 	{name: "the .NET SDK", find: findDotnetBuild},
+	{name: "the JDK", find: findJavaBuild},
 }
 
 // stageSplit is what the split of one stage is made of.
