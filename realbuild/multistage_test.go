@@ -35,6 +35,8 @@ func multiStageApps() []multiStageApp {
 		{name: "c-hello", artifact: "/usr/local/bin/hello"},
 		// The original builds with cgo (gcc is there): dfopt adds CGO_ENABLED=0.
 		{name: "go-templates", artifact: "/app/site", rebuilt: "dfopt adds CGO_ENABLED=0"},
+		// TypeScript compiled with tsc (a devDependency), run by Debian's nodejs.
+		{name: "node-ts", artifact: "/app/dist/main.js"},
 	}
 }
 

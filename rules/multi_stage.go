@@ -57,6 +57,32 @@ debian:TAG-slim, ubuntu and alpine as they are; where the stage installs
 more than the toolchain (a -dev library whose runtime library the program
 links), nothing is proposed.
 
+For Node.js, dfopt proposes the split for a stage that installs the whole
+project with npm ci or npm install (devDependencies too) in its WORKDIR,
+then runs npm run SCRIPT, and whose image runs the output with node FILE
+(or npm start, where package.json's start script is node FILE). dfopt
+reads the build context: package.json (no install, prepare, preSCRIPT or
+postSCRIPT scripts), the lockfile (lockfileVersion 2 or 3; no package the
+application keeps may run an install script: a native addon's library,
+or what the script wrote, would be missed) and where the script writes:
+tsc (outDir, from the command line or the tsconfig it reads), vite build
+(dist, where no vite.config names another) or esbuild --outfile/--outdir.
+Other tools (next, webpack, nuxt) write where code says, and yarn, pnpm,
+a Dev Containers image or a .devcontainer folder are left alone. The
+builder gets RUN npm prune --omit=dev after the build: the runtime stage
+copies package.json, node_modules as that leaves it (the very packages
+the build installed, less the devDependencies; no npm needed, nothing
+fetched again, which a second npm ci --omit=dev in the runtime stage
+would need) and the build output, or the project's folder whole where the
+context holds more than TypeScript sources and tools' configuration.
+The runtime base is the node image's -slim tag (alpine and slim tags as
+they are); on debian or ubuntu with the distribution's nodejs, the same
+distribution's slim image, where apt installs nodejs again (with the
+ca-certificates and tzdata the stage installed): npm start is then not
+proposed, as Debian's nodejs comes without npm. A static site served by
+a node static server (npx serve -s dist) is not moved onto nginx: the
+port, the server and its rewrites would change.
+
 It is a proposal: dfopt cannot see what the program reads at run time. It
 assumes the program reads nothing the build installed or wrote outside
 what the runtime stage copies, needs no program of the base image (a shell,
@@ -104,6 +130,7 @@ type toolchain struct {
 var toolchains = []toolchain{
 	{name: "the Go toolchain", find: findGoBuild},
 	{name: "the C toolchain", find: findCBuild},
+	{name: "the build's devDependencies", find: findNodeBuild},
 }
 
 // stageSplit is what the split of one stage is made of.

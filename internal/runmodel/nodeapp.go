@@ -329,22 +329,25 @@ func NpmStart(argv []string) bool {
 }
 
 // NodeLockNative reads a package-lock.json (or npm-shrinkwrap.json) of
-// lockfileVersion 2 or 3 and lists the packages that run install scripts
-// (native addons built with node-gyp, downloads of binaries): what they
-// write, and what it links, dfopt cannot see. ok is false for a lockfile
-// of npm 6 (version 1), which does not say.
+// lockfileVersion 2 or 3 and lists the packages the application keeps
+// (all but devDependencies) that run install scripts (native addons built
+// with node-gyp, downloads of binaries): what they write, and what it
+// links, dfopt cannot see. A devDependency's install script (esbuild's)
+// serves the build alone. ok is false for a lockfile of npm 6 (version 1),
+// which does not say.
 func NodeLockNative(lock []byte) (native []string, ok bool) {
 	var l struct {
 		LockfileVersion int `json:"lockfileVersion"`
 		Packages        map[string]struct {
 			HasInstallScript bool `json:"hasInstallScript"`
+			Dev              bool `json:"dev"`
 		} `json:"packages"`
 	}
 	if err := json.Unmarshal(lock, &l); err != nil || l.LockfileVersion < 2 || l.Packages == nil {
 		return nil, false
 	}
 	for name, p := range l.Packages {
-		if !p.HasInstallScript {
+		if !p.HasInstallScript || p.Dev {
 			continue
 		}
 		if i := strings.LastIndex(name, "node_modules/"); i >= 0 {

@@ -134,6 +134,7 @@ func TestNodeLockNative(t *testing.T) {
 	}{
 		{`{"lockfileVersion": 3, "packages": {"": {"name": "a"}, "node_modules/ms": {"version": "2.1.3"}}}`, nil, true},
 		{`{"lockfileVersion": 2, "packages": {"": {}, "node_modules/bcrypt": {"hasInstallScript": true}, "node_modules/a/node_modules/esbuild": {"hasInstallScript": true}}}`, []string{"bcrypt", "esbuild"}, true},
+		{`{"lockfileVersion": 3, "packages": {"node_modules/esbuild": {"hasInstallScript": true, "dev": true}, "node_modules/fsevents": {"hasInstallScript": true, "devOptional": true}}}`, []string{"fsevents"}, true},
 		{`{"lockfileVersion": 3, "packages": {"": {"hasInstallScript": true}}}`, []string{"the project itself"}, true},
 		{`{"lockfileVersion": 1, "dependencies": {"ms": {"version": "2.1.3"}}}`, nil, false},
 		{`not json`, nil, false},
