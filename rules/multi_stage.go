@@ -272,6 +272,7 @@ func readStage(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, sp *stageS
 	if !ok || !sp.runs(argv, m.After(st.Instructions[len(st.Instructions)-1]).Workdir) {
 		return false
 	}
+	sp.projects = outermost(sp.projects)
 	ctx := p.Options.Context
 	switch {
 	case len(sp.projects) == 0:
@@ -285,6 +286,20 @@ func readStage(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, sp *stageS
 	}
 	sp.assumes = append(sp.assumes, "it needs none of the variables the build's base image set (PATH, ...)")
 	return true
+}
+
+// outermost keeps, of folders in the order given, those no other one
+// holds (each once): COPY package.json ./ and COPY . . both copy into /app,
+// which the runtime stage copies once.
+func outermost(dirs []string) []string {
+	var out []string
+	for i, d := range dirs {
+		held := slices.ContainsFunc(dirs, func(o string) bool { return o != d && covers(o, d) }) || slices.Contains(dirs[:i], d)
+		if !held {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // stepsOnly tells whether every command of a RUN up to the build is one

@@ -121,7 +121,7 @@ func findNodeBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stag
 			return nil, false
 		}
 		sp.runtime = rt
-		sp.assumes = append(sp.assumes, "apt installs the same "+strings.Join(aptRuntime, ", ")+" on "+rt+" as on "+st.Base+" (the same distribution and release), and it needs no other program")
+		sp.assumes = append(sp.assumes, "apt installs on "+rt+" the same "+strings.Join(aptRuntime, ", ")+" as the build did (the same distribution and release), and the application needs no other program")
 	}
 	if len(aptRuntime) > 0 {
 		flags := "-y --no-install-recommends"
@@ -153,7 +153,19 @@ func findNodeBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stag
 			}
 		}
 		sp.program = file
-		return covers(out, file) || covers(dir, file) && !covers(path.Join(dir, "node_modules"), file)
+		if covers(out, file) {
+			return true
+		}
+		// A file of the project outside the build output: one the build
+		// context brings that is no source, so that the runtime stage
+		// copies the project's folder whole (node server.js serving what
+		// the build wrote).
+		rel, ok := strings.CutPrefix(file, dir+"/")
+		if !ok || strings.HasPrefix(rel, "node_modules/") || nodeSource(rel) {
+			return false
+		}
+		_, ok = read(rel)
+		return ok
 	}
 	sp.step = func(c *runmodel.Cmd) bool {
 		switch mgr := runmodel.ManagerOf(c); {
