@@ -44,6 +44,8 @@ func multiStageApps() []multiStageApp {
 		// Debian's maven, offline, with Debian's packaged plugins (the pom
 		// pins their versions): Maven Central is not reachable.
 		{name: "java-maven", artifact: "/app/target/hello-1.0.jar"},
+		// TypeScript compiled with tsc (a devDependency), run by Debian's nodejs.
+		{name: "node-ts", artifact: "/app/dist/main.js"},
 	}
 }
 

@@ -94,6 +94,32 @@ image with the matching JRE package (default-jre-headless) installed. It
 assumes the program needs no JDK tool (javac, jar, jcmd, jshell) at run
 time.
 
+For Node.js, dfopt proposes the split for a stage that installs the whole
+project with npm ci or npm install (devDependencies too) in its WORKDIR,
+then runs npm run SCRIPT, and whose image runs the output with node FILE
+(or npm start, where package.json's start script is node FILE). dfopt
+reads the build context: package.json (no install, prepare, preSCRIPT or
+postSCRIPT scripts), the lockfile (lockfileVersion 2 or 3; no package the
+application keeps may run an install script: a native addon's library,
+or what the script wrote, would be missed) and where the script writes:
+tsc (outDir, from the command line or the tsconfig it reads), vite build
+(dist, where no vite.config names another) or esbuild --outfile/--outdir.
+Other tools (next, webpack, nuxt) write where code says, and yarn, pnpm,
+a Dev Containers image or a .devcontainer folder are left alone. The
+builder gets RUN npm prune --omit=dev after the build: the runtime stage
+copies package.json, node_modules as that leaves it (the very packages
+the build installed, less the devDependencies; no npm needed, nothing
+fetched again, which a second npm ci --omit=dev in the runtime stage
+would need) and the build output, or the project's folder whole where the
+context holds more than TypeScript sources and tools' configuration.
+The runtime base is the node image's -slim tag (alpine and slim tags as
+they are); on debian or ubuntu with the distribution's nodejs, the same
+distribution's slim image, where apt installs nodejs again (with the
+ca-certificates and tzdata the stage installed): npm start is then not
+proposed, as Debian's nodejs comes without npm. A static site served by
+a node static server (npx serve -s dist) is not moved onto nginx: the
+port, the server and its rewrites would change.
+
 It is a proposal: dfopt cannot see what the program reads at run time. It
 assumes the program reads nothing the build installed or wrote outside
 what the runtime stage copies, needs no program of the base image (a shell,
@@ -144,6 +170,7 @@ var toolchains = []toolchain{
 	{name: "the Rust toolchain", find: findRustBuild},
 	{name: "the .NET SDK", find: findDotnetBuild},
 	{name: "the JDK", find: findJavaBuild},
+	{name: "the build's devDependencies", find: findNodeBuild},
 }
 
 // stageSplit is what the split of one stage is made of.
@@ -293,6 +320,7 @@ func readStage(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, sp *stageS
 	if !ok || !sp.runs(argv, m.After(st.Instructions[len(st.Instructions)-1]).Workdir) {
 		return false
 	}
+	sp.projects = outermost(sp.projects)
 	ctx := p.Options.Context
 	switch {
 	case len(sp.projects) == 0:
@@ -306,6 +334,20 @@ func readStage(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage, sp *stageS
 	}
 	sp.assumes = append(sp.assumes, "it needs none of the variables the build's base image set (PATH, ...)")
 	return true
+}
+
+// outermost keeps, of folders in the order given, those no other one
+// holds (each once): COPY package.json ./ and COPY . . both copy into /app,
+// which the runtime stage copies once.
+func outermost(dirs []string) []string {
+	var out []string
+	for i, d := range dirs {
+		held := slices.ContainsFunc(dirs, func(o string) bool { return o != d && covers(o, d) }) || slices.Contains(dirs[:i], d)
+		if !held {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // stepsOnly tells whether every command of a RUN up to the build is one
