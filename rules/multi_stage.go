@@ -57,6 +57,22 @@ debian:TAG-slim, ubuntu and alpine as they are; where the stage installs
 more than the toolchain (a -dev library whose runtime library the program
 links), nothing is proposed.
 
+For Python, a stage on an official python image (its Debian tags) or on
+Debian with apt's python3 that installs a C compiler with apt and builds
+its dependencies with pip install: the last pip install is the build, and
+the runtime stage copies the virtualenv pip installed into. Where the file
+installs into the image's Python, the builder gets RUN python -m venv
+/opt/venv and ENV PATH=/opt/venv/bin:$PATH before its first pip install
+(not with --no-build-isolation: the virtualenv lacks the build packages the
+image's Python has). The runtime base is the python image's slim tag, or
+debian:TAG-slim with apt's python3, and installs the runtime library of
+each -dev package the build installed (libpq-dev -> libpq5), where the
+image names its Debian release (python:3.12-bookworm, debian:12). A -dev
+package with no known runtime library, pip install --user, --target,
+--prefix or -e, a virtualenv with --system-site-packages, conda, or an image
+command that does not start Python by name (python app.py, gunicorn) or
+from the virtualenv's bin folder stops it.
+
 It is a proposal: dfopt cannot see what the program reads at run time. It
 assumes the program reads nothing the build installed or wrote outside
 what the runtime stage copies, needs no program of the base image (a shell,
@@ -104,6 +120,7 @@ type toolchain struct {
 var toolchains = []toolchain{
 	{name: "the Go toolchain", find: findGoBuild},
 	{name: "the C toolchain", find: findCBuild},
+	{name: "a C compiler and -dev packages", find: findPythonBuild},
 }
 
 // stageSplit is what the split of one stage is made of.
