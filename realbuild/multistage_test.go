@@ -35,6 +35,9 @@ func multiStageApps() []multiStageApp {
 		{name: "c-hello", artifact: "/usr/local/bin/hello"},
 		// The original builds with cgo (gcc is there): dfopt adds CGO_ENABLED=0.
 		{name: "go-templates", artifact: "/app/site", rebuilt: "dfopt adds CGO_ENABLED=0"},
+		// A C extension linking libpq, built by pip into a virtualenv with
+		// Debian's python3, setuptools from python3-venv and no index.
+		{name: "py-ext", artifact: "/opt/venv/lib/python3.11/site-packages/fastsum.cpython-311-x86_64-linux-gnu.so"},
 	}
 }
 
