@@ -46,6 +46,9 @@ func multiStageApps() []multiStageApp {
 		{name: "java-maven", artifact: "/app/target/hello-1.0.jar"},
 		// TypeScript compiled with tsc (a devDependency), run by Debian's nodejs.
 		{name: "node-ts", artifact: "/app/dist/main.js"},
+		// A C extension linking libpq, built by pip into a virtualenv with
+		// Debian's python3, setuptools from python3-venv and no index.
+		{name: "py-ext", artifact: "/opt/venv/lib/python3.11/site-packages/fastsum.cpython-311-x86_64-linux-gnu.so"},
 	}
 }
 

@@ -120,6 +120,22 @@ proposed, as Debian's nodejs comes without npm. A static site served by
 a node static server (npx serve -s dist) is not moved onto nginx: the
 port, the server and its rewrites would change.
 
+For Python, a stage on an official python image (its Debian tags) or on
+Debian with apt's python3 that installs a C compiler with apt and builds
+its dependencies with pip install: the last pip install is the build, and
+the runtime stage copies the virtualenv pip installed into. Where the file
+installs into the image's Python, the builder gets RUN python -m venv
+/opt/venv and ENV PATH=/opt/venv/bin:$PATH before its first pip install
+(not with --no-build-isolation: the virtualenv lacks the build packages the
+image's Python has). The runtime base is the python image's slim tag, or
+debian:TAG-slim with apt's python3, and installs the runtime library of
+each -dev package the build installed (libpq-dev -> libpq5), where the
+image names its Debian release (python:3.12-bookworm, debian:12). A -dev
+package with no known runtime library, pip install --user, --target,
+--prefix or -e, a virtualenv with --system-site-packages, conda, or an image
+command that does not start Python by name (python app.py, gunicorn) or
+from the virtualenv's bin folder stops it.
+
 It is a proposal: dfopt cannot see what the program reads at run time. It
 assumes the program reads nothing the build installed or wrote outside
 what the runtime stage copies, needs no program of the base image (a shell,
@@ -171,6 +187,7 @@ var toolchains = []toolchain{
 	{name: "the .NET SDK", find: findDotnetBuild},
 	{name: "the JDK", find: findJavaBuild},
 	{name: "the build's devDependencies", find: findNodeBuild},
+	{name: "a C compiler and -dev packages", find: findPythonBuild},
 }
 
 // stageSplit is what the split of one stage is made of.
