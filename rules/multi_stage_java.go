@@ -81,28 +81,14 @@ func findJavaBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stag
 	return sp, true
 }
 
-// findJarBuild finds the one jar build of a stage, which runs whenever its
-// RUN succeeds.
+// findJarBuild finds the one jar build of a stage (mvn and gradle are
+// opaque for running the project's build: buildRun asks only that the
+// build is not conditional).
 func findJarBuild(m *runmodel.Model, st *rewrite.Stage) (runmodel.JarBuild, *rewrite.Instruction, bool) {
-	var found runmodel.JarBuild
-	var at *rewrite.Instruction
-	for _, in := range st.Instructions {
-		r := m.Run(in)
-		if r == nil {
-			continue
-		}
-		for _, c := range r.Cmds {
-			b, ok := m.JarBuildOf(r, c)
-			if !ok {
-				continue
-			}
-			if at != nil || c.Cond || c.Background { // mvn and gradle are opaque: Always says no
-				return runmodel.JarBuild{}, nil, false // two builds, or one run only on a condition
-			}
-			found, at = b, in
-		}
-	}
-	return found, at, at != nil
+	return buildRun(m, st, false, func(r *runmodel.Run, c *runmodel.Cmd) (runmodel.JarBuild, bool, bool) {
+		b, ok := m.JarBuildOf(r, c)
+		return b, ok, true
+	})
 }
 
 // mavenWrites tells whether mvn package writes target/name: the pom.xml

@@ -200,25 +200,16 @@ func findNodeBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stag
 // findNpmRun finds the one npm run SCRIPT of a stage (npm run-script, with
 // no word after the script's name), which runs whenever its RUN succeeds.
 func findNpmRun(m *runmodel.Model, st *rewrite.Stage) (*runmodel.Cmd, *rewrite.Instruction, string, bool) {
-	var found *runmodel.Cmd
-	var at *rewrite.Instruction
-	script := ""
-	for _, in := range st.Instructions {
-		r := m.Run(in)
-		if r == nil {
-			continue
+	c, at, ok := buildRun(m, st, false, func(r *runmodel.Run, c *runmodel.Cmd) (*runmodel.Cmd, bool, bool) {
+		if c.Name != "npm" || c.Arg(0) != "run" && c.Arg(0) != "run-script" {
+			return nil, false, true
 		}
-		for _, c := range r.Cmds {
-			if c.Name != "npm" || c.Arg(0) != "run" && c.Arg(0) != "run-script" {
-				continue
-			}
-			if found != nil || len(c.Args) != 2 || c.AnyUnknownArg() || c.Cond || c.Background || !c.InShell || len(c.Via) > 0 {
-				return nil, nil, "", false
-			}
-			found, at, script = c, in, c.Arg(1)
-		}
+		return c, true, len(c.Args) == 2 && !c.AnyUnknownArg() && c.InShell && len(c.Via) == 0
+	})
+	if !ok {
+		return nil, nil, "", false
 	}
-	return found, at, script, found != nil
+	return c, at, c.Arg(1), true
 }
 
 // projectReader reads the files of the project at dir as the stage's
