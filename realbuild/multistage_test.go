@@ -36,6 +36,8 @@ func multiStageApps() []multiStageApp {
 	return []multiStageApp{
 		{name: "go-api", artifact: "/usr/local/bin/api"},
 		{name: "c-hello", artifact: "/usr/local/bin/hello"},
+		// libssl-dev in the build: libssl3 in the runtime stage.
+		{name: "c-ssl", artifact: "/usr/local/bin/sslversion"},
 		{name: "rust-hello", artifact: "/src/target/release/hello"},
 		// build-tools-shipped's proposal: gcc purged in the RUN that used it.
 		{name: "c-purge", artifact: "/usr/local/bin/hello", only: "build-tools-shipped"},

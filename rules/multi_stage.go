@@ -55,9 +55,10 @@ set it, so that the program needs no C library (where a .go file of the
 project imports "C", or go.mod needs a module known to need cgo, nothing is
 proposed). For C and C++, the same distribution's slim image: debian:TAG ->
 debian:TAG-slim, ubuntu and alpine as they are (scratch for a program
-linked with -static); where the stage installs
-more than the toolchain (a -dev library whose runtime library the program
-links), nothing is proposed.
+linked with -static); a -dev library the stage installs on a Debian
+release dfopt knows (libssl-dev on bookworm) brings its runtime library
+(libssl3) into the runtime stage; any other package, or a -dev library
+dfopt cannot map, and nothing is proposed.
 
 For Rust, the last cargo build (--release, --profile, --target) whose
 binary the command runs (target/release/NAME in the folder it builds): the

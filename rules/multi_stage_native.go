@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/images"
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -77,8 +78,33 @@ func findCBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageSp
 		rt = "scratch" // gcc -static: the program needs no library at all
 	}
 	sp := &stageSplit{build: in, main: comp.Cmd, program: comp.Out, outputs: []string{comp.Out}, runs: runsFile(comp.Out), runtime: rt}
+	// A -dev library the stage installs stands for a runtime library the
+	// program may link: on a Debian release dfopt knows, the runtime stage
+	// installs it; elsewhere nothing is proposed.
+	release := ""
+	if ref, err := images.Parse(st.Base); err == nil && !comp.Static {
+		release = images.DebianRelease(ref)
+	}
+	var libs []string
 	sp.step = func(c *runmodel.Cmd) bool {
-		return leftBehind(c, func(pkg string) bool { return runmodel.ToolchainPackage("c", pkg) })
+		return leftBehind(c, func(pkg string) bool {
+			if runmodel.ToolchainPackage("c", pkg) {
+				return true
+			}
+			lib, ok := runmodel.DevRuntime(release, pkg)
+			if ok && !slices.Contains(libs, lib) {
+				libs = append(libs, lib)
+			}
+			return ok
+		})
+	}
+	for _, in := range st.Instructions {
+		if r := m.Run(in); r != nil && !stepsOnly(r, sp) {
+			return nil, false
+		}
+	}
+	if len(libs) > 0 {
+		sp.setup = []string{p.Doc.Keyword(st.From, "RUN") + " apt-get update && apt-get install -y --no-install-recommends " + strings.Join(libs, " ") + " && rm -rf /var/lib/apt/lists/*"}
 	}
 	sp.source = func(rel string) bool {
 		base := path.Base(rel)
@@ -87,6 +113,8 @@ func findCBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stageSp
 	}
 	if comp.Static {
 		sp.assumes = append(sp.assumes, "the program, linked with -static, needs no program and no file of the base image at run time (no shell, no /etc, no /tmp on scratch)")
+	} else if len(libs) > 0 {
+		sp.assumes = append(sp.assumes, "the program links no library but the C and C++ runtime libraries, which "+rt+" has, and "+strings.Join(libs, ", ")+", which the runtime stage installs for the -dev packages the build installed")
 	} else {
 		sp.assumes = append(sp.assumes, "the program links no library but the C and C++ runtime libraries, which "+rt+" has")
 	}
