@@ -25,12 +25,13 @@ build native code, not to run it. Installed in a stage whose files reach the
 image, they ship: often more than the application itself.
 
 dfopt reports, in the stages that ship, each RUN that installs such packages
-by name with apt, apk, the rpm family or zypper (and wheel, build, Cython or
-pip-tools with pip) and does not remove them in the same RUN (apt-get purge,
-apk del, apk del of their --virtual group). It says which build step uses
-them. Not reported: a Dockerfile that does not say what the image runs (no
-CMD nor ENTRYPOINT, or a shell waiting for a command: a base or development
-image), packages the image's CMD, ENTRYPOINT or HEALTHCHECK runs or builds
+by name with apt, apk, the rpm family or zypper and does not remove them in
+the same RUN (apt-get purge, apk del, apk del of their --virtual group). It
+says which build step uses them. Not reported: pip's build-only packages
+(wheel, build, Cython, pip-tools), which dfopt knows but which weigh a few
+hundred kilobytes to a few megabytes, not worth a finding; a Dockerfile
+that does not say what the image runs (no CMD nor ENTRYPOINT, or a shell
+waiting for a command: a base or development image), packages the image's CMD, ENTRYPOINT or HEALTHCHECK runs or builds
 with (CMD ["make", "run"], an entrypoint given git as its command), and a
 version control client that no build step fetches with (the application may
 run it). Removing them in a later RUN frees nothing: their layer ships.
