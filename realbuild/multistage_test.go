@@ -56,7 +56,8 @@ func multiStageApps() []multiStageApp {
 
 // slimBase is the stand-in for debian:bookworm-slim, which no registry
 // serves here: debian:bookworm without documentation, manual pages and
-// locales (what the slim image leaves out), squashed into one layer so
+// locales (what the slim image leaves out), with Docker's apt
+// configuration that keeps no package cache, squashed into one layer so
 // that its size is what it holds.
 const slimBase = "debian:bookworm-slim"
 
@@ -112,7 +113,13 @@ func makeSlimBase(t *testing.T, b *builder) {
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "Dockerfile")
-	text := "FROM " + debianBase + "\nRUN rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* /var/cache/debconf/*-old\n"
+	// Docker's debian images also keep apt from caching package lists and
+	// .debs (docker-clean): a runtime stage that installs a library with
+	// apt-get then ships no 80 MB of pkgcache.bin.
+	text := "FROM " + debianBase + "\nRUN rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* /var/cache/debconf/*-old" +
+		` && printf '%s\n' 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };'` +
+		` 'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };'` +
+		` 'Dir::Cache::pkgcache "";' 'Dir::Cache::srcpkgcache "";' > /etc/apt/apt.conf.d/docker-clean` + "\n"
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
