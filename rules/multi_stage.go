@@ -187,6 +187,7 @@ var toolchains = []toolchain{
 	{name: "the Rust toolchain", find: findRustBuild},
 	{name: "the .NET SDK", find: findDotnetBuild},
 	{name: "the JDK", find: findJavaBuild},
+	{name: "Node.js and its static file server", find: findStaticSiteBuild}, // before Node.js apps: it reads the image's command
 	{name: "the build's devDependencies", find: findNodeBuild},
 	{name: "a C compiler and -dev packages", find: findPythonBuild},
 }
@@ -212,6 +213,10 @@ type stageSplit struct {
 	runtime string   // the runtime base
 	setup   []string // lines that open the runtime stage, after its FROM
 	extra   []string // files of the build stage the runtime base lacks: CA certificates, /etc/passwd, ...
+	// moved maps an output to where the runtime stage puts it, where that
+	// is not where the build wrote it (a static site into the web
+	// server's root); the others land where the build wrote them.
+	moved   map[string]string
 	assumes []string
 	edits   []rewrite.Edit // in the build stage (CGO_ENABLED=0 before go build)
 
@@ -264,7 +269,9 @@ func runMultiStage(p *rewrite.Pass) {
 		fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, dir, dir)
 	}
 	for _, f := range append(slices.Clone(sp.outputs), sp.extra...) {
-		if !copied(f) {
+		if to, ok := sp.moved[f]; ok {
+			fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, f, to)
+		} else if !copied(f) {
 			fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, f, f)
 		}
 	}
