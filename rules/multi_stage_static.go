@@ -199,7 +199,20 @@ func findStaticSiteBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) 
 		"vite":    "vite build's default, which no vite.config sets otherwise",
 		"esbuild": "read from package.json",
 	}[build.Tool]
-	served := "a path with no file gets 404 and the site's 404.html where it has one, as " + srv.Package + " answers"
+	if build.Tool == "vite" && strings.Contains(pkg.Scripts[script], "--outDir") {
+		how = "read from package.json; no vite.config sets it otherwise"
+	}
+	differs := "response headers, compression, caching, directory listings and error pages differ"
+	switch srv.Package {
+	case runmodel.ServePackage:
+		differs += "; PATH still serves PATH.html, but serve's redirects of PATH.html to PATH are not kept"
+		if srv.Compress {
+			differs += "; nginx compresses above 1 KiB, as serve does"
+		}
+	case runmodel.HTTPServerPackage:
+		differs += fmt.Sprintf("; PATH still serves PATH.html (http-server's default extension), and Cache-Control max-age=%d is kept", srv.CacheSeconds)
+	}
+	served := "a path with no file gets 404, with the site's 404.html where it has one, as " + srv.Package + " answers"
 	if srv.Single {
 		served = "serve -s's single-page fallback is kept: a path with no file gets /index.html (try_files)"
 	}
@@ -210,11 +223,14 @@ func findStaticSiteBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) 
 			portFrom = "the port ENV PORT sets, which " + srv.Package + " reads"
 		}
 	}
+	if viaStart {
+		sp.program = fmt.Sprintf("the static site %s (served with npm start: %s)", out, pkg.Scripts["start"])
+	}
 	sp.assumes = append(sp.assumes,
-		"nginx serves "+out+" in place of "+srv.Package+", from "+staticRoot+": response headers, compression, caching, directory listings and error pages differ ("+srv.Package+"'s redirects of PATH.html to PATH are not kept; PATH still serves PATH.html)",
+		"nginx serves "+out+" in place of "+srv.Package+", from "+staticRoot+": "+differs,
 		fmt.Sprintf("it listens on %d as before (%s), on IPv4", port, portFrom),
 		served,
-		"npm run "+script+" ("+pkg.Scripts[script]+") writes the whole site to "+out+" ("+how+"); no devDependency, no Node.js and no file of the build stage are needed at run time",
+		"npm run "+script+" ("+pkg.Scripts[script]+") writes the whole site to "+out+" ("+how+"); no devDependency and no Node.js are needed at run time",
 		"the image's command becomes nginx's ("+strings.Join(staticCommand, " ")+")")
 	return sp, true
 }
