@@ -50,7 +50,11 @@ func findStaticSiteBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) 
 	last := st.Instructions[len(st.Instructions)-1]
 	wd := m.After(last).Workdir
 	// npm start runs the start script with node_modules/.bin on PATH.
-	viaStart, words := runmodel.NpmStart(argv), argv
+	viaStart := runmodel.NpmStart(argv)
+	srv, npx, why := runmodel.StaticServerOf(argv)
+	if why != "" && !viaStart {
+		return nil, false
+	}
 	main, in, script, ok := findNpmRun(m, st)
 	if !ok {
 		return nil, false
@@ -72,13 +76,13 @@ func findStaticSiteBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) 
 		if wd != dir || len(pkg.Hooks("start")) > 0 {
 			return nil, false
 		}
-		if words, ok = runmodel.ScriptWords(pkg.Scripts["start"]); !ok {
+		words, ok := runmodel.ScriptWords(pkg.Scripts["start"])
+		if !ok {
 			return nil, false
 		}
-	}
-	srv, npx, why := runmodel.StaticServerOf(words)
-	if why != "" || viaStart && npx {
-		return nil, false
+		if srv, npx, why = runmodel.StaticServerOf(words); why != "" || npx {
+			return nil, false
+		}
 	}
 	build, why := runmodel.NodeBuildOutput(pkg.Scripts[script], read)
 	if why != "" {
