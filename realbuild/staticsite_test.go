@@ -25,8 +25,13 @@ type staticSiteApp struct {
 func staticSiteApps() []staticSiteApp {
 	return []staticSiteApp{
 		// vite build (public/app.js copied as it is), served by npx serve -s
-		// dist -l 3000: a client route gets index.html.
-		{name: "serve-spa", port: 3000, paths: []string{"/", "/app.js", "/some/route", "/index.html"}},
+		// dist -l 3000: a client route gets index.html. (serve redirects
+		// /index.html to /, and lists /assets/, which nginx does otherwise.)
+		{name: "serve-spa", port: 3000, paths: []string{"/", "/app.js", "/some/route", "/missing.js"}},
+		// vite build --outDir site, served by npx http-server site -p 8080
+		// --silent: /about is about.html, a missing page or a folder without
+		// index.html is 404 with 404.html, Cache-Control max-age=3600.
+		{name: "http-docs", port: 8080, paths: []string{"/", "/about", "/about.html", "/missing", "/assets/"}},
 	}
 }
 
@@ -173,9 +178,10 @@ func checkStaticSite(t *testing.T, b *builder, base string, app staticSiteApp) (
 }
 
 // askOverHTTP runs an image detached with no network, then a busybox
-// container in its network namespace that waits for the port and asks for
-// each path with wget: what it prints is, for each path, the final status
-// code (after redirects) and the body. The containers are removed after.
+// container in its network namespace that waits for the port and sends a
+// GET for each path with nc (wget keeps no body of a 404): what it prints
+// is, for each path, the status code, the Cache-Control header and the
+// body. The containers are removed after.
 func askOverHTTP(ctx context.Context, e *engine, id string, app staticSiteApp) (string, error) {
 	cid, err := e.run(ctx, nil, "run", "-d", "--network", "none", id)
 	if err != nil {
@@ -183,13 +189,14 @@ func askOverHTTP(ctx context.Context, e *engine, id string, app staticSiteApp) (
 	}
 	cid = strings.TrimSpace(cid)
 	defer e.run(context.WithoutCancel(ctx), nil, "rm", "-f", cid) //nolint:errcheck // best effort
-	url := fmt.Sprintf("http://127.0.0.1:%d", app.port)
-	script := fmt.Sprintf(`i=0; until wget -q -O /dev/null %[1]s/; do i=$((i+1)); [ $i -lt 100 ] || { echo "no answer on %[1]s"; exit 1; }; sleep 0.2; done
+	// busybox nc stops reading when its input ends: the sleep keeps it
+	// open until the server has answered and closed (HTTP/1.0).
+	script := fmt.Sprintf(`i=0; until wget -q -O /dev/null http://127.0.0.1:%[1]d/; do i=$((i+1)); [ $i -lt 100 ] || { echo "no answer on port %[1]d"; exit 1; }; sleep 0.2; done
 for p in %[2]s; do
-	wget -S -q -O /tmp/body "%[1]s$p" 2>/tmp/headers
-	echo "== $p: exit $? status $(sed -n 's/^ *HTTP\/[0-9.]* \([0-9]*\).*/\1/p' /tmp/headers | tail -n 1)"
-	cat /tmp/body 2>/dev/null; echo; rm -f /tmp/body
-done`, url, strings.Join(app.paths, " "))
+	(printf 'GET %%s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$p"; sleep 1) | nc 127.0.0.1 %[1]d | tr -d '\r' > /tmp/answer
+	echo "== $p: status $(head -n 1 /tmp/answer | cut -d ' ' -f 2), cache-control: $(sed '/^$/q' /tmp/answer | grep -i '^cache-control:' | cut -d : -f 2- | tr -d ' ')"
+	sed '1,/^$/d' /tmp/answer
+done`, app.port, strings.Join(app.paths, " "))
 	out, err := e.run(ctx, nil, "run", "--rm", "--network", "container:"+cid, probeBase, "sh", "-c", script)
 	if err != nil {
 		logs, _ := e.run(context.WithoutCancel(ctx), nil, "logs", cid)

@@ -130,11 +130,11 @@ package.json for npx and npm start, or installed with npm install -g. The
 runtime stage writes a server block to /etc/nginx/conf.d/default.conf
 (RUN printf) that keeps the port (the command's, PORT where the image
 sets it, or the server's default: 3000 for serve, 8080 for http-server),
-PATH.html for PATH, folder listings, serve -s's fallback to /index.html
-(try_files) or else the site's 404.html, serve's compression and
-http-server's Cache-Control; the output is copied to /usr/share/nginx/html
-and the CMD becomes nginx's. Headers, error pages and listings still
-differ, which the message says. Any other option (a proxy, CORS, a
+PATH.html for PATH, serve's folder listings, serve -s's fallback to
+/index.html (try_files) or else the site's 404.html, serve's compression
+and http-server's Cache-Control; the output is copied to
+/usr/share/nginx/html and the CMD becomes nginx's. Headers, error pages
+and listings still differ, which the message says. Any other option (a proxy, CORS, a
 configuration file, HTTPS), a serve.json or now.json in the build
 context, an ENTRYPOINT, a USER other than root, or a COPY after the build
 stops it.

@@ -235,24 +235,29 @@ func StaticServerConfig(rel, root string) bool {
 // NginxStaticConfig writes the server block, line by line, with which
 // nginx serves root the way s serves its folder: the same port (on IPv4),
 // a file for its path, PATH.html for PATH (serve's clean URLs, http-server's
-// default extension), a folder's index.html or its listing (both list a
-// folder without one), then, with serve's --single, /index.html for every
-// other path, else a 404 with the folder's 404.html where there is one (as
-// both servers answer); gzip where serve compresses (above 1 KiB, as
-// its compression middleware), and http-server's Cache-Control.
+// default extension), a folder's index.html; then, with serve's --single,
+// /index.html for every other path, else a 404 with the folder's 404.html
+// where there is one (as both servers answer). serve lists a folder without
+// index.html (autoindex); http-server, which looks for the folder's
+// index.html and then answers as for a missing file, gets 404 and 404.html
+// there too (nginx's 403 turned into that). gzip where serve compresses
+// (above 1 KiB, as its compression middleware), and http-server's
+// Cache-Control on every answer.
 func NginxStaticConfig(s StaticServer, root string) []string {
 	lines := []string{
 		"server {",
 		"    listen " + strconv.Itoa(s.Port) + ";",
 		"    root " + root + ";",
 		"    index index.html;",
-		"    autoindex on;",
+	}
+	if s.Package == ServePackage {
+		lines = append(lines, "    autoindex on;")
 	}
 	if s.Compress {
 		lines = append(lines, "    gzip on;", "    gzip_min_length 1024;", "    gzip_types text/css application/javascript application/json image/svg+xml text/plain;")
 	}
 	if s.CacheSeconds > 0 {
-		lines = append(lines, "    add_header Cache-Control \"max-age="+strconv.Itoa(s.CacheSeconds)+"\";")
+		lines = append(lines, "    add_header Cache-Control \"max-age="+strconv.Itoa(s.CacheSeconds)+"\" always;")
 	}
 	lines = append(lines, "    location / {")
 	if s.Single {
@@ -263,6 +268,9 @@ func NginxStaticConfig(s StaticServer, root string) []string {
 	lines = append(lines, "    }")
 	if !s.Single {
 		lines = append(lines, "    error_page 404 /404.html;")
+	}
+	if s.Package == HTTPServerPackage {
+		lines = append(lines, "    error_page 403 =404 /404.html;")
 	}
 	return append(lines, "}")
 }

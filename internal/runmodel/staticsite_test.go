@@ -92,7 +92,7 @@ func TestStaticServerConfig(t *testing.T) {
 
 func TestNginxStaticConfig(t *testing.T) {
 	single := strings.Join(runmodel.NginxStaticConfig(runmodel.StaticServer{Package: "serve", Port: 3000, Single: true, Compress: true}, "/usr/share/nginx/html"), "\n")
-	for _, want := range []string{"listen 3000;", "root /usr/share/nginx/html;", "try_files $uri $uri.html $uri/ /index.html;", "gzip on;"} {
+	for _, want := range []string{"listen 3000;", "root /usr/share/nginx/html;", "try_files $uri $uri.html $uri/ /index.html;", "gzip on;", "autoindex on;"} {
 		if !strings.Contains(single, want) {
 			t.Errorf("serve -s: no %q in\n%s", want, single)
 		}
@@ -101,12 +101,12 @@ func TestNginxStaticConfig(t *testing.T) {
 		t.Errorf("serve -s: an error page or a Cache-Control in\n%s", single)
 	}
 	plain := strings.Join(runmodel.NginxStaticConfig(runmodel.StaticServer{Package: "http-server", Port: 8080, CacheSeconds: 3600}, "/srv"), "\n")
-	for _, want := range []string{"listen 8080;", "try_files $uri $uri.html $uri/ =404;", "error_page 404 /404.html;", `add_header Cache-Control "max-age=3600";`} {
+	for _, want := range []string{"listen 8080;", "try_files $uri $uri.html $uri/ =404;", "error_page 404 /404.html;", `add_header Cache-Control "max-age=3600" always;`, "error_page 403 =404 /404.html;"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("http-server: no %q in\n%s", want, plain)
 		}
 	}
-	if strings.Contains(plain, "gzip") {
+	if strings.Contains(plain, "gzip") || strings.Contains(plain, "autoindex") {
 		t.Errorf("http-server: gzip in\n%s", plain)
 	}
 }
