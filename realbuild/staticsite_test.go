@@ -77,6 +77,11 @@ func TestStaticSite(t *testing.T) {
 			rows = append(rows, row)
 		})
 	}
+	// dfopt's image is the runtime base and the site: the stand-in is
+	// Debian's slim stand-in with nginx-light, not Alpine's nginx.
+	if info, err := b.e.inspect(t.Context(), nginxBase); err == nil {
+		rows = append(rows, fmt.Sprintf("(the %s stand-in alone: %s)", nginxBase, mib(info.Size)))
+	}
 	t.Logf("static sites: image sizes (uncompressed)\n%s", strings.Join(rows, "\n"))
 	appendReport(t, append([]string{"static sites: image sizes (uncompressed)"}, rows...))
 }
