@@ -37,6 +37,15 @@
 // (DOCKER_BUILDKIT=1, which needs the docker.io CLI or buildx) and the classic
 // builder (DOCKER_BUILDKIT=0). DFOPT_REALBUILD_BUILDERS=buildkit picks one.
 //
+// TestStaticSite (with DFOPT_REALBUILD_DEBIAN=1) proves multi-stage's split
+// of a static site: each app of testdata/staticsite/ builds with vite (from
+// the npm registry) and serves the output with serve or http-server; dfopt
+// moves it onto nginx:stable-alpine, which the test stands in for with
+// Debian's nginx-light on the debian:bookworm-slim stand-in. Both images run
+// detached with no network; a busybox container in each one's network
+// namespace sends a GET for each path with nc and prints the status code,
+// Cache-Control and the body, which must be the same for both.
+//
 // TestRebuildCache (with DFOPT_REALBUILD_DEBIAN=1) proves copy-manifests-first
 // where it pays off: on a rebuild. testdata/apps/ holds a Node app (npm ci of a
 // package-lock.json from the npm registry), a Go app (modules from the Go

@@ -117,9 +117,27 @@ The runtime base is the node image's -slim tag (alpine and slim tags as
 they are); on debian or ubuntu with the distribution's nodejs, the same
 distribution's slim image, where apt installs nodejs again (with the
 ca-certificates and tzdata the stage installed): npm start is then not
-proposed, as Debian's nodejs comes without npm. A static site served by
-a node static server (npx serve -s dist) is not moved onto nginx: the
-port, the server and its rewrites would change.
+proposed, as Debian's nodejs comes without npm.
+
+A static site built the same way (npm run SCRIPT, the output tsc, vite
+build or esbuild writes) and served by a Node.js static server goes onto
+nginx:stable-alpine instead: the image's command is npx serve, serve,
+npx http-server or http-server (or npm start running one of them), with
+options dfopt carries over in full (the folder, which must be the build
+output; the port; serve's -s, -u and options that change only messages;
+http-server's -a 0.0.0.0 and --silent), the server a dependency of
+package.json for npx and npm start, or installed with npm install -g. The
+runtime stage writes a server block to /etc/nginx/conf.d/default.conf
+(RUN printf) that keeps the port (the command's, PORT where the image
+sets it, or the server's default: 3000 for serve, 8080 for http-server),
+PATH.html for PATH, serve's folder listings, serve -s's fallback to
+/index.html (try_files) or else the site's 404.html, serve's compression
+and http-server's Cache-Control; the output is copied to
+/usr/share/nginx/html and the CMD becomes nginx's. Headers, error pages
+and listings still differ, which the message says. Any other option (a proxy, CORS, a
+configuration file, HTTPS), a serve.json or now.json in the build
+context, an ENTRYPOINT, a USER other than root, or a COPY after the build
+stops it.
 
 For Python, a stage on an official python image (its Debian tags) or on
 Debian with apt's python3 that installs a C compiler with apt and builds
@@ -187,6 +205,7 @@ var toolchains = []toolchain{
 	{name: "the Rust toolchain", find: findRustBuild},
 	{name: "the .NET SDK", find: findDotnetBuild},
 	{name: "the JDK", find: findJavaBuild},
+	{name: "Node.js and its static file server", find: findStaticSiteBuild}, // before Node.js apps: it reads the image's command
 	{name: "the build's devDependencies", find: findNodeBuild},
 	{name: "a C compiler and -dev packages", find: findPythonBuild},
 }
@@ -212,6 +231,10 @@ type stageSplit struct {
 	runtime string   // the runtime base
 	setup   []string // lines that open the runtime stage, after its FROM
 	extra   []string // files of the build stage the runtime base lacks: CA certificates, /etc/passwd, ...
+	// moved maps an output to where the runtime stage puts it, where that
+	// is not where the build wrote it (a static site into the web
+	// server's root); the others land where the build wrote them.
+	moved   map[string]string
 	assumes []string
 	edits   []rewrite.Edit // in the build stage (CGO_ENABLED=0 before go build)
 
@@ -264,7 +287,9 @@ func runMultiStage(p *rewrite.Pass) {
 		fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, dir, dir)
 	}
 	for _, f := range append(slices.Clone(sp.outputs), sp.extra...) {
-		if !copied(f) {
+		if to, ok := sp.moved[f]; ok {
+			fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, f, to)
+		} else if !copied(f) {
 			fmt.Fprintf(&b, "%s --from=%s %s %s\n", copyKw, name, f, f)
 		}
 	}

@@ -27,6 +27,7 @@ var approxMB = map[string]map[string]int{
 	"docker.io/library/node:slim":           {"": 220},
 	"docker.io/library/python":              {"": 1000},
 	"docker.io/library/node":                {"": 1100},
+	"docker.io/library/nginx":               {"": 190, "alpine": 50},
 }
 
 // ApproxMB says about how large an image is, in MB, uncompressed, where
