@@ -27,9 +27,11 @@ image, they ship: often more than the application itself.
 dfopt reports, in the stages that ship, each RUN that installs such packages
 by name with apt, apk, the rpm family or zypper and does not remove them in
 the same RUN (apt-get purge, apk del, apk del of their --virtual group). It
-says which build step uses them. Not reported: pip's build-only packages
-(wheel, build, Cython, pip-tools), which dfopt knows but which weigh a few
-hundred kilobytes to a few megabytes, not worth a finding; a Dockerfile
+says which build step uses them. With pip, the packages that only build
+others (Cython, build, pip-tools, scikit-build, meson-python,
+setuptools-scm) are reported too; not wheel, which pip itself builds with
+and which weighs a few hundred kilobytes, nor setuptools, whose
+pkg_resources applications import at run time. Not reported: a Dockerfile
 that does not say what the image runs (no CMD nor ENTRYPOINT, or a shell
 waiting for a command: a base or development image), packages the image's CMD, ENTRYPOINT or HEALTHCHECK runs or builds
 with (CMD ["make", "run"], an entrypoint given git as its command), and a
@@ -118,7 +120,9 @@ func runBuildToolsShipped(p *rewrite.Pass) {
 func reportTools(p *rewrite.Pass, m *runmodel.Model, rt runmodel.Runtime, r *runmodel.Run) {
 	var left []toolLeft
 	for _, t := range r.BuildTools() {
-		if t.Removed || t.Kind == runmodel.PyBuild || rt.Uses(t.By.M.Name, t.Pkg) >= runmodel.BuildsWith {
+		// pip's wheel is left alone: pip itself builds with it, and it
+		// weighs a few hundred kilobytes.
+		if t.Removed || t.Kind == runmodel.PyBuild && t.Base == "wheel" || rt.Uses(t.By.M.Name, t.Pkg) >= runmodel.BuildsWith {
 			continue
 		}
 		tl := toolLeft{Installed: t, run: r.In}
@@ -172,7 +176,11 @@ func reportTools(p *rewrite.Pass, m *runmodel.Model, rt runmodel.Runtime, r *run
 	}
 	f := rewrite.Finding{Line: r.In.StartLine}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, which stay in the image", describeTools(left))
+	stay := "stay"
+	if len(left) == 1 {
+		stay = "stays"
+	}
+	fmt.Fprintf(&b, "%s, which %s in the image", describeTools(left), stay)
 	if u := firstUse(left); u != nil {
 		fmt.Fprintf(&b, " (the build uses them: %s at line %d)", useName(u.use), p.InputLine(u.useIn.StartLine))
 	} else {
