@@ -322,13 +322,19 @@ func (u *baseUse) stages(m *runmodel.Model, family []*rewrite.Stage) bool {
 		}
 		u.installed[st] = have
 		for _, in := range st.Instructions {
-			switch in.Command.(type) {
+			switch c := in.Command.(type) {
 			case *instructions.OnbuildCommand:
 				return false // it runs in images built FROM this one, which the file does not show
 			case *instructions.RunCommand:
 				r := m.Run(in)
 				if r == nil || !u.cmds(r.Cmds, in.StartLine, have, true) {
 					return false
+				}
+			case *instructions.CopyCommand:
+				// Files of another image (COPY --from=gloursdocker/docker / /)
+				// may be programs that load the full image's libraries.
+				if from := c.From; from != "" && !stageRef(m.Doc, from) {
+					u.unread = append(u.unread, fmt.Sprintf("what COPY --from=%s at line %d brings", from, u.inputLine(in.StartLine)))
 				}
 			}
 		}
@@ -547,4 +553,13 @@ func (u *baseUse) atLines(lines []int) string {
 		s[i] = fmt.Sprint(l)
 	}
 	return "at lines " + strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// stageRef tells whether COPY --from names a stage of the file (by name or
+// index) rather than an image.
+func stageRef(d *rewrite.Document, from string) bool {
+	if strings.Trim(from, "0123456789") == "" {
+		return true
+	}
+	return slices.ContainsFunc(d.Stages, func(s *rewrite.Stage) bool { return s.Name != "" && strings.EqualFold(s.Name, from) })
 }
