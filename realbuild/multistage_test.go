@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,7 +73,28 @@ const slimBase = "debian:bookworm-slim"
 // (build-tools-shipped's purge of the compiler its RUN used). The sizes go
 // in the log (and in DFOPT_REALBUILD_REPORT).
 func TestMultiStage(t *testing.T) {
-	e := requireDebianEngine(t, "builds the multi-stage apps on debian:bookworm")
+	b, base := splitEngine(t, "builds the multi-stage apps on debian:bookworm")
+	rows := []string{fmt.Sprintf("%-13s %10s %10s %10s %8s  %s", "app", "original", "dfopt", "reference", "ratio", "runtime base (or the rule)")}
+	for _, app := range multiStageApps() {
+		t.Run(app.name, func(t *testing.T) {
+			row, err := checkMultiStage(t, b, base, app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, row)
+		})
+	}
+	t.Logf("multi-stage: image sizes (uncompressed)\n%s", strings.Join(rows, "\n"))
+	appendReport(t, append([]string{"multi-stage: image sizes (uncompressed)"}, rows...))
+}
+
+// splitEngine is the engine the split's real builds run on: its BuildKit
+// builder (the test skips without one), whose cache goes when the test
+// ends, the base the apps' toolchains build on (trustingBase) and the
+// debian:bookworm-slim stand-in. what says what the test builds.
+func splitEngine(t *testing.T, what string) (*builder, string) {
+	t.Helper()
+	e := requireDebianEngine(t, what)
 	var b *builder
 	for _, x := range builders(t, e) {
 		if x.name == "buildkit" {
@@ -89,18 +111,49 @@ func TestMultiStage(t *testing.T) {
 	})
 	base := trustingBase(t, b)
 	makeSlimBase(t, b)
-	rows := []string{fmt.Sprintf("%-13s %10s %10s %10s %8s  %s", "app", "original", "dfopt", "reference", "ratio", "runtime base (or the rule)")}
-	for _, app := range multiStageApps() {
-		t.Run(app.name, func(t *testing.T) {
-			row, err := checkMultiStage(t, b, base, app)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows = append(rows, row)
-		})
+	return b, base
+}
+
+// proposeApp reads the Dockerfile of an app's build context (dir) and
+// rewrites it with the rules and --propose, as dfopt -w would; it fails
+// unless the rule's proposal was applied.
+func proposeApp(t *testing.T, dir string, use []*rewrite.Rule, rule string) (orig []byte, res *rewrite.Result, err error) {
+	t.Helper()
+	if orig, err = os.ReadFile(filepath.Join(dir, "Dockerfile")); err != nil {
+		return nil, nil, err
 	}
-	t.Logf("multi-stage: image sizes (uncompressed)\n%s", strings.Join(rows, "\n"))
-	appendReport(t, append([]string{"multi-stage: image sizes (uncompressed)"}, rows...))
+	bctx, err := rewrite.OpenContext(dir, filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if res, err = rewrite.Source(orig, rewrite.Options{Path: "Dockerfile", Rules: use, Context: bctx, Propose: true}); err != nil {
+		return nil, nil, err
+	}
+	if !slices.ContainsFunc(res.Findings, func(f rewrite.Finding) bool { return f.Rule == rule && f.Applied }) {
+		return nil, nil, fmt.Errorf("dfopt --propose did not apply %s:\n%s", rule, res.Output)
+	}
+	t.Logf("dfopt's output:\n%s", res.Output)
+	return orig, res, nil
+}
+
+// buildOnBase builds one Dockerfile of an app (name says which, for
+// errors) with its first stage on base, and removes the image when the
+// test ends.
+func buildOnBase(t *testing.T, b *builder, base, name string, text []byte, dir string) (string, error) {
+	text, err := onBase(text, base)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	file := filepath.Join(t.TempDir(), "Dockerfile")
+	if err := os.WriteFile(file, text, 0o644); err != nil {
+		return "", err
+	}
+	id, err := b.build(t.Context(), file, dir)
+	if err != nil {
+		return "", fmt.Errorf("build the %s: %w", name, err)
+	}
+	t.Cleanup(func() { b.removeImage(t, id) })
+	return id, nil
 }
 
 // makeSlimBase builds the debian:bookworm-slim stand-in, unless the engine
@@ -164,34 +217,18 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "multistage", app.name))); err != nil {
 		return "", err
 	}
-	orig, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
-	if err != nil {
-		return "", err
-	}
 	ref, err := os.ReadFile(filepath.Join(dir, "Dockerfile.reference"))
 	if err != nil && app.only == "" {
-		return "", err
-	}
-	bctx, err := rewrite.OpenContext(dir, filepath.Join(dir, "Dockerfile"))
-	if err != nil {
 		return "", err
 	}
 	use, rule := rules.All(), rules.MultiStage.Name
 	if app.only != "" {
 		use, rule = []*rewrite.Rule{rewrite.Lookup(rules.All(), app.only)}, app.only
 	}
-	res, err := rewrite.Source(orig, rewrite.Options{Path: "Dockerfile", Rules: use, Context: bctx, Propose: true})
+	orig, res, err := proposeApp(t, dir, use, rule)
 	if err != nil {
 		return "", err
 	}
-	applied := false
-	for _, f := range res.Findings {
-		applied = applied || f.Rule == rule && f.Applied
-	}
-	if !applied {
-		return "", fmt.Errorf("dfopt --propose did not apply %s:\n%s", rule, res.Output)
-	}
-	t.Logf("dfopt's output:\n%s", res.Output)
 	images := map[string]string{}
 	for _, v := range []struct {
 		name string
@@ -200,19 +237,10 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 		if v.text == nil {
 			continue // no reference
 		}
-		text, err := onBase(v.text, base)
+		id, err := buildOnBase(t, b, base, v.name, v.text, dir)
 		if err != nil {
-			return "", fmt.Errorf("%s: %w", v.name, err)
-		}
-		file := filepath.Join(t.TempDir(), "Dockerfile")
-		if err := os.WriteFile(file, text, 0o644); err != nil {
 			return "", err
 		}
-		id, err := b.build(ctx, file, dir)
-		if err != nil {
-			return "", fmt.Errorf("build the %s: %w", v.name, err)
-		}
-		t.Cleanup(func() { b.removeImage(t, id) })
 		images[v.name] = id
 	}
 	want, err := runImage(ctx, b.e, images["original"])

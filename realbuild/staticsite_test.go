@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 )
 
@@ -49,23 +48,7 @@ const nginxBase = "nginx:stable-alpine"
 // network namespace, and checks that the status codes and the bodies are
 // the same. The sizes go in the log (and in DFOPT_REALBUILD_REPORT).
 func TestStaticSite(t *testing.T) {
-	e := requireDebianEngine(t, "builds the static-site apps on debian:bookworm")
-	var b *builder
-	for _, x := range builders(t, e) {
-		if x.name == "buildkit" {
-			b = x
-		}
-	}
-	if b == nil {
-		t.Skip("the engine has no BuildKit builder: multi-stage builds need it")
-	}
-	t.Cleanup(func() {
-		if _, err := b.e.run(context.WithoutCancel(t.Context()), b.env(), "builder", "prune", "-a", "-f"); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	})
-	base := trustingBase(t, b)
-	makeSlimBase(t, b)
+	b, base := splitEngine(t, "builds the static-site apps on debian:bookworm")
 	makeNginxBase(t, b)
 	rows := []string{fmt.Sprintf("%-13s %10s %10s %8s  %s", "app", "original", "dfopt", "ratio", "runtime base")}
 	for _, app := range staticSiteApps() {
@@ -120,45 +103,20 @@ func checkStaticSite(t *testing.T, b *builder, base string, app staticSiteApp) (
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "staticsite", app.name))); err != nil {
 		return "", err
 	}
-	orig, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	orig, res, err := proposeApp(t, dir, rules.All(), rules.MultiStage.Name)
 	if err != nil {
 		return "", err
 	}
-	bctx, err := rewrite.OpenContext(dir, filepath.Join(dir, "Dockerfile"))
-	if err != nil {
-		return "", err
-	}
-	res, err := rewrite.Source(orig, rewrite.Options{Path: "Dockerfile", Rules: rules.All(), Context: bctx, Propose: true})
-	if err != nil {
-		return "", err
-	}
-	applied := false
-	for _, f := range res.Findings {
-		applied = applied || f.Rule == rules.MultiStage.Name && f.Applied
-	}
-	if !applied {
-		return "", fmt.Errorf("dfopt --propose did not apply %s:\n%s", rules.MultiStage.Name, res.Output)
-	}
-	t.Logf("dfopt's output:\n%s", res.Output)
 	images := map[string]string{}
 	answers := map[string]string{}
 	for _, v := range []struct {
 		name string
 		text []byte
 	}{{"original", orig}, {"dfopt", res.Output}} {
-		text, err := onBase(v.text, base)
+		id, err := buildOnBase(t, b, base, v.name, v.text, dir)
 		if err != nil {
-			return "", fmt.Errorf("%s: %w", v.name, err)
-		}
-		file := filepath.Join(t.TempDir(), "Dockerfile")
-		if err := os.WriteFile(file, text, 0o644); err != nil {
 			return "", err
 		}
-		id, err := b.build(ctx, file, dir)
-		if err != nil {
-			return "", fmt.Errorf("build the %s: %w", v.name, err)
-		}
-		t.Cleanup(func() { b.removeImage(t, id) })
 		images[v.name] = id
 		got, err := askOverHTTP(ctx, b.e, id, app)
 		if err != nil {

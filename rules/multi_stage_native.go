@@ -186,30 +186,19 @@ func goRuntimeFiles(m *runmodel.Model, st *rewrite.Stage) []string {
 	if ref := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(st.Base), "docker.io/"), "library/"); strings.HasPrefix(ref, "golang:") || ref == "golang" {
 		certs = true
 	}
+	certs = certs || installsPackage(m, st, "ca-certificates")
+	users := slices.ContainsFunc(st.Instructions, func(in *rewrite.Instruction) bool {
+		u, ok := in.Command.(*instructions.UserCommand)
+		return ok && strings.Trim(strings.ReplaceAll(u.User, ":", ""), "0123456789") != ""
+	})
 	var out []string
-	tz, users := false, false
-	for _, in := range st.Instructions {
-		if u, ok := in.Command.(*instructions.UserCommand); ok && strings.Trim(strings.ReplaceAll(u.User, ":", ""), "0123456789") != "" {
-			users = true
-		}
-		r := m.Run(in)
-		if r == nil {
-			continue
-		}
-		for _, c := range r.Cmds {
-			if mgr := runmodel.ManagerOf(c); mgr != nil && mgr.Read(c).Installs() {
-				certs = certs || slices.Contains(mgr.Read(c).Operands(), "ca-certificates")
-				tz = tz || slices.Contains(mgr.Read(c).Operands(), "tzdata")
-			}
-		}
-	}
 	if certs {
 		out = append(out, "/etc/ssl/certs/ca-certificates.crt")
 	}
 	if users {
 		out = append(out, "/etc/passwd", "/etc/group")
 	}
-	if tz {
+	if installsPackage(m, st, "tzdata") {
 		out = append(out, "/usr/share/zoneinfo")
 	}
 	return out

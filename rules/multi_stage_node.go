@@ -64,47 +64,24 @@ func findNodeBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) (*stag
 	}
 	out := path.Join(dir, build.Out)
 
-	installs := map[*runmodel.Cmd]bool{}
 	var aptRuntime []string // what the stage installs with apt that the application may need
 	recommends := false
-	for _, x := range st.Instructions {
-		r := m.Run(x)
-		if r == nil {
-			continue
-		}
-		for _, c := range r.Cmds {
-			if c.Opaque && c != main {
-				return nil, false
-			}
-			mgr := runmodel.ManagerOf(c)
-			switch {
-			case mgr == nil:
-			case mgr.Name == "npm" && c != main:
-				k := mgr.Read(c)
-				if runmodel.NpmProjectInstall(k) && c.Always() && m.Cwd(m.State(x), c) == dir {
-					installs[c] = true
-				}
-			case mgr.Name == "apt":
-				k := mgr.Read(c)
-				if k.Installs() {
-					for _, pkg := range k.Operands() {
-						if runmodel.NodeRuntimePackage(pkg) && !slices.Contains(aptRuntime, pkg) {
-							aptRuntime = append(aptRuntime, pkg)
-							recommends = recommends || !k.HasFlag("--no-install-recommends")
-						}
-					}
-				}
-			case mgr.Name == "apk":
-				if k := mgr.Read(c); k.Installs() && slices.ContainsFunc(k.Operands(), runmodel.NodeRuntimePackage) {
-					return nil, false // node from apk: its runtime stage is not written
+	installs, ok := npmProjectInstalls(m, st, in, main, dir, func(_ *rewrite.Instruction, c *runmodel.Cmd, mgr *runmodel.Manager) bool {
+		k := mgr.Read(c)
+		switch {
+		case mgr.Name == "apt" && k.Installs():
+			for _, pkg := range k.Operands() {
+				if runmodel.NodeRuntimePackage(pkg) && !slices.Contains(aptRuntime, pkg) {
+					aptRuntime = append(aptRuntime, pkg)
+					recommends = recommends || !k.HasFlag("--no-install-recommends")
 				}
 			}
+		case mgr.Name == "apk" && k.Installs() && slices.ContainsFunc(k.Operands(), runmodel.NodeRuntimePackage):
+			return false // node from apk: its runtime stage is not written
 		}
-		if x == in {
-			break
-		}
-	}
-	if len(installs) == 0 {
+		return true
+	})
+	if !ok || len(installs) == 0 {
 		return nil, false
 	}
 
@@ -284,4 +261,37 @@ func nodePruneEdit(doc *rewrite.Document, build *rewrite.Instruction) rewrite.Ed
 		line += "\n"
 	}
 	return rewrite.Edit{Start: at, End: at, New: line}
+}
+
+// npmProjectInstalls walks the RUNs of the stage up to the build's (in)
+// and finds the npm installs of the whole project in dir that always run.
+// Every other command of a package manager but the build goes to other,
+// which returns false to give up; so does a command the model cannot see
+// through (ok false).
+func npmProjectInstalls(m *runmodel.Model, st *rewrite.Stage, in *rewrite.Instruction, main *runmodel.Cmd, dir string, other func(x *rewrite.Instruction, c *runmodel.Cmd, mgr *runmodel.Manager) bool) (installs map[*runmodel.Cmd]bool, ok bool) {
+	installs = map[*runmodel.Cmd]bool{}
+	for _, x := range st.Instructions {
+		if r := m.Run(x); r != nil {
+			for _, c := range r.Cmds {
+				if c == main {
+					continue
+				}
+				if c.Opaque {
+					return nil, false
+				}
+				mgr := runmodel.ManagerOf(c)
+				switch {
+				case mgr == nil:
+				case mgr.Name == "npm" && runmodel.NpmProjectInstall(mgr.Read(c)) && c.Always() && m.Cwd(m.State(x), c) == dir:
+					installs[c] = true
+				case !other(x, c, mgr):
+					return nil, false
+				}
+			}
+		}
+		if x == in {
+			break
+		}
+	}
+	return installs, true
 }

@@ -126,28 +126,15 @@ func findStaticSiteBuild(p *rewrite.Pass, m *runmodel.Model, st *rewrite.Stage) 
 
 	// Where does the server come from: the project's node_modules, or a
 	// global install of the stage.
-	installs, global := map[*runmodel.Cmd]bool{}, map[*runmodel.Cmd]bool{}
-	for _, x := range st.Instructions[:k+1] {
-		r := m.Run(x)
-		if r == nil {
-			continue
+	global := map[*runmodel.Cmd]bool{}
+	installs, ok := npmProjectInstalls(m, st, st.Instructions[k], main, dir, func(_ *rewrite.Instruction, c *runmodel.Cmd, mgr *runmodel.Manager) bool {
+		if call := mgr.Read(c); mgr.Name == "npm" && c.Always() && call.Installs() && call.HasFlag("-g", "--global") && !call.AnyUnknownArg() && globalInstallOf(call, srv.Package) {
+			global[c] = true
 		}
-		for _, c := range r.Cmds {
-			if c.Opaque && c != main {
-				return nil, false
-			}
-			mgr := runmodel.ManagerOf(c)
-			if mgr == nil || mgr.Name != "npm" || c == main || !c.Always() {
-				continue
-			}
-			call := mgr.Read(c)
-			switch {
-			case runmodel.NpmProjectInstall(call) && m.Cwd(m.State(x), c) == dir:
-				installs[c] = true
-			case call.Installs() && call.HasFlag("-g", "--global") && !call.AnyUnknownArg() && globalInstallOf(call, srv.Package):
-				global[c] = true
-			}
-		}
+		return true
+	})
+	if !ok {
+		return nil, false
 	}
 	local := runmodel.NodeDependsOn(data, srv.Package) && len(installs) > 0
 	switch {

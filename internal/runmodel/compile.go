@@ -169,26 +169,15 @@ func cCompile(c *Cmd, cwd string) (Compile, bool) {
 func (k Call) Operands() []string { return k.operands() }
 
 // ToolchainPackage tells whether a package a system package manager
-// installs is part of a language's build toolchain ("go" or "c"): a
+// installs is part of a language's build toolchain ("go", "c", "rust"): a
 // compiler, its C library headers, make and the like, and the version
-// control tools builds fetch with. A program built with it runs without it.
+// control tools builds fetch with (the build-tool table's Toolchain,
+// Headers and VCS kinds, and binutils); for go and rust, the language's own
+// packages. A program built with it runs without it.
 func ToolchainPackage(lang, pkg string) bool {
-	pkg = strings.ToLower(pkg)
-	if i := strings.IndexAny(pkg, "=<>~"); i > 0 {
-		pkg = pkg[:i] // a version: gcc=4:12.2.0-3
-	}
-	if c := strings.IndexByte(pkg, ':'); c > 0 {
-		pkg = pkg[:c] // an architecture: gcc:amd64
-	}
-	versioned := func(prefix string) bool { // gcc-12, g++-12, clang-16
-		rest, ok := strings.CutPrefix(pkg, prefix+"-")
-		return ok && rest != "" && strings.Trim(rest, "0123456789.") == ""
-	}
-	switch {
-	case slices.Contains([]string{"gcc", "g++", "cpp", "make", "cmake", "build-essential", "build-base", "libc6-dev", "musl-dev",
-		"libc-dev", "linux-libc-dev", "clang", "binutils", "pkg-config", "pkgconf", "autoconf", "automake", "libtool", "git",
-		"gcc-c++", "glibc-devel"}, pkg),
-		versioned("gcc"), versioned("g++"), versioned("clang"), versioned("cpp"):
+	pkg = plainPackage(pkg)
+	switch t, ok := lookupTool("apt", pkg); {
+	case ok && (t.kind == Toolchain || t.kind == Headers || t.kind == VCS), pkg == "binutils":
 		return true
 	case lang == "rust":
 		// Debian's cargo and rustc; rustup's installer comes with curl.
