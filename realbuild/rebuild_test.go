@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dfopt/dfopt/internal/imagefs"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -695,30 +696,10 @@ func checkRebuilds(t *testing.T, b *builder, base string, c *rebuildCase, toolch
 	}
 }
 
-// timeStampFiles are files whose content is the time a build wrote them, so
-// that two builds of one Dockerfile differ there: Go's build cache records
-// its last trim in trim.txt, and go clean -cache leaves that file.
-func timeStampFiles() []string {
-	return []string{"/root/.cache/go-build/trim.txt"}
-}
-
-// apartTimeStamps moves the content differences of timeStampFiles out of a
-// difference list; any other difference of those files stays.
+// apartTimeStamps moves the content differences of imagefs.TimeStampFiles
+// out of a difference list; any other difference of those files stays.
 func apartTimeStamps(diffs []string) (rest, stamps []string) {
-	return apartContentOf(diffs, timeStampFiles())
-}
-
-// apartContentOf moves the differences in content alone, at the same size,
-// of the given files out of a difference list.
-func apartContentOf(diffs, files []string) (rest, apart []string) {
-	for _, d := range diffs {
-		if slices.ContainsFunc(files, func(p string) bool { return strings.HasPrefix(d, p+": content differs, same size ") }) {
-			apart = append(apart, d)
-			continue
-		}
-		rest = append(rest, d)
-	}
-	return rest, apart
+	return apartContentOf(diffs, imagefs.TimeStampFiles())
 }
 
 func stepSecs(s stepRun) string {
