@@ -241,7 +241,8 @@ func appliedRules(res *rewrite.Result) []string {
 }
 
 // cacheRules name the rule that takes each package manager's caches out of
-// an image (or, with --cache-mounts, mounts them).
+// an image (or, with --cache-mounts, mounts them); every manager of the
+// table with caches is here (TestCacheRules).
 var cacheRules = map[string]string{
 	"apt": "apt-hygiene", "apk": "apk-no-cache",
 	"yum": "rpm-clean", "dnf": "rpm-clean", "microdnf": "rpm-clean", "tdnf": "rpm-clean", "zypper": "rpm-clean",
@@ -249,6 +250,8 @@ var cacheRules = map[string]string{
 	"npm": "node-cache", "yarn": "node-cache", "pnpm": "node-cache", "bun": "node-cache",
 	"gem": "node-cache", "bundler": "node-cache", "composer": "node-cache",
 	"go": "go-clean", "maven": "jvm-cache", "gradle": "jvm-cache",
+	// No rule removes these caches: a path of theirs missing is a difference.
+	"cargo": "", "dotnet": "", "mix": "",
 }
 
 // rebaseRules are the proposals that change what the image is made of (its

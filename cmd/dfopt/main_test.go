@@ -32,6 +32,13 @@ func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
+		Setup: func(env *testscript.Env) error {
+			// CMDBIN is the folder of the commands the scripts run (dfopt):
+			// testscript puts it first on PATH.
+			dir, _, _ := strings.Cut(env.Getenv("PATH"), string(os.PathListSeparator))
+			env.Setenv("CMDBIN", dir)
+			return nil
+		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" { // permissions do not stop root
 				return os.Geteuid() == 0, nil
