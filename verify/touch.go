@@ -13,7 +13,7 @@ import (
 var sourceExts = []string{
 	".go", ".c", ".cc", ".cpp", ".rs", ".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".vue", ".svelte",
 	".java", ".kt", ".scala", ".cs", ".rb", ".php", ".ex", ".hs", ".h", ".hpp",
-	".html", ".css", ".scss", ".md",
+	".sh", ".html", ".css", ".scss", ".md",
 }
 
 // notSources are files that look like sources but are a project's
