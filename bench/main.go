@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "bench", "write results.json and RESULTS.md to `DIR`")
 	addr := fs.String("buildkit-addr", os.Getenv("BUILDKIT_HOST"), "the BuildKit daemon's `ADDRESS` (default $BUILDKIT_HOST)")
 	bases := fs.StringArray("base", nil, "serve the image `REF=DIR` from a local OCI layout or root folder (repeatable)")
+	runFor := fs.Duration("run", 5*time.Second, "run each image's command for at most `DURATION` and compare (0: do not)")
 	progress := fs.String("progress", "plain", "BuildKit's progress display on standard error: `plain`, tty, auto or quiet")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -88,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Addr:         *addr,
 			Bases:        baseMap,
 			ProgressMode: *progress,
+			RunFor:       *runFor,
 		}
 		if *progress != "quiet" {
 			o.Progress = stderr

@@ -93,36 +93,47 @@ type buildResult struct {
 	cached  int // and those that BuildKit took from its cache
 }
 
-// build runs one build and, when spec.out is set, exports the image as an
-// OCI layout folder there.
-func (e *engine) build(ctx context.Context, spec buildSpec) (*buildResult, error) {
+// solveOpt makes the options of one build of spec: its Dockerfile in a
+// folder of its own (removed by the returned func), the context, the bases.
+func (e *engine) solveOpt(spec buildSpec) (client.SolveOpt, func(), error) {
+	var opt client.SolveOpt
 	dfDir, err := os.MkdirTemp("", "dfopt-verify-df-")
 	if err != nil {
-		return nil, err
+		return opt, nil, err
 	}
-	defer os.RemoveAll(dfDir)
+	done := func() { os.RemoveAll(dfDir) }
+	opt, err = e.fillSolveOpt(spec, dfDir)
+	if err != nil {
+		done()
+		return opt, nil, err
+	}
+	return opt, done, nil
+}
+
+func (e *engine) fillSolveOpt(spec buildSpec, dfDir string) (client.SolveOpt, error) {
+	var opt client.SolveOpt
 	if err := os.WriteFile(filepath.Join(dfDir, "Dockerfile"), spec.dockerfile, 0o644); err != nil {
-		return nil, err
+		return opt, err
 	}
 	if spec.ignore != nil {
 		// BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile
 		// before the context's own .dockerignore.
 		if err := os.WriteFile(filepath.Join(dfDir, "Dockerfile.dockerignore"), spec.ignore, 0o644); err != nil {
-			return nil, err
+			return opt, err
 		}
 	}
 	ctxFS, err := fsutil.NewFS(spec.context)
 	if err != nil {
-		return nil, fmt.Errorf("build context: %w", err)
+		return opt, fmt.Errorf("build context: %w", err)
 	}
 	if spec.touch != "" {
 		ctxFS = &touchedFS{FS: ctxFS, path: filepath.ToSlash(spec.touch), suffix: spec.suffix}
 	}
 	dfFS, err := fsutil.NewFS(dfDir)
 	if err != nil {
-		return nil, err
+		return opt, err
 	}
-	opt := client.SolveOpt{
+	opt = client.SolveOpt{
 		Frontend:      "dockerfile.v0",
 		FrontendAttrs: map[string]string{"filename": "Dockerfile"},
 		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
@@ -146,7 +157,7 @@ func (e *engine) build(ctx context.Context, spec buildSpec) (*buildResult, error
 			// and gets its configuration (ENV, CMD, ...) too.
 			store, err := local.NewStore(dir)
 			if err != nil {
-				return nil, fmt.Errorf("base %s: %w", ref, err)
+				return opt, fmt.Errorf("base %s: %w", ref, err)
 			}
 			if opt.OCIStores == nil {
 				opt.OCIStores = map[string]content.Store{}
@@ -155,17 +166,28 @@ func (e *engine) build(ctx context.Context, spec buildSpec) (*buildResult, error
 			opt.FrontendAttrs["context:"+ref] = "oci-layout://" + name + "@" + digest
 			continue
 		} else if !errors.Is(err, gofs.ErrNotExist) {
-			return nil, fmt.Errorf("base %s: %w", ref, err)
+			return opt, fmt.Errorf("base %s: %w", ref, err)
 		}
 		// A root folder: no configuration, and no step on it is ever
 		// cached, since BuildKit keys a local source to its session.
 		fs, err := fsutil.NewFS(dir)
 		if err != nil {
-			return nil, fmt.Errorf("base %s: %w", ref, err)
+			return opt, fmt.Errorf("base %s: %w", ref, err)
 		}
 		opt.LocalMounts[name] = fs
 		opt.FrontendAttrs["context:"+ref] = "local:" + name
 	}
+	return opt, nil
+}
+
+// build runs one build and, when spec.out is set, exports the image as an
+// OCI layout folder there.
+func (e *engine) build(ctx context.Context, spec buildSpec) (*buildResult, error) {
+	opt, done, err := e.solveOpt(spec)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if spec.out != "" {
 		opt.Exports = []client.ExportEntry{{
 			Type:      client.ExporterOCI,
@@ -174,31 +196,43 @@ func (e *engine) build(ctx context.Context, spec buildSpec) (*buildResult, error
 		}}
 	}
 
-	ch := make(chan *client.SolveStatus)
 	res := &buildResult{}
+	start := time.Now()
+	err = e.withProgress(ctx, spec.name, res, func(ctx context.Context, ch chan *client.SolveStatus) error {
+		_, err := e.c.Solve(ctx, nil, opt, ch)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.name, err)
+	}
+	res.seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// withProgress runs solve, which sends its status to ch and closes it,
+// showing BuildKit's progress display under the heading name and counting
+// the Dockerfile's steps into res (when not nil).
+func (e *engine) withProgress(ctx context.Context, name string, res *buildResult, solve func(context.Context, chan *client.SolveStatus) error) error {
 	mode := e.mode
 	var out io.Writer = e.progress
 	if out == nil {
 		out, mode = io.Discard, progressui.QuietMode
 	}
-	display, err := progressui.NewDisplay(out, mode, progressui.WithPhase(spec.name))
+	display, err := progressui.NewDisplay(out, mode, progressui.WithPhase(name))
 	if err != nil {
-		return nil, err
+		return err
 	}
+	ch := make(chan *client.SolveStatus)
 	statuses := make(chan *client.SolveStatus)
 	eg, gctx := errgroup.WithContext(ctx)
-	start := time.Now()
-	eg.Go(func() error {
-		_, err := e.c.Solve(gctx, nil, opt, ch)
-		return err
-	})
+	eg.Go(func() error { return solve(gctx, ch) })
 	eg.Go(func() error {
 		// Count the steps as they complete, and pass the status on to the display.
 		defer close(statuses)
 		seen := map[string]bool{}
 		for s := range ch {
 			for _, v := range s.Vertexes {
-				if v.Completed != nil && !seen[v.Digest.String()] && dockerfileStep.MatchString(v.Name) {
+				if res != nil && v.Completed != nil && !seen[v.Digest.String()] && dockerfileStep.MatchString(v.Name) {
 					seen[v.Digest.String()] = true
 					res.steps++
 					if v.Cached {
@@ -214,11 +248,7 @@ func (e *engine) build(ctx context.Context, spec buildSpec) (*buildResult, error
 		_, err := display.UpdateFrom(context.WithoutCancel(gctx), statuses)
 		return err
 	})
-	if err := eg.Wait(); err != nil {
-		return nil, fmt.Errorf("%s: %w", spec.name, err)
-	}
-	res.seconds = time.Since(start).Seconds()
-	return res, nil
+	return eg.Wait()
 }
 
 // layoutDigest is the digest of the one image of the OCI layout in dir,

@@ -4,8 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -68,6 +70,7 @@ func TestVerifyEngine(t *testing.T) {
 	t.Run("safe", func(t *testing.T) {
 		o := engineOptions(t, files)
 		o.Rewrite.MergeSmall = true
+		o.RunFor = 5 * time.Second
 		rep, err := Run(t.Context(), o)
 		if err != nil {
 			t.Fatal(err)
@@ -78,6 +81,11 @@ func TestVerifyEngine(t *testing.T) {
 		orig, got := rep.Results[0], rep.Results[1]
 		if rep.Failed() || got.Equal == nil || !*got.Equal || len(got.ByRules) > 0 || !got.Changed {
 			t.Fatalf("dfopt's image is not plainly equal:\n%s", out.String())
+		}
+		for _, r := range rep.Results {
+			if r.Ran == nil || r.Ran.Stdout != "hello\n" || r.Ran.Exit != 0 || r.Ran.Running {
+				t.Errorf("%s ran: %+v", r.Variant, r.Ran)
+			}
 		}
 		if rep.Touched != "app.sh" || got.Image.RebuildSteps == 0 || got.Image.RebuildCached == 0 || got.Image.RebuildCached == got.Image.RebuildSteps {
 			t.Errorf("the rebuild after editing %q: %+v", rep.Touched, got.Image)
@@ -97,6 +105,21 @@ func TestVerifyEngine(t *testing.T) {
 		got := rep.Results[1]
 		if !rep.Failed() || len(got.Differs) != 1 || !strings.HasPrefix(got.Differs[0].What, "/data/greeting: content differs") {
 			t.Errorf("a changed file is not caught: %+v", got)
+		}
+	})
+	t.Run("command that ends otherwise", func(t *testing.T) {
+		o := engineOptions(t, files)
+		o.Rewrite.Rules = []*rewrite.Rule{editRule("exit", `"/app/app.sh"]`, `"-c", "sleep 60"]`)}
+		o.Touch, o.RunFor = "-", 2*time.Second
+		rep, err := Run(t.Context(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rep.Results[1]
+		if !rep.Failed() || got.Ran == nil || !got.Ran.Running || !slices.ContainsFunc(got.Differs, func(d Diff) bool {
+			return d.What == "run: exit code 0 before, still running when stopped after"
+		}) {
+			t.Errorf("a command that runs on is not caught: %+v", got)
 		}
 	})
 	t.Run("broken build", func(t *testing.T) {

@@ -64,6 +64,14 @@ func (r *Report) WriteText(w io.Writer, verbose bool) {
 			return fmt.Sprintf("%.1fs, %d/%d steps ran", x.Image.RebuildS, x.Image.RebuildSteps-x.Image.RebuildCached, x.Image.RebuildSteps)
 		}, func(o, x *Image) string { return changeF(o.RebuildS, x.RebuildS) })
 	}
+	if r.Results[0].Ran != nil {
+		row("command", func(x Result) string {
+			if x.Ran == nil {
+				return "none"
+			}
+			return x.Ran.how()
+		}, nil)
+	}
 	fmt.Fprintf(tw, "same files and config\t")
 	for _, res := range r.Results {
 		switch {

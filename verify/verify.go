@@ -32,6 +32,9 @@ type Options struct {
 
 	Addr  string            // the BuildKit daemon, as buildctl's --addr
 	Bases map[string]string // image references served from local root folders
+	// RunFor is how long each image's command runs, with no network, for
+	// its exit code and output to be compared; 0 runs nothing.
+	RunFor time.Duration
 	// Touch is the file of the context (relative) a rebuild edits; ""
 	// chooses one (see chooseTouch), "-" measures no rebuild.
 	Touch string
@@ -62,6 +65,7 @@ type Result struct {
 	Rules   []string `json:"rules,omitempty"`   // the rules whose edits it applied
 	Error   string   `json:"error,omitempty"`   // the build failed
 	Image   *Image   `json:"image,omitempty"`   // nil when it failed to build
+	Ran     *Ran     `json:"ran,omitempty"`     // what its command did (Options.RunFor)
 	Equal   *bool    `json:"equal"`             // nil for the original
 	Differs []Diff   `json:"differs,omitempty"` // what no applied rule explains
 	ByRules []Diff   `json:"by_rules,omitempty"`
@@ -178,6 +182,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Rules = appliedRules(out.res)
 		if origLayout != nil && layout != nil {
 			compare(&r, origLayout, layout, out.res)
+			compareRuns(&r, orig.Ran)
 		}
 		if r.Error != "" && orig.Error == "" {
 			r.Equal = boolPtr(false)
@@ -211,6 +216,14 @@ func buildOne(ctx context.Context, e *engine, o Options, touch, suffix, variant 
 		return r, nil
 	}
 	r.Image = &Image{Bytes: layout.Bytes(), GzipBytes: layout.Compressed(), Layers: len(layout.Layers), BuildS: cold.seconds}
+	if o.RunFor > 0 {
+		run := spec
+		run.name, run.noCache, run.out = variant+", run its command", false, ""
+		if r.Ran, err = e.runImage(ctx, run, o.RunFor); err != nil {
+			r.Error = "run: " + err.Error()
+			return r, layout
+		}
+	}
 	if touch != "" {
 		rdir, err := os.MkdirTemp("", "dfopt-verify-oci-")
 		if err != nil {
@@ -275,20 +288,82 @@ func compare(r *Result, before, after *imagefs.Layout, res *rewrite.Result) {
 		r.ByRules = append(r.ByRules, Diff{What: line, Rule: rule})
 	}
 	diffs = append(diffs, imagefs.CompareConfigs(before.Image, after.Image)...)
-	var rebase []string
-	for _, rule := range r.Rules {
-		if slices.Contains(rebaseRules, rule) {
-			rebase = append(rebase, rule)
-		}
-	}
+	rebase := r.rebase()
 	for _, d := range diffs {
-		if len(rebase) > 0 {
-			r.ByRules = append(r.ByRules, Diff{What: d, Rule: strings.Join(rebase, ",")})
+		if rebase != "" {
+			r.ByRules = append(r.ByRules, Diff{What: d, Rule: rebase})
 			continue
 		}
 		r.Differs = append(r.Differs, Diff{What: d})
 	}
 	r.Equal = boolPtr(len(r.Differs) == 0)
+}
+
+// compareRuns adds to r what differs between the original's run and its
+// own: whether the command exited, and how, is always compared; its output
+// is set apart as a rebasing proposal's when that proposal changed the
+// command itself (multi-stage serving a site with nginx instead of serve).
+func compareRuns(r *Result, orig *Ran) {
+	ran := r.Ran
+	if orig == nil && ran == nil {
+		return
+	}
+	add := func(d string, byRule bool) {
+		if rule := r.rebase(); byRule && rule != "" {
+			r.ByRules = append(r.ByRules, Diff{What: d, Rule: rule})
+			return
+		}
+		r.Differs = append(r.Differs, Diff{What: d})
+	}
+	switch {
+	case orig == nil || ran == nil:
+		add(fmt.Sprintf("run: the command is %s before, %s after", argsOf(orig), argsOf(ran)), false)
+	case orig.Running != ran.Running || orig.Exit != ran.Exit:
+		add(fmt.Sprintf("run: %s before, %s after", orig.how(), ran.how()), false)
+	default:
+		same := slices.Equal(orig.Args, ran.Args)
+		if orig.Stdout != ran.Stdout {
+			add(fmt.Sprintf("run: standard output differs: %q -> %q", clip(orig.Stdout), clip(ran.Stdout)), !same)
+		}
+		if orig.Stderr != ran.Stderr {
+			add(fmt.Sprintf("run: standard error differs: %q -> %q", clip(orig.Stderr), clip(ran.Stderr)), !same)
+		}
+	}
+	r.Equal = boolPtr(len(r.Differs) == 0)
+}
+
+func argsOf(r *Ran) string {
+	if r == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%q", r.Args)
+}
+
+// how says how a run ended.
+func (r *Ran) how() string {
+	if r.Running {
+		return "still running when stopped"
+	}
+	return fmt.Sprintf("exit code %d", r.Exit)
+}
+
+// clip shortens an output for a difference line.
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
+
+// rebase names the applied rebasing proposals, joined, or "".
+func (r *Result) rebase() string {
+	var out []string
+	for _, rule := range r.Rules {
+		if slices.Contains(rebaseRules, rule) {
+			out = append(out, rule)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // cacheRuleOf names the applied rule that removes the cache p lies in (or

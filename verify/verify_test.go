@@ -285,3 +285,39 @@ func TestReport(t *testing.T) {
 		t.Error("a build that fails before and after dfopt is called dfopt's failure")
 	}
 }
+
+// TestCompareRuns checks what a difference in the commands' runs is, and
+// when a rebasing proposal explains it.
+func TestCompareRuns(t *testing.T) {
+	ran := func(args []string, exit int, running bool, out string) *Ran {
+		return &Ran{Args: args, Exit: exit, Running: running, Stdout: out}
+	}
+	app, nginx := []string{"/app/serve"}, []string{"nginx", "-g", "daemon off;"}
+	for _, tc := range []struct {
+		name      string
+		rules     []string
+		orig, got *Ran
+		differs   []string
+		byRules   int
+	}{
+		{"same", nil, ran(app, 0, false, "hi\n"), ran(app, 0, false, "hi\n"), nil, 0},
+		{"exit code", []string{"multi-stage"}, ran(app, 0, false, ""), ran(app, 127, false, ""), []string{"run: exit code 0 before, exit code 127 after"}, 0},
+		{"stopped", nil, ran(app, 0, true, ""), ran(app, 1, false, ""), []string{"run: still running when stopped before, exit code 1 after"}, 0},
+		{"output, same command", []string{"multi-stage"}, ran(app, 0, false, "a"), ran(app, 0, false, "b"), []string{`run: standard output differs: "a" -> "b"`}, 0},
+		{"output, command changed by a proposal", []string{"multi-stage"}, ran(app, 0, true, "serve"), ran(nginx, 0, true, "nginx"), nil, 1},
+		{"output, command changed by no proposal", []string{"apt-hygiene"}, ran(app, 0, true, "serve"), ran(nginx, 0, true, "nginx"), []string{`run: standard output differs: "serve" -> "nginx"`}, 0},
+		{"no command after", nil, ran(app, 0, false, ""), nil, []string{`run: the command is ["/app/serve"] before, none after`}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Result{Rules: tc.rules, Ran: tc.got}
+			compareRuns(&r, tc.orig)
+			var got []string
+			for _, d := range r.Differs {
+				got = append(got, d.What)
+			}
+			if !slices.Equal(got, tc.differs) || len(r.ByRules) != tc.byRules || *r.Equal != (len(tc.differs) == 0) {
+				t.Errorf("differs %q, by rules %v, equal %v", got, r.ByRules, *r.Equal)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
@@ -40,7 +41,9 @@ then reports for each image its size (unpacked, and compressed as a registry
 stores it), layers, build time with no cache, and the time of a rebuild after
 one source file of the context is edited (in the build's view only: no file
 is written); and whether dfopt's image holds the same files (paths, types,
-modes, owners, contents, link targets) and configuration. What an applied rule
+modes, owners, contents, link targets) and configuration, and whether each
+image's command, run with no network for a few seconds, ends the same way and
+prints the same. What an applied rule
 changes on purpose (package caches it removes; with --propose, what a new
 base or a purge leaves out) is listed with the rule, and is no failure.
 
@@ -71,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	format := fs.String("fmt", "text", "report as `text` or json")
 	fs.StringVar(&o.Addr, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "the BuildKit daemon's `ADDRESS` (default $BUILDKIT_HOST)")
 	bases := fs.StringArray("base", nil, "serve the image `REF=DIR` from a local root folder (repeatable)")
+	fs.DurationVar(&o.RunFor, "run", 5*time.Second, "run each image's command with no network for at most `DURATION` and compare exit code and output (0: do not run)")
 	fs.StringVar(&o.Touch, "touch", "", "the context's `FILE` a rebuild edits (default: a source file dfopt picks; - for no rebuild)")
 	enable := fs.StringSlice("enable", nil, "switch on the rules `NAME,...` (or all)")
 	disable := fs.StringSlice("disable", nil, "switch off the rules `NAME,...` (or all)")
