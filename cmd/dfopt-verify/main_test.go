@@ -32,6 +32,8 @@ func TestRunErrors(t *testing.T) {
 		{"unknown rule", []string{"--enable=nope", good}, "nope"},
 		{"no engine", []string{"--buildkit-addr=", good}, "no BuildKit daemon: give --buildkit-addr or set BUILDKIT_HOST"},
 		{"engine does not answer", []string{"--buildkit-addr=unix://" + filepath.Join(dir, "none.sock"), good}, "does not answer"},
+		// buildctl's schemes are known: this one asks docker for a buildx builder.
+		{"docker-container scheme", []string{"--buildkit-addr=docker-container://dfopt-no-such-builder", good}, "docker"},
 		{"parse error before any build", []string{"--buildkit-addr=", bad}, bad + ":2:"},
 		{"missing file", []string{filepath.Join(dir, "nope")}, "no such file"},
 	} {
