@@ -60,6 +60,7 @@ type buildSpec struct {
 	ignore     []byte // the Dockerfile's own .dockerignore, if dfopt writes one; nil: the context's
 	context    string
 	target     string
+	buildArgs  map[string]string
 	noCache    bool
 	touch      string // a path of the context whose content gets suffix at its end
 	suffix     string
@@ -143,6 +144,9 @@ func (e *engine) fillSolveOpt(spec buildSpec, dfDir string) (client.SolveOpt, er
 	}
 	if spec.noCache {
 		opt.FrontendAttrs["no-cache"] = ""
+	}
+	for k, v := range spec.buildArgs {
+		opt.FrontendAttrs["build-arg:"+k] = v
 	}
 	refs := make([]string, 0, len(e.bases))
 	for ref := range e.bases {

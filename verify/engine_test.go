@@ -122,6 +122,23 @@ func TestVerifyEngine(t *testing.T) {
 			t.Errorf("a command that runs on is not caught: %+v", got)
 		}
 	})
+	t.Run("the Dockerfile's own ignore file", func(t *testing.T) {
+		o := engineOptions(t, map[string]string{
+			"app.Dockerfile":              scratchBusybox + "COPY . /ctx/\nCMD [\"ls\", \"/ctx\"]\n",
+			"app.Dockerfile.dockerignore": "secret.txt\n",
+			".dockerignore":               "keep.txt\n",
+			"secret.txt":                  "s", "keep.txt": "k",
+		})
+		o.Dockerfile = filepath.Join(filepath.Dir(o.Dockerfile), "app.Dockerfile")
+		o.Touch, o.RunFor = "-", 5*time.Second
+		rep, err := Run(t.Context(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rep.Results[0].Ran; got == nil || got.Stdout != "app.Dockerfile\napp.Dockerfile.dockerignore\nbusybox\nkeep.txt\n" {
+			t.Errorf("the original build did not use app.Dockerfile.dockerignore: %+v %s", got, rep.Results[0].Error)
+		}
+	})
 	t.Run("broken build", func(t *testing.T) {
 		o := engineOptions(t, files)
 		o.Rewrite.Rules = []*rewrite.Rule{editRule("break", "RUN mkdir -p /data", "RUN mkdir /no/such/parent")}

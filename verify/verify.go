@@ -23,6 +23,7 @@ type Options struct {
 	Dockerfile string // its path
 	Context    string // the build context; "" is the Dockerfile's folder
 	Target     string // the stage to build; "" is the last
+	BuildArgs  map[string]string
 	// Rewrite are dfopt's options (rules, merge policy, cache mounts, ...);
 	// Path, Context and Propose are set per variant.
 	Rewrite rewrite.Options
@@ -134,11 +135,25 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// Rewrite first: a file dfopt cannot read is an error before any build.
 	type output struct {
-		name   string
-		res    *rewrite.Result
-		ignore []byte
+		name          string
+		res           *rewrite.Result
+		ignore        []byte // the ignore file to build with, if the Dockerfile's own
+		ignoreChanged bool
 	}
 	var outs []output
+	// Each build sees the Dockerfile as "Dockerfile" in a folder of its own:
+	// an ignore file named after the user's Dockerfile goes with it, and
+	// the ignore file in force is where dfopt may write.
+	inForce := bctx.IgnoreFile
+	if inForce == "" {
+		inForce = filepath.Join(o.Context, ".dockerignore")
+	}
+	var origIgnore []byte
+	if bctx.IgnoreFile != "" && bctx.IgnoreFile == o.Dockerfile+".dockerignore" {
+		if origIgnore, err = os.ReadFile(bctx.IgnoreFile); err != nil {
+			return nil, err
+		}
+	}
 	for _, v := range o.Variants {
 		opts := o.Rewrite
 		opts.Path, opts.Context, opts.Propose = o.Dockerfile, bctx, v == Propose
@@ -146,10 +161,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := output{name: v, res: res}
+		out := output{name: v, res: res, ignore: origIgnore}
 		for _, f := range res.Files {
-			if filepath.Clean(f.Path) == filepath.Join(o.Context, ".dockerignore") && bctx.IgnoreFile != o.Dockerfile+".dockerignore" {
-				out.ignore = f.New
+			if filepath.Clean(f.Path) == filepath.Clean(inForce) {
+				out.ignore, out.ignoreChanged = f.New, true
 			}
 		}
 		outs = append(outs, out)
@@ -166,10 +181,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	suffix := touchSuffix(uint64(time.Now().UnixNano()))
-	orig, origLayout := buildOne(ctx, e, o, rep.Touched, suffix, Original, src, nil)
+	orig, origLayout := buildOne(ctx, e, o, rep.Touched, suffix, Original, src, origIgnore)
 	rep.Results = append(rep.Results, orig)
 	for _, out := range outs {
-		changed := out.res.Changed(src) || out.ignore != nil
+		changed := out.res.Changed(src) || out.ignoreChanged
 		if !changed {
 			r := orig
 			r.Variant, r.Changed = out.name, false
@@ -204,7 +219,7 @@ func buildOne(ctx context.Context, e *engine, o Options, touch, suffix, variant 
 		return r, nil
 	}
 	defer os.RemoveAll(dir)
-	spec := buildSpec{name: variant + ", cold build", dockerfile: df, ignore: ignore, context: o.Context, target: o.Target, noCache: true, out: dir}
+	spec := buildSpec{name: variant + ", cold build", dockerfile: df, ignore: ignore, context: o.Context, target: o.Target, buildArgs: o.BuildArgs, noCache: true, out: dir}
 	cold, err := e.build(ctx, spec)
 	if err != nil {
 		r.Error = err.Error()

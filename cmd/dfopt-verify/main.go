@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	propose := fs.Bool("propose", false, "build dfopt's output with --propose (proposals applied)")
 	variants := fs.StringSlice("variants", nil, "the outputs to build besides the original: `dfopt,propose` (default: dfopt, or propose with --propose)")
 	fs.StringVar(&o.Target, "target", "", "build the `STAGE` named (default: the last)")
+	buildArgs := fs.StringArray("build-arg", nil, "set the build argument `NAME=VALUE` (repeatable)")
 	format := fs.String("fmt", "text", "report as `text` or json")
 	fs.StringVar(&o.Addr, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "the BuildKit daemon's `ADDRESS` (default $BUILDKIT_HOST)")
 	bases := fs.StringArray("base", nil, "serve the image `REF=DIR` from a local root folder (repeatable)")
@@ -130,6 +131,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, err)
 	}
 	o.Rewrite.Rules = selected
+	o.BuildArgs = map[string]string{}
+	for _, a := range *buildArgs {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return usageError(stderr, fmt.Errorf("--build-arg %q: use NAME=VALUE", a))
+		}
+		o.BuildArgs[k] = v
+	}
 	o.Bases = map[string]string{}
 	for _, b := range *bases {
 		ref, dir, ok := strings.Cut(b, "=")
