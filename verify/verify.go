@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/dfopt/dfopt/internal/imagefs"
 	"github.com/dfopt/dfopt/internal/runmodel"
@@ -139,6 +142,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		res           *rewrite.Result
 		ignore        []byte // the ignore file to build with, if the Dockerfile's own
 		ignoreChanged bool
+		unsent        []string // what the new ignore file keeps out that the old one sent
 	}
 	var outs []output
 	// Each build sees the Dockerfile as "Dockerfile" in a folder of its own:
@@ -165,6 +169,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		for _, f := range res.Files {
 			if filepath.Clean(f.Path) == filepath.Clean(inForce) {
 				out.ignore, out.ignoreChanged = f.New, true
+				if out.unsent, err = unsentBy(bctx, f.New); err != nil {
+					return nil, err
+				}
 			}
 		}
 		outs = append(outs, out)
@@ -196,7 +203,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Changed = true
 		r.Rules = appliedRules(out.res)
 		if origLayout != nil && layout != nil {
-			compare(&r, origLayout, layout, out.res)
+			compare(&r, origLayout, layout, out.unsent)
 			compareRuns(&r, orig.Ran)
 		}
 		if r.Error != "" && orig.Error == "" {
@@ -288,7 +295,7 @@ var cacheRules = map[string]string{
 var rebaseRules = []string{"multi-stage", "slim-base", "build-tools-shipped", "apt-no-install-recommends"}
 
 // compare sets r.Equal, r.Differs and r.ByRules from the two images.
-func compare(r *Result, before, after *imagefs.Layout, res *rewrite.Result) {
+func compare(r *Result, before, after *imagefs.Layout, unsent []string) {
 	rm := imagefs.NewRemovals(before.Image.Config.Env, nil)
 	b, a, apart := imagefs.Apart(before.Tree, after.Tree, rm)
 	diffs, stamps := imagefs.ApartStamps(imagefs.Compare(b, a))
@@ -305,6 +312,12 @@ func compare(r *Result, before, after *imagefs.Layout, res *rewrite.Result) {
 	diffs = append(diffs, imagefs.CompareConfigs(before.Image, after.Image)...)
 	rebase := r.rebase()
 	for _, d := range diffs {
+		if p, _, ok := strings.Cut(d, ": only in before ("); ok {
+			if slices.ContainsFunc(unsent, func(f string) bool { return strings.HasSuffix(p, "/"+f) }) {
+				r.ByRules = append(r.ByRules, Diff{What: d, Rule: "dockerignore"})
+				continue
+			}
+		}
 		if rebase != "" {
 			r.ByRules = append(r.ByRules, Diff{What: d, Rule: rebase})
 			continue
@@ -312,6 +325,31 @@ func compare(r *Result, before, after *imagefs.Layout, res *rewrite.Result) {
 		r.Differs = append(r.Differs, Diff{What: d})
 	}
 	r.Equal = boolPtr(len(r.Differs) == 0)
+}
+
+// unsentBy lists the paths of the context (slash-separated, relative) that
+// the build sends with its ignore file today and would not send with the
+// ignore file ignore: what dfopt's dockerignore rule keeps out on purpose.
+func unsentBy(bctx *rewrite.BuildContext, ignore []byte) ([]string, error) {
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(ignore))
+	if err != nil {
+		return nil, err
+	}
+	m, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, err
+	}
+	files, err := bctx.Files()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if ok, err := m.MatchesOrParentMatches(f.Path); err == nil && ok {
+			out = append(out, f.Path)
+		}
+	}
+	return out, nil
 }
 
 // compareRuns adds to r what differs between the original's run and its

@@ -321,3 +321,28 @@ func TestCompareRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestDockerignoreApart checks that what a new ignore file keeps out of the
+// context is set apart as the dockerignore rule's, and nothing else.
+func TestDockerignoreApart(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{".git/HEAD": "ref", "app.log": "l", "src/main.go": "package main", ".dockerignore": "tmp/\n"})
+	bc, err := rewrite.OpenContext(dir, filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsent, err := unsentBy(bc, []byte("tmp/\n.git\n*.log\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{".git", ".git/HEAD", "app.log"}; !slices.Equal(unsent, want) {
+		t.Errorf("unsent %q, want %q", unsent, want)
+	}
+	before := layoutOf(t, imagefs.Config{}, map[string]string{"app/": "", "app/.git/": "", "app/.git/HEAD": "ref", "app/app.log": "l", "app/src/main.go": "x", "app/other.log": "o"})
+	after := layoutOf(t, imagefs.Config{}, map[string]string{"app/": "", "app/src/main.go": "x"})
+	r := Result{Rules: []string{"dockerignore"}}
+	compare(&r, before, after, unsent)
+	if len(r.ByRules) != 3 || len(r.Differs) != 1 || !strings.HasPrefix(r.Differs[0].What, "/app/other.log: only in before") {
+		t.Errorf("by rules %v, differs %v", r.ByRules, r.Differs)
+	}
+}

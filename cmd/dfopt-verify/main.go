@@ -80,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	enable := fs.StringSlice("enable", nil, "switch on the rules `NAME,...` (or all)")
 	disable := fs.StringSlice("disable", nil, "switch off the rules `NAME,...` (or all)")
 	merge := fs.String("merge", "", "merge-runs' policy: `small` or all (as for dfopt)")
+	fs.BoolVar(&o.Rewrite.WriteDockerignore, "dockerignore", false, "let the dockerignore rule add entries to the context's ignore file (in the optimized build's view only)")
 	fs.BoolVar(&o.Rewrite.CacheMounts, "cache-mounts", false, "give installing RUNs cache mounts instead of deleting package caches")
 	fs.StringVar(&o.ProgressMode, "progress", "auto", "BuildKit's progress display: `auto`, plain or tty")
 	quiet := fs.BoolP("quiet", "q", false, "show no progress while building")
