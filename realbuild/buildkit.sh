@@ -32,7 +32,9 @@
 #
 # The bases (buildkit.sh bases lists them):
 #   debian:bookworm       debootstrap --variant=minbase, unpacked from engine.sh's
-#                         cached tarball when there is one
+#                         cached tarball when there is one (buildkit.sh base
+#                         debian); where the host trusts certificates of its
+#                         own, a copy with them in /usr/local/share/ca-certificates
 #   debian:bookworm-slim  that folder copied, less what Docker's slim image leaves
 #                         out (documentation, manual pages, translations; dpkg
 #                         keeps leaving them out), with Docker's docker-clean apt
@@ -70,13 +72,32 @@ addr=unix://$sock
 timeout=${DFOPT_BUILDKIT_START_TIMEOUT:-60}
 mirror=${DFOPT_REALBUILD_MIRROR:-http://deb.debian.org/debian}
 realbuild_cache=${DFOPT_REALBUILD_DIR:-${TMPDIR:-/tmp}/dfopt-realbuild}/cache
+# Certificates the host trusts besides Debian's (*.crt, in subfolders too):
+# an HTTPS-intercepting proxy's, say.
+host_cas=/usr/local/share/ca-certificates
+
+# host_ca_tag prints -hostca-HASH, HASH naming the certificates of
+# $host_cas, or nothing where the host has none.
+host_ca_tag() {
+	local files=()
+	[[ -d $host_cas ]] && mapfile -t files < <(cd "$host_cas" && find . -name '*.crt' -type f | sort)
+	((${#files[@]})) || return 0
+	printf -- '-hostca-%s' "$(cd "$host_cas" && cat "${files[@]}" | sha256sum | cut -c1-8)"
+}
+
 # Each base's folder is named by its recipe: change the name with the way
 # the folder is made (as engine.sh's debian_recipe), and start makes it
 # again. A base made from another holds that one's name in its own, so a new
 # debian folder makes the slim and nginx folders again too. busybox_recipe
-# is engine.sh's, made the same way.
+# is engine.sh's, made the same way. Where the host trusts certificates of
+# its own, debian:bookworm is served from a copy of the debian folder with
+# them in /usr/local/share/ca-certificates (served_debian), where an
+# apt-get install ca-certificates adds them to the bundle that go, npm and
+# node read: HTTPS from a build then works where the host's does. The slim
+# and nginx folders are made from that one.
 debian_recipe=debian-bookworm-r2
-slim_recipe=$debian_recipe-slim-r1
+served_debian=$debian_recipe$(host_ca_tag)
+slim_recipe=$served_debian-slim-r1
 nginx_recipe=$slim_recipe-nginx-r1
 busybox_recipe=busybox-r3
 
@@ -188,16 +209,34 @@ ensure_binaries() {
 # debian, slim and busybox folders. ensure_nginx makes the last one.
 ensure_bases() {
 	mkdir -p "$bases/empty"
+	prune_bases
 	ensure_debian
+	ensure_trusting
 	ensure_slim
 	ensure_busybox
+}
+
+# prune_bases removes the folders of bases/ that no current recipe names
+# (made by an older recipe, or left by a start that failed half-way).
+prune_bases() {
+	local d name
+	for d in "$bases"/* "$bases"/.[!.]*; do
+		[[ -e $d ]] || continue
+		name=${d##*/}
+		case $name in
+		empty | "$debian_recipe" | "$served_debian" | "$slim_recipe" | "$nginx_recipe" | "$busybox_recipe") ;;
+		*)
+			say "removing $name (no recipe names it now)"
+			rm -rf "$d"
+			;;
+		esac
+	done
 }
 
 # ensure_debian makes the debian root folder bases/$debian_recipe.
 ensure_debian() {
 	local dir=$bases/$debian_recipe t=$SECONDS tmp
 	[[ -d $dir ]] && return 0
-	rm -rf "$bases"/debian-bookworm*
 	tmp=$(mktemp -d "$bases/.debian.XXXXXX")
 	chmod 755 "$tmp"
 	if [[ -s $realbuild_cache/$debian_recipe.tar ]]; then
@@ -218,17 +257,31 @@ ensure_debian() {
 	mv "$tmp" "$dir"
 }
 
+# ensure_trusting makes bases/$served_debian, where the host trusts
+# certificates of its own: the debian folder with them in $host_cas.
+ensure_trusting() {
+	local dir=$bases/$served_debian t=$SECONDS tmp
+	[[ -d $dir ]] && return 0
+	tmp=$(mktemp -d "$bases/.trusting.XXXXXX")
+	cp -a "$bases/$debian_recipe/." "$tmp/"
+	mkdir -p "$tmp$host_cas"
+	(cd "$host_cas" && find . -name '*.crt' -type f -exec cp --parents -t "$tmp$host_cas" {} +)
+	find "$tmp$host_cas" -type d -exec chmod 755 {} + -o -type f -exec chmod 644 {} +
+	mv "$tmp" "$dir"
+	say "made $served_debian: the debian folder with the host's own certificates from $host_cas, in $(elapsed "$t")"
+}
+
 # ensure_slim makes the debian:bookworm-slim stand-in bases/$slim_recipe: a
-# copy of the debian folder (cp -a keeps owners, modes and hard links) with
-# what Docker's slim images leave out removed, a dpkg configuration that
-# keeps leaving it out of the packages installed later, and Docker's apt
-# configuration that keeps no package cache (docker-clean).
+# copy of the folder debian:bookworm is served from (cp -a keeps owners,
+# modes and hard links) with what Docker's slim images leave out removed, a
+# dpkg configuration that keeps leaving it out of the packages installed
+# later, and Docker's apt configuration that keeps no package cache
+# (docker-clean).
 ensure_slim() {
 	local dir=$bases/$slim_recipe t=$SECONDS tmp
 	[[ -d $dir ]] && return 0
-	rm -rf "$bases/$debian_recipe"-slim-*
 	tmp=$(mktemp -d "$bases/.slim.XXXXXX")
-	cp -a "$bases/$debian_recipe/." "$tmp/"
+	cp -a "$bases/$served_debian/." "$tmp/"
 	(
 		cd "$tmp"
 		printf '%s\n' \
@@ -270,7 +323,6 @@ ensure_slim() {
 ensure_busybox() {
 	local dir=$bases/$busybox_recipe t=$SECONDS tmp
 	[[ -d $dir ]] && return 0
-	rm -rf "$bases"/busybox-*
 	tmp=$(mktemp -d "$bases/.busybox.XXXXXX")
 	# mktemp made it 0700; the folder becomes the image's /, which every
 	# user must be able to enter.
@@ -310,7 +362,6 @@ ensure_busybox() {
 ensure_nginx() {
 	local dir=$bases/$nginx_recipe t=$SECONDS w
 	[[ -d $dir ]] && return 0
-	rm -rf "$bases/$slim_recipe"-nginx-*
 	w=$(mktemp -d "$root/nginx.XXXXXX")
 	cat >"$w/Dockerfile" <<-'EOF'
 		FROM debian:bookworm-slim
@@ -341,7 +392,7 @@ ensure_nginx() {
 # the name of its named context and its folder's name under bases/.
 base_table() {
 	printf '%s\n' \
-		"debian:bookworm debian $debian_recipe" \
+		"debian:bookworm debian $served_debian" \
 		"debian:bookworm-slim debian-slim $slim_recipe" \
 		"busybox:latest busybox $busybox_recipe" \
 		"busybox busybox $busybox_recipe" \
