@@ -8,7 +8,7 @@
 #
 # It starts realbuild/buildkit.sh's daemon unless one already runs, and then
 # stops it again; the base images (debian:bookworm, debian:bookworm-slim,
-# busybox, the nginx stand-in) are the local OCI layouts buildkit.sh makes.
+# busybox, the nginx stand-in) are the OCI layouts buildkit.sh makes.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,7 +36,7 @@ export BUILDKIT_HOST
 args=()
 while IFS= read -r line; do
 	[[ -n $line ]] && args+=(--base "$line")
-done < <(bash "$bk" bases)
+done < <(bash "$bk" layouts)
 
 cd "$repo"
 start=$SECONDS

@@ -11,6 +11,9 @@
 #   buildkit.sh bases   print REF=DIR for each image reference a local base
 #                       stands in for (to pass one as a named context, drop a
 #                       :latest: FROM busybox:latest looks up context:busybox)
+#   buildkit.sh layouts print REF=DIR for each base's OCI image layout (what
+#                       dfopt verify --base and the bench take: BuildKit
+#                       caches builds on a layout, never on a local folder)
 #   buildkit.sh opts    print buildctl's arguments (one a line) that serve
 #                       every base as a named context
 #   buildkit.sh base NAME  print one base's folder (debian, debian-slim,
@@ -56,6 +59,8 @@
 #   DFOPT_BUILDKIT_VERSION        BuildKit module version (default v0.34.2)
 #   DFOPT_BUILDKIT_SNAPSHOTTER    force a snapshotter (default: overlayfs, else native)
 #   DFOPT_BUILDKIT_START_TIMEOUT  seconds to wait for buildkitd (default 60)
+#   DFOPT_BUILDKIT_MAX_USED       the build cache's size limit (default 12GB)
+#   DFOPT_BUILDKIT_MIN_FREE       the disk space its garbage collection keeps free (default 8GB)
 #   DFOPT_REALBUILD_DIR           where engine.sh keeps its cache (to reuse its debian tarball)
 #   DFOPT_REALBUILD_MIRROR        Debian mirror for debootstrap (default http://deb.debian.org/debian)
 set -euo pipefail
@@ -100,6 +105,10 @@ served_debian=$debian_recipe$(host_ca_tag)
 slim_recipe=$served_debian-slim-r1
 nginx_recipe=$slim_recipe-nginx-r1
 busybox_recipe=busybox-r3
+# Each root folder is also written as an OCI image layout, bases/DIR.$layout_recipe:
+# BuildKit caches what it builds on a layout (keyed by the image's digest),
+# never what it builds on a local folder (keyed by the session).
+layout_recipe=oci-r1
 
 say() { printf 'buildkit.sh: %s\n' "$*" >&2; }
 die() {
@@ -225,6 +234,7 @@ prune_bases() {
 		name=${d##*/}
 		case $name in
 		empty | "$debian_recipe" | "$served_debian" | "$slim_recipe" | "$nginx_recipe" | "$busybox_recipe") ;;
+		"$served_debian.$layout_recipe" | "$slim_recipe.$layout_recipe" | "$nginx_recipe.$layout_recipe" | "$busybox_recipe.$layout_recipe") ;;
 		*)
 			say "removing $name (no recipe names it now)"
 			rm -rf "$d"
@@ -388,6 +398,73 @@ ensure_nginx() {
 	say "made the nginx:stable-alpine stand-in ($(du -sh "$dir" | cut -f1)) in $(elapsed "$t")"
 }
 
+# base_config prints the image configuration a base's layout carries, as
+# the image it stands in for has it.
+base_config() {
+	local path='"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"'
+	case $1 in
+	debian | debian-slim) printf '{"Env":[%s],"Cmd":["bash"]}' "$path" ;;
+	busybox) printf '{"Env":[%s],"Cmd":["sh"]}' "$path" ;;
+	nginx) printf '{"Env":[%s],"Cmd":["nginx","-g","daemon off;"],"ExposedPorts":{"80/tcp":{}},"StopSignal":"SIGQUIT"}' "$path" ;;
+	*) die "base_config: no base $1" ;;
+	esac
+}
+
+# make_layout ROOTFS OUT CONFIG writes an OCI image layout of one gzip layer
+# holding ROOTFS as it is (numeric owners, modes and extended attributes
+# kept; /proc, /sys and /dev left empty) with the configuration CONFIG.
+make_layout() {
+	local rootfs=$1 out=$2 config=$3 tmp layer diffid lsize cfg csize man msize
+	tmp=$(mktemp -d "$bases/.layout.XXXXXX")
+	mkdir -p "$tmp/blobs/sha256"
+	tar -C "$rootfs" --numeric-owner --xattrs --sort=name --mtime=@0 \
+		--exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' -cf "$tmp/layer.tar" .
+	diffid=$(sha256sum "$tmp/layer.tar" | cut -d' ' -f1)
+	gzip -n -1 "$tmp/layer.tar"
+	layer=$(sha256sum "$tmp/layer.tar.gz" | cut -d' ' -f1)
+	lsize=$(stat -c %s "$tmp/layer.tar.gz")
+	mv "$tmp/layer.tar.gz" "$tmp/blobs/sha256/$layer"
+	printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"dfopt realbuild/buildkit.sh"}]}' \
+		"$config" "$diffid" >"$tmp/config.json"
+	cfg=$(sha256sum "$tmp/config.json" | cut -d' ' -f1)
+	csize=$(stat -c %s "$tmp/config.json")
+	mv "$tmp/config.json" "$tmp/blobs/sha256/$cfg"
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
+		"$cfg" "$csize" "$layer" "$lsize" >"$tmp/manifest.json"
+	man=$(sha256sum "$tmp/manifest.json" | cut -d' ' -f1)
+	msize=$(stat -c %s "$tmp/manifest.json")
+	mv "$tmp/manifest.json" "$tmp/blobs/sha256/$man"
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"platform":{"architecture":"amd64","os":"linux"}}]}' \
+		"$man" "$msize" >"$tmp/index.json"
+	printf '{"imageLayoutVersion":"1.0.0"}' >"$tmp/oci-layout"
+	mv "$tmp" "$out"
+}
+
+# ensure_layouts writes each base folder's OCI layout, once.
+ensure_layouts() {
+	local ref name dir t
+	while read -r ref name dir; do
+		[[ -d $bases/$dir && ! -d $bases/$dir.$layout_recipe ]] || continue
+		t=$SECONDS
+		make_layout "$bases/$dir" "$bases/$dir.$layout_recipe" "$(base_config "$name")"
+		say "wrote the OCI layout of $ref in $(elapsed "$t")"
+	done < <(base_table)
+}
+
+# cmd_layouts prints REF=LAYOUT for each base's OCI layout, as dfopt verify's
+# --base takes it (there, busybox:latest is busybox).
+cmd_layouts() {
+	local ref name dir missing=()
+	while read -r ref name dir; do
+		if [[ -d $bases/$dir.$layout_recipe ]]; then
+			echo "$ref=$bases/$dir.$layout_recipe"
+		else
+			missing+=("$ref")
+		fi
+	done < <(base_table)
+	((${#missing[@]} == 0)) || die "not made yet: ${missing[*]} (run $0 start)"
+}
+
 # base_table lists, one a line, each image reference a base stands in for,
 # the name of its named context and its folder's name under bases/.
 base_table() {
@@ -447,8 +524,11 @@ snapshotters() {
 start_buildkitd() {
 	local snap=$1 t=$SECONDS
 	mkdir -p "$daemon/root"
-	# An empty config keeps /etc/buildkit/buildkitd.toml out.
-	: >"$daemon/buildkitd.toml"
+	# A config of its own keeps /etc/buildkit/buildkitd.toml out; its garbage
+	# collection keeps the build cache within what a machine of 2 cores and
+	# some 40 GB free can spare.
+	printf '[worker.oci]\n  gc = true\n  maxUsedSpace = "%s"\n  minFreeSpace = "%s"\n' \
+		"${DFOPT_BUILDKIT_MAX_USED:-12GB}" "${DFOPT_BUILDKIT_MIN_FREE:-8GB}" >"$daemon/buildkitd.toml"
 	: >"$log"
 	local args=(
 		--config="$daemon/buildkitd.toml"
@@ -520,6 +600,7 @@ cmd_start() {
 		((ok)) || die "buildkitd did not start with any snapshotter"
 	fi
 	ensure_nginx
+	ensure_layouts
 	say "ready in $(elapsed "$t0"): eval \"\$($0 env)\""
 }
 
@@ -614,6 +695,10 @@ main() {
 		esac
 		return
 		;;
+	layouts)
+		cmd_layouts
+		return
+		;;
 	bases)
 		cmd_bases
 		return
@@ -636,7 +721,7 @@ main() {
 	status) cmd_status ;;
 	smoke) cmd_smoke ;;
 	*)
-		echo "usage: $0 start|stop|env|status|bases|opts|smoke|purge|base NAME" >&2
+		echo "usage: $0 start|stop|env|status|bases|layouts|opts|smoke|purge|base NAME" >&2
 		exit 2
 		;;
 	esac

@@ -148,14 +148,20 @@ func (e *engine) fillSolveOpt(spec buildSpec, dfDir string) (client.SolveOpt, er
 	for k, v := range spec.buildArgs {
 		opt.FrontendAttrs["build-arg:"+k] = v
 	}
-	refs := make([]string, 0, len(e.bases))
-	for ref := range e.bases {
+	// The dockerfile frontend looks a FROM up by its name less ":latest"
+	// (FROM busybox:latest finds context:busybox).
+	keyed := map[string]string{}
+	for ref, dir := range e.bases {
+		keyed[strings.TrimSuffix(ref, ":latest")] = dir
+	}
+	refs := make([]string, 0, len(keyed))
+	for ref := range keyed {
 		refs = append(refs, ref)
 	}
 	sort.Strings(refs)
 	for i, ref := range refs {
 		name := fmt.Sprintf("dfopt-base-%d", i)
-		dir := e.bases[ref]
+		dir := keyed[ref]
 		if digest, err := layoutDigest(dir); err == nil {
 			// An OCI layout: BuildKit keys its cache on the image's digest
 			// and gets its configuration (ENV, CMD, ...) too.
