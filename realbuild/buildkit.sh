@@ -24,6 +24,7 @@
 # Everything lives under ${DFOPT_BUILDKIT_DIR:-${TMPDIR:-/tmp}/dfopt-buildkit}:
 #   bin/     buildkitd and buildctl (kept by stop: the next start is quick)
 #   bases/   one root folder per base, named by its recipe, and empty/ (kept by stop)
+#   layouts/ each base folder as an OCI image layout (kept by stop)
 #   daemon/  buildkitd's root, socket, log and state file (removed by stop)
 #
 # No registry is reachable, so FROM debian:bookworm is served as a named
@@ -69,6 +70,7 @@ root=${DFOPT_BUILDKIT_DIR:-${TMPDIR:-/tmp}/dfopt-buildkit}
 version=${DFOPT_BUILDKIT_VERSION:-v0.34.2}
 bin=$root/bin
 bases=$root/bases
+layouts=$root/layouts
 daemon=$root/daemon
 state=$daemon/state
 sock=$daemon/buildkitd.sock
@@ -105,7 +107,7 @@ served_debian=$debian_recipe$(host_ca_tag)
 slim_recipe=$served_debian-slim-r1
 nginx_recipe=$slim_recipe-nginx-r1
 busybox_recipe=busybox-r3
-# Each root folder is also written as an OCI image layout, bases/DIR.$layout_recipe:
+# Each root folder is also written as an OCI image layout, layouts/DIR.$layout_recipe:
 # BuildKit caches what it builds on a layout (keyed by the image's digest),
 # never what it builds on a local folder (keyed by the session).
 layout_recipe=oci-r1
@@ -234,7 +236,6 @@ prune_bases() {
 		name=${d##*/}
 		case $name in
 		empty | "$debian_recipe" | "$served_debian" | "$slim_recipe" | "$nginx_recipe" | "$busybox_recipe") ;;
-		"$served_debian.$layout_recipe" | "$slim_recipe.$layout_recipe" | "$nginx_recipe.$layout_recipe" | "$busybox_recipe.$layout_recipe") ;;
 		*)
 			say "removing $name (no recipe names it now)"
 			rm -rf "$d"
@@ -415,7 +416,8 @@ base_config() {
 # kept; /proc, /sys and /dev left empty) with the configuration CONFIG.
 make_layout() {
 	local rootfs=$1 out=$2 config=$3 tmp layer diffid lsize cfg csize man msize
-	tmp=$(mktemp -d "$bases/.layout.XXXXXX")
+	mkdir -p "$layouts"
+	tmp=$(mktemp -d "$layouts/.layout.XXXXXX")
 	mkdir -p "$tmp/blobs/sha256"
 	tar -C "$rootfs" --numeric-owner --xattrs --sort=name --mtime=@0 \
 		--exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' -cf "$tmp/layer.tar" .
@@ -440,15 +442,22 @@ make_layout() {
 	mv "$tmp" "$out"
 }
 
-# ensure_layouts writes each base folder's OCI layout, once.
+# ensure_layouts writes each base folder's OCI layout, once, and removes the
+# layouts no current base names.
 ensure_layouts() {
-	local ref name dir t
+	local ref name dir t keep=" " d
 	while read -r ref name dir; do
-		[[ -d $bases/$dir && ! -d $bases/$dir.$layout_recipe ]] || continue
+		keep+="$dir.$layout_recipe "
+		[[ -d $bases/$dir && ! -d $layouts/$dir.$layout_recipe ]] || continue
 		t=$SECONDS
-		make_layout "$bases/$dir" "$bases/$dir.$layout_recipe" "$(base_config "$name")"
+		make_layout "$bases/$dir" "$layouts/$dir.$layout_recipe" "$(base_config "$name")"
 		say "wrote the OCI layout of $ref in $(elapsed "$t")"
 	done < <(base_table)
+	for d in "$layouts"/* "$layouts"/.[!.]*; do
+		[[ -e $d && $keep != *" ${d##*/} "* ]] || continue
+		say "removing the layout ${d##*/} (no base names it now)"
+		rm -rf "$d"
+	done
 }
 
 # cmd_layouts prints REF=LAYOUT for each base's OCI layout, as dfopt verify's
@@ -456,8 +465,8 @@ ensure_layouts() {
 cmd_layouts() {
 	local ref name dir missing=()
 	while read -r ref name dir; do
-		if [[ -d $bases/$dir.$layout_recipe ]]; then
-			echo "$ref=$bases/$dir.$layout_recipe"
+		if [[ -d $layouts/$dir.$layout_recipe ]]; then
+			echo "$ref=$layouts/$dir.$layout_recipe"
 		else
 			missing+=("$ref")
 		fi
@@ -716,7 +725,7 @@ main() {
 	stop) stop_daemon ;;
 	purge)
 		stop_daemon
-		rm -rf "$bin" "$bases"
+		rm -rf "$bin" "$bases" "$layouts"
 		;;
 	status) cmd_status ;;
 	smoke) cmd_smoke ;;
