@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("buildkit-addr", os.Getenv("BUILDKIT_HOST"), "the BuildKit daemon's `ADDRESS` (default $BUILDKIT_HOST)")
 	bases := fs.StringArray("base", nil, "serve the image `REF=DIR` from a local OCI layout or root folder (repeatable)")
 	runFor := fs.Duration("run", 5*time.Second, "run each image's command for at most `DURATION` and compare (0: do not)")
+	update := fs.Bool("update", false, "keep the rows of results.json of the apps not built this time")
 	progress := fs.String("progress", "plain", "BuildKit's progress display on standard error: `plain`, tty, auto or quiet")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -102,6 +103,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.WriteText(stderr, false)
 		failed = failed || rep.Failed()
 		rows = append(rows, rowsOf(app, rep)...)
+	}
+	if *update {
+		old, err := readJSON(filepath.Join(*out, "results.json"))
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: --update: %v\n", err)
+			return 2
+		}
+		rows = mergeRows(old, rows)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)

@@ -45,6 +45,36 @@ func rowsOf(app string, rep *verify.Report) []row {
 	return out
 }
 
+func readJSON(name string) ([]row, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var rows []row
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return rows, nil
+}
+
+// mergeRows replaces the rows of old whose app is in fresh with fresh's,
+// keeping the apps in name order.
+func mergeRows(old, fresh []row) []row {
+	built := map[string]bool{}
+	for _, r := range fresh {
+		built[r.App] = true
+	}
+	var out []row
+	for _, r := range old {
+		if !built[r.App] {
+			out = append(out, r)
+		}
+	}
+	out = append(out, fresh...)
+	slices.SortStableFunc(out, func(a, b row) int { return strings.Compare(a.App, b.App) })
+	return out
+}
+
 func writeJSON(name string, rows []row) error {
 	b, err := json.MarshalIndent(rows, "", "  ")
 	if err != nil {

@@ -68,3 +68,16 @@ func TestResults(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeRows(t *testing.T) {
+	old := []row{{App: "a", Variant: "original"}, {App: "b", Variant: "original", Bytes: 1}, {App: "c", Variant: "original"}}
+	fresh := []row{{App: "b", Variant: "original", Bytes: 2}, {App: "b", Variant: "dfopt"}}
+	got := mergeRows(old, fresh)
+	var keys []string
+	for _, r := range got {
+		keys = append(keys, r.App+"/"+r.Variant)
+	}
+	if strings.Join(keys, " ") != "a/original b/original b/dfopt c/original" || got[1].Bytes != 2 {
+		t.Errorf("merged %v", got)
+	}
+}

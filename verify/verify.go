@@ -187,10 +187,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		e.mode = progressui.AutoMode
 	}
 
-	suffix := touchSuffix(uint64(time.Now().UnixNano()))
-	orig, origLayout := buildOne(ctx, e, o, rep.Touched, suffix, Original, src, origIgnore)
+	// Each image's rebuild edits the file its own way: two outputs alike
+	// (dfopt's with and without --propose) must not find each other's
+	// rebuild in the cache.
+	seed := uint64(time.Now().UnixNano())
+	orig, origLayout := buildOne(ctx, e, o, rep.Touched, touchSuffix(seed), Original, src, origIgnore)
 	rep.Results = append(rep.Results, orig)
-	for _, out := range outs {
+	for i, out := range outs {
 		changed := out.res.Changed(src) || out.ignoreChanged
 		if !changed {
 			r := orig
@@ -199,7 +202,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.Results = append(rep.Results, r)
 			continue
 		}
-		r, layout := buildOne(ctx, e, o, rep.Touched, suffix, out.name, out.res.Output, out.ignore)
+		r, layout := buildOne(ctx, e, o, rep.Touched, touchSuffix(seed+uint64(i)+1), out.name, out.res.Output, out.ignore)
 		r.Changed = true
 		r.Rules = appliedRules(out.res)
 		if origLayout != nil && layout != nil {
