@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -378,15 +379,25 @@ func compareRuns(r *Result, orig *Ran) {
 		add(fmt.Sprintf("run: %s before, %s after", orig.how(), ran.how()), false)
 	default:
 		same := slices.Equal(orig.Args, ran.Args)
-		if orig.Stdout != ran.Stdout {
+		if untimed(orig.Stdout) != untimed(ran.Stdout) {
 			add(fmt.Sprintf("run: standard output differs: %q -> %q", clip(orig.Stdout), clip(ran.Stdout)), !same)
 		}
-		if orig.Stderr != ran.Stderr {
+		if untimed(orig.Stderr) != untimed(ran.Stderr) {
 			add(fmt.Sprintf("run: standard error differs: %q -> %q", clip(orig.Stderr), clip(ran.Stderr)), !same)
 		}
 	}
 	r.Equal = boolPtr(len(r.Differs) == 0)
 }
+
+// clockTimes match the dates and times programs print when they start (Go's
+// log, RFC 3339, syslog-like and common web server forms), which differ
+// between any two runs.
+var clockTimes = regexp.MustCompile(`\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?` +
+	`|\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}` +
+	`|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}( \d{4})?`)
+
+// untimed is an output with its clock times replaced, for comparison.
+func untimed(s string) string { return clockTimes.ReplaceAllString(s, "<time>") }
 
 func argsOf(r *Ran) string {
 	if r == nil {

@@ -346,3 +346,28 @@ func TestDockerignoreApart(t *testing.T) {
 		t.Errorf("by rules %v, differs %v", r.ByRules, r.Differs)
 	}
 }
+
+// TestUntimed checks that clock times in a command's output are no
+// difference, and other numbers are.
+func TestUntimed(t *testing.T) {
+	for _, tc := range []struct{ a, b string }{
+		{"2026/12/02 11:40:11 notes-api listening on :8080\n", "2026/12/02 11:44:59 notes-api listening on :8080\n"},
+		{"time=2026-12-02T11:40:11.123Z msg=up", "time=2026-12-02T11:45:00.9Z msg=up"},
+		{"at 2026-12-02 11:40:11+01:00", "at 2026-12-03 01:00:00+01:00"},
+		{`127.0.0.1 - - [02/Dec/2026:11:40:11 +0000] "GET /"`, `127.0.0.1 - - [02/Dec/2026:11:41:02 +0000] "GET /"`},
+		{"Wed Dec  2 11:40:11 2026 started", "Thu Dec 10 01:02:03 2026 started"},
+	} {
+		if untimed(tc.a) != untimed(tc.b) {
+			t.Errorf("%q and %q differ: %q", tc.a, tc.b, untimed(tc.a))
+		}
+	}
+	for _, tc := range []struct{ a, b string }{
+		{"listening on :8080", "listening on :8081"},
+		{"total 66.88", "total 66.89"},
+		{"2026/12/02 11:40:11 a", "2026/12/02 11:40:11 b"},
+	} {
+		if untimed(tc.a) == untimed(tc.b) {
+			t.Errorf("%q and %q read the same", tc.a, tc.b)
+		}
+	}
+}

@@ -218,7 +218,32 @@ func allBelow(tree Tree, dir string, ok func(string) bool) bool {
 // ApartStamps moves the same-size content differences of StampFiles
 // out of a difference list.
 func ApartStamps(diffs []string) (rest, stamps []string) {
-	return ApartContentOf(diffs, StampFiles())
+	rest, stamps = ApartContentOf(diffs, StampFiles())
+	var kept []string
+	for _, d := range rest {
+		p, _, ok := strings.Cut(d, ": content differs, same size ")
+		if ok && stampLike(p) {
+			stamps = append(stamps, d)
+			continue
+		}
+		kept = append(kept, d)
+	}
+	return kept, stamps
+}
+
+// stampLike says whether a file, wherever it is, holds the time (or a
+// temporary name) of the build that wrote it, by what tool writes it: the
+// action records of Go's build cache ("v1 ACTION OUTPUT SIZE TIME"), and
+// CMake's logs of its configure checks (which name their temporary targets).
+func stampLike(p string) bool {
+	dir, base := path.Split(p)
+	switch {
+	case strings.HasSuffix(base, "-a") && strings.Contains(dir, "/go-build/"):
+		return true
+	case strings.HasSuffix(dir, "/CMakeFiles/") && (base == "CMakeOutput.log" || base == "CMakeError.log" || base == "CMakeConfigureLog.yaml"):
+		return true
+	}
+	return false
 }
 
 // SummarizeApart says in one line which locations the deliberate removals

@@ -115,3 +115,21 @@ func TestDeliberateRemovalsEnv(t *testing.T) {
 		t.Errorf("without it: apart %q", apart)
 	}
 }
+
+// TestStampLike checks the files set apart wherever they are, and only at
+// the same size.
+func TestStampLike(t *testing.T) {
+	diffs := []string{
+		"/root/.cache/go-build/01/0123-a: content differs, same size 175 (sha256 a -> b)",
+		"/home/u/.cache/go-build/ff/ff00-a: content differs, same size 175 (sha256 a -> b)",
+		"/root/.cache/go-build/01/0123-d: content differs, same size 175 (sha256 a -> b)",
+		"/root/.cache/go-build/01/0123-a: size 175 -> 176 bytes",
+		"/opt/x/build/CMakeFiles/CMakeOutput.log: content differs, same size 9 (sha256 a -> b)",
+		"/opt/x/build/CMakeOutput.log: content differs, same size 9 (sha256 a -> b)",
+		"/app/main-a: content differs, same size 3 (sha256 a -> b)",
+	}
+	rest, stamps := ApartStamps(diffs)
+	if len(stamps) != 3 || len(rest) != 4 || rest[0] != diffs[2] || rest[1] != diffs[3] || rest[2] != diffs[5] || rest[3] != diffs[6] {
+		t.Errorf("rest %q\nstamps %q", rest, stamps)
+	}
+}
