@@ -37,6 +37,19 @@ func main() {
 	os.Exit(code)
 }
 
+// save writes results.json and RESULTS.md in dir from the rows measured
+// (with those of old for the apps not measured, under --update).
+func save(dir string, old, rows []row, took time.Duration) error {
+	all := rows
+	if old != nil {
+		all = mergeRows(old, rows)
+	}
+	if err := writeJSON(filepath.Join(dir, "results.json"), all); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "RESULTS.md"), []byte(markdown(all, took)), 0o644)
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -78,6 +91,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	var old []row
+	if *update {
+		if old, err = readJSON(filepath.Join(*out, "results.json")); err != nil {
+			fmt.Fprintf(stderr, "bench: --update: %v\n", err)
+			return 2
+		}
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
 	start := time.Now()
 	var rows []row
 	failed := false
@@ -96,6 +120,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			o.Progress = stderr
 		}
 		rep, err := verify.Run(ctx, o)
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "bench: interrupted during %s; results.json holds the apps before it\n", app)
+			return 2
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "bench: %s: %v\n", app, err)
 			return 2
@@ -103,29 +131,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.WriteText(stderr, false)
 		failed = failed || rep.Failed()
 		rows = append(rows, rowsOf(app, rep)...)
-	}
-	if *update {
-		old, err := readJSON(filepath.Join(*out, "results.json"))
-		if err != nil {
-			fmt.Fprintf(stderr, "bench: --update: %v\n", err)
+		// The results so far are written after each app: a bench cut
+		// short keeps what it measured.
+		if err := save(*out, old, rows, time.Since(start)); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 2
 		}
-		rows = mergeRows(old, rows)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	b, err := os.ReadFile(filepath.Join(*out, "RESULTS.md"))
+	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 2
 	}
-	if err := writeJSON(filepath.Join(*out, "results.json"), rows); err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 2
-	}
-	md := markdown(rows, time.Since(start))
-	if err := os.WriteFile(filepath.Join(*out, "RESULTS.md"), []byte(md), 0o644); err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 2
-	}
-	fmt.Fprint(stdout, md)
+	stdout.Write(b)
 	if failed {
 		fmt.Fprintln(stderr, "bench: some image of dfopt failed to build or differs (see the report)")
 		return 1
