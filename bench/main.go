@@ -115,6 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Bases:        baseMap,
 			ProgressMode: *progress,
 			RunFor:       *runFor,
+			Control:      true,
 		}
 		if *progress != "quiet" {
 			o.Progress = stderr

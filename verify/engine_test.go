@@ -70,7 +70,7 @@ func TestVerifyEngine(t *testing.T) {
 	t.Run("safe", func(t *testing.T) {
 		o := engineOptions(t, files)
 		o.Rewrite.MergeSmall = true
-		o.RunFor = 5 * time.Second
+		o.RunFor, o.Control = 5*time.Second, true
 		rep, err := Run(t.Context(), o)
 		if err != nil {
 			t.Fatal(err)
@@ -79,6 +79,9 @@ func TestVerifyEngine(t *testing.T) {
 		rep.WriteText(&out, true)
 		t.Log(out.String())
 		orig, got := rep.Results[0], rep.Results[1]
+		if rep.Unsteady != 0 {
+			t.Errorf("two builds of the original differ in %d paths", rep.Unsteady)
+		}
 		if rep.Failed() || got.Equal == nil || !*got.Equal || len(got.ByRules) > 0 || !got.Changed {
 			t.Fatalf("dfopt's image is not plainly equal:\n%s", out.String())
 		}

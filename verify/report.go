@@ -30,6 +30,9 @@ func (r *Report) WriteText(w io.Writer, verbose bool) {
 		fmt.Fprintf(w, ", rebuild after editing %s", r.Touched)
 	}
 	fmt.Fprintln(w, ")")
+	if r.Unsteady > 0 {
+		fmt.Fprintf(w, "two cold builds of the original differ in %d paths: their content differences are set aside\n", r.Unsteady)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	orig := r.Results[0]
 	row := func(label string, cell func(Result) string, ratio func(o, x *Image) string) {

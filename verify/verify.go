@@ -37,6 +37,9 @@ type Options struct {
 
 	Addr  string            // the BuildKit daemon, as buildctl's --addr
 	Bases map[string]string // image references served from local root folders
+	// Control builds the original twice, cold, and sets apart the content
+	// differences of the paths that differ between those two builds.
+	Control bool
 	// RunFor is how long each image's command runs, with no network, for
 	// its exit code and output to be compared; 0 runs nothing.
 	RunFor time.Duration
@@ -57,10 +60,13 @@ const (
 
 // Report is what a verification found: one Result per image.
 type Report struct {
-	Dockerfile string   `json:"dockerfile"`
-	Context    string   `json:"context"`
-	Touched    string   `json:"touched,omitempty"` // the file a rebuild edited
-	Results    []Result `json:"results"`
+	Dockerfile string `json:"dockerfile"`
+	Context    string `json:"context"`
+	Touched    string `json:"touched,omitempty"` // the file a rebuild edited
+	// Unsteady counts the paths that differ between two cold builds of the
+	// original (Options.Control); dfopt's image may differ there in content.
+	Unsteady int      `json:"unsteady,omitempty"`
+	Results  []Result `json:"results"`
 }
 
 // Result is one image: the original, or one of dfopt's outputs compared with it.
@@ -75,7 +81,8 @@ type Result struct {
 	Differs []Diff   `json:"differs,omitempty"` // what no applied rule explains
 	ByRules []Diff   `json:"by_rules,omitempty"`
 	// Stamps are content differences of files that hold build times (logs,
-	// caches of the package manager), which differ between any two builds.
+	// caches of the package manager), or that differ between two builds of
+	// the original (Options.Control): set apart, listed.
 	Stamps []string `json:"stamps,omitempty"`
 }
 
@@ -194,6 +201,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	seed := uint64(time.Now().UnixNano())
 	orig, origLayout := buildOne(ctx, e, o, rep.Touched, touchSuffix(seed), Original, src, origIgnore)
 	rep.Results = append(rep.Results, orig)
+	// A second cold build of the original shows what differs between any
+	// two builds of it (a jar's entry times, a keystore, a machine-id):
+	// those paths are set apart from dfopt's differences, and listed.
+	var noise map[string]bool
+	if o.Control && origLayout != nil {
+		ctl := o
+		ctl.RunFor = 0
+		if _, layout := buildOne(ctx, e, ctl, "", "", Original+" again", src, origIgnore); layout != nil {
+			noise = map[string]bool{}
+			for _, d := range imagefs.Compare(origLayout.Tree, layout.Tree) {
+				p, _, _ := strings.Cut(d, ": ")
+				noise[p] = true
+			}
+			rep.Unsteady = len(noise)
+		}
+	}
 	for i, out := range outs {
 		changed := out.res.Changed(src) || out.ignoreChanged
 		if !changed {
@@ -207,7 +230,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Changed = true
 		r.Rules = appliedRules(out.res)
 		if origLayout != nil && layout != nil {
-			compare(&r, origLayout, layout, out.unsent)
+			compare(&r, origLayout, layout, out.unsent, noise)
 			compareRuns(&r, orig.Ran)
 		}
 		if r.Error != "" && orig.Error == "" {
@@ -299,11 +322,25 @@ var cacheRules = map[string]string{
 var rebaseRules = []string{"multi-stage", "slim-base", "build-tools-shipped", "apt-no-install-recommends"}
 
 // compare sets r.Equal, r.Differs and r.ByRules from the two images.
-func compare(r *Result, before, after *imagefs.Layout, unsent []string) {
+func compare(r *Result, before, after *imagefs.Layout, unsent []string, noise map[string]bool) {
 	rm := imagefs.NewRemovals(before.Image.Config.Env, nil)
 	b, a, apart := imagefs.Apart(before.Tree, after.Tree, rm)
 	diffs, stamps := imagefs.ApartStamps(imagefs.Compare(b, a))
 	r.Stamps = stamps
+	if len(noise) > 0 {
+		var kept []string
+		for _, d := range diffs {
+			p, rest, _ := strings.Cut(d, ": ")
+			// Only a change of content or size: a path that appears or
+			// goes is never noise.
+			if noise[p] && (strings.HasPrefix(rest, "content differs") || strings.HasPrefix(rest, "size ")) {
+				r.Stamps = append(r.Stamps, d)
+				continue
+			}
+			kept = append(kept, d)
+		}
+		diffs = kept
+	}
 	for _, line := range apart {
 		p, _, _ := strings.Cut(line, ": ")
 		rule := cacheRuleOf(p, r.Rules, before.Image.Config.Env)

@@ -216,25 +216,38 @@ func TestCompare(t *testing.T) {
 		"app/": "", "app/run": "#!/bin/sh\n", "var/lib/apt/lists/": "", "var/log/dpkg.log": "at 10:02",
 	})
 	r := Result{Rules: []string{"merge-runs", "apt-hygiene"}}
-	compare(&r, before, same, nil)
+	compare(&r, before, same, nil, nil)
 	if !*r.Equal || len(r.Differs) != 0 || len(r.ByRules) != 1 || r.ByRules[0].Rule != "apt-hygiene" || len(r.Stamps) != 1 {
 		t.Errorf("lists removed by apt-hygiene: %+v", r)
 	}
 	// The same removal with no rule of apt applied is a difference.
 	r = Result{Rules: []string{"merge-runs"}}
-	compare(&r, before, same, nil)
+	compare(&r, before, same, nil, nil)
 	if *r.Equal || len(r.Differs) != 1 || !strings.HasPrefix(r.Differs[0].What, "/var/lib/apt/lists/deb_Packages: only in before") {
 		t.Errorf("lists removed with no rule: %+v", r)
+	}
+	// A content difference where two builds of the original differ is set
+	// apart; a path that goes is not.
+	jar := layoutOf(t, cfg, map[string]string{"app/": "", "app/run": "#!/bin/zsh\n", "var/lib/apt/lists/": "", "var/log/dpkg.log": "at 10:02"})
+	r = Result{Rules: []string{"apt-hygiene"}}
+	compare(&r, before, jar, nil, map[string]bool{"/app/run": true, "/var/lib/apt/lists/deb_Packages": true})
+	if !*r.Equal || len(r.Stamps) != 2 {
+		t.Errorf("noise set apart: %+v", r)
+	}
+	r = Result{Rules: []string{"merge-runs"}}
+	compare(&r, before, jar, nil, map[string]bool{"/var/lib/apt/lists/deb_Packages": true})
+	if *r.Equal || len(r.Differs) != 2 {
+		t.Errorf("a path gone is noise: %+v", r)
 	}
 	// A changed program and config fail, unless a rebasing proposal applied.
 	other := layoutOf(t, imagefs.Config{Cmd: []string{"/app/other"}}, map[string]string{"app/": "", "app/run": "#!/bin/bash\n"})
 	r = Result{Rules: []string{"apt-hygiene"}}
-	compare(&r, before, other, nil)
+	compare(&r, before, other, nil, nil)
 	if *r.Equal || len(r.Differs) < 3 {
 		t.Errorf("changed program: %+v", r)
 	}
 	r = Result{Rules: []string{"apt-hygiene", "multi-stage", "slim-base"}}
-	compare(&r, before, other, nil)
+	compare(&r, before, other, nil, nil)
 	if !*r.Equal || len(r.Differs) != 0 || !slices.ContainsFunc(r.ByRules, func(d Diff) bool {
 		return d.Rule == "multi-stage,slim-base" && strings.HasPrefix(d.What, "config Cmd:")
 	}) {
@@ -341,7 +354,7 @@ func TestDockerignoreApart(t *testing.T) {
 	before := layoutOf(t, imagefs.Config{}, map[string]string{"app/": "", "app/.git/": "", "app/.git/HEAD": "ref", "app/app.log": "l", "app/src/main.go": "x", "app/other.log": "o"})
 	after := layoutOf(t, imagefs.Config{}, map[string]string{"app/": "", "app/src/main.go": "x"})
 	r := Result{Rules: []string{"dockerignore"}}
-	compare(&r, before, after, unsent)
+	compare(&r, before, after, unsent, nil)
 	if len(r.ByRules) != 3 || len(r.Differs) != 1 || !strings.HasPrefix(r.Differs[0].What, "/app/other.log: only in before") {
 		t.Errorf("by rules %v, differs %v", r.ByRules, r.Differs)
 	}

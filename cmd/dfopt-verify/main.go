@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	format := fs.String("fmt", "text", "report as `text` or json")
 	fs.StringVar(&o.Addr, "buildkit-addr", os.Getenv("BUILDKIT_HOST"), "the BuildKit daemon's `ADDRESS` (default $BUILDKIT_HOST)")
 	bases := fs.StringArray("base", nil, "serve the image `REF=DIR` from a local root folder (repeatable)")
+	fs.BoolVar(&o.Control, "control", true, "build the original a second time and set aside the content differences of what differs between its two builds")
 	fs.DurationVar(&o.RunFor, "run", 5*time.Second, "run each image's command with no network for at most `DURATION` and compare exit code and output (0: do not run)")
 	fs.StringVar(&o.Touch, "touch", "", "the context's `FILE` a rebuild edits (default: a source file dfopt picks; - for no rebuild)")
 	enable := fs.StringSlice("enable", nil, "switch on the rules `NAME,...` (or all)")
