@@ -196,7 +196,12 @@ func jreFor(d *rewrite.Document, m *runmodel.Model, st *rewrite.Stage) (runtime 
 		return "", nil, "", "", false // the JDK of the base image, or one dfopt does not know
 	}
 	run := d.Keyword(st.From, "RUN")
-	setup = []string{fmt.Sprintf("%s apt-get update && apt-get install -y --no-install-recommends %s && rm -rf /var/lib/apt/lists/*", run, strings.Join(jres, " "))}
+	// The JRE packages' set-up registers the manual page of each Java
+	// command as an alternative, a link in /usr/share/man/man1, which a
+	// slim image leaves out (folder and all): without the folder dpkg
+	// fails to configure the JRE: "error creating symbolic link
+	// /usr/share/man/man1/java.1.gz.dpkg-tmp", as the bench's java-jar showed.
+	setup = []string{fmt.Sprintf("%s mkdir -p /usr/share/man/man1 && apt-get update && apt-get install -y --no-install-recommends %s && rm -rf /var/lib/apt/lists/*", run, strings.Join(jres, " "))}
 	why = slim + " with " + strings.Join(jres, ", ") + " runs the same Java as " + strings.Join(jdks, ", ") + " of the same release"
 	return slim, setup, "/usr/bin/java", why, true
 }
