@@ -233,7 +233,11 @@ func (c *cli) process(name string, src []byte, file bool) {
 	}
 	if !c.quiet {
 		for _, f := range res.Findings {
-			fmt.Fprintf(c.stderr, "%s:%d: %s: %s\n", name, f.Line, f.Rule, f.Message)
+			security := ""
+			if f.Security {
+				security = "security: "
+			}
+			fmt.Fprintf(c.stderr, "%s:%d: %s: %s%s\n", name, f.Line, f.Rule, security, f.Message)
 		}
 	}
 	changed := res.Changed(src)
