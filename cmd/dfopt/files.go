@@ -52,6 +52,13 @@ func (c *cli) visit(arg string) {
 	if !os.IsPathSeparator(root[len(root)-1]) {
 		root += string(filepath.Separator)
 	}
+	found := false
+	defer func() {
+		// As gofmt, a folder with no Dockerfile is no error; -v says so.
+		if !found && c.verbose {
+			fmt.Fprintf(c.stderr, "dfopt: no Dockerfile found under %s\n", oneLine(arg))
+		}
+	}()
 	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if path == root {
 			path = arg
@@ -75,6 +82,7 @@ func (c *cli) visit(arg string) {
 				return nil
 			}
 		}
+		found = true
 		c.processFile(path)
 		return nil
 	})

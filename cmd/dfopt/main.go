@@ -8,13 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dfopt/dfopt/internal/report"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 )
@@ -52,20 +52,35 @@ and compares the images (size, layers, build and rebuild time, files and
 config); it runs the dfopt-verify command: see dfopt verify --help.
 
 What the rules find is printed to standard error as PATH:LINE: RULE: message.
+--format=json prints instead one JSON array of finding objects (path, line,
+endLine, rule, kind, message, hadolint, applied, security), --format=sarif a
+SARIF 2.1.0 log for code scanning, --format=github GitHub Actions workflow
+commands (annotations); all three on standard output, where the rewritten
+files are then not printed (-w still writes them, --check still checks).
+JSON and SARIF do not go with -l or -d.
+
+Each finding has a kind: safe (applied by default), proposal (applied with
+--propose) or report (nothing to change); findings about secrets copied into
+the image are also security findings. A directory with no Dockerfile is no
+error (-v says so).
 
 Flags:
 `
 
 const usageTail = `
 Exit status: 0 when nothing would change or the changes were written; 1 when
---check, -l or -d found a file that would change; 2 on any error (the other
-files are still processed, and a file with an error is never written).
+--check, -l or -d found a file that would change, or a finding of a kind
+--fail-on names; 2 on any error (the other files are still processed, and a
+file with an error is never written).
 
 Examples:
   dfopt < Dockerfile                   print the rewritten Dockerfile
   dfopt -d .                           show what would change, as a diff
   dfopt -w .                           rewrite every Dockerfile below here
   dfopt --check .                      exit 1 if anything would change (CI)
+  dfopt --check --fail-on=security .   also exit 1 on secrets in the image
+  dfopt --check --format=sarif . > dfopt.sarif
+                                       a SARIF log for code scanning
   dfopt --disable=add-to-copy -w Dockerfile
   dfopt --disable=all --enable=merge-runs -d Dockerfile
   dfopt --dockerignore -d Dockerfile   also show the .dockerignore entries to add
@@ -77,6 +92,13 @@ Examples:
 // cli is one run of the command over its inputs.
 type cli struct {
 	write, diff, list, check, quiet bool
+	verbose                         bool // -v: also say what was not found
+
+	findings report.Writer // where findings go (--format); nil with -q in text
+	// findingsOut: the findings take standard output, where the files
+	// would be printed.
+	findingsOut bool
+	failOn      failOn // --fail-on
 
 	opts       rewrite.Options // Path and Context are set per input
 	contextDir string          // --context; "" means each Dockerfile's folder
@@ -85,6 +107,7 @@ type cli struct {
 	stdout, stderr io.Writer
 
 	changed bool // some input would change
+	flagged bool // some finding is of a kind --fail-on names
 	failed  bool // some input had an error
 }
 
@@ -106,6 +129,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&c.diff, "diff", "d", false, "print a unified diff of the changes (for git apply or patch -p1)")
 	fs.BoolVarP(&c.list, "list", "l", false, "print the paths of the files that would change")
 	fs.BoolVar(&c.check, "check", false, "print nothing on standard output; exit 1 if a file would change (-w still writes)")
+	failOnValues := fs.StringSlice("fail-on", nil, "exit 1 also on findings of the kinds `KIND,...` (report, proposal, security), with --check, -l or -d")
+	format := fs.String("format", "text", "print findings as `text` (on standard error), or as json, sarif or github (on standard output, instead of the files)")
 	enable := fs.StringSlice("enable", nil, "switch on the rules `NAME,...` (or all)")
 	disable := fs.StringSlice("disable", nil, "switch off the rules `NAME,...` (or all)")
 	fs.BoolVar(&c.opts.Propose, "propose", false, "also apply the edits of proposal rules (see 'dfopt rules')")
@@ -115,7 +140,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.opts.WriteDockerignore, "dockerignore", false, "let the dockerignore rule add entries to the context's ignore file (written with -w, shown by -d)")
 	largeFile := fs.String("large-file", "", "report files copied into the image over `SIZE` (default 10MB; 512k, 1G, bytes)")
 	fs.BoolVar(&c.opts.CacheMounts, "cache-mounts", false, "give installing RUNs BuildKit cache mounts instead of deleting package caches")
-	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error")
+	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error (--format=text)")
+	fs.BoolVarP(&c.verbose, "verbose", "v", false, "also say on standard error when a folder holds no Dockerfile")
 	version := fs.Bool("version", false, "print the version and exit")
 	help := fs.BoolP("help", "h", false, "print this help and exit")
 
@@ -153,6 +179,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, err)
 	}
 	c.opts.Rules = selected
+	if err := c.setOutput(*format, *failOnValues); err != nil {
+		return usageError(stderr, err)
+	}
 
 	paths := fs.Args()
 	if len(paths) == 0 {
@@ -164,10 +193,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, p := range paths {
 		c.visit(p)
 	}
+	c.closeOutput()
 	switch {
 	case c.failed:
 		return exitError
-	case c.changed && (c.check || c.list || c.diff):
+	case (c.changed || c.flagged) && (c.check || c.list || c.diff):
 		return exitChanged
 	}
 	return exitOK
@@ -197,15 +227,6 @@ func usageError(stderr io.Writer, err error) int {
 	return exitError
 }
 
-// moduleVersion is the version the binary was built at, as "go install"
-// records it.
-func moduleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
 // process rewrites one input and reports the result: findings to stderr,
 // then, as the flags say, the file written, its path listed, its diff or its
 // new content printed. file tells whether name is a file that -w may write.
@@ -231,11 +252,7 @@ func (c *cli) process(name string, src []byte, file bool) {
 		c.fail(name, err)
 		return
 	}
-	if !c.quiet {
-		for _, f := range res.Findings {
-			fmt.Fprintf(c.stderr, "%s:%d: %s: %s\n", name, f.Line, f.Rule, f.Message)
-		}
-	}
+	c.report(name, src, res.Findings)
 	changed := res.Changed(src)
 	c.changed = c.changed || changed || len(res.Files) > 0
 	if changed && c.write && file {
@@ -250,6 +267,8 @@ func (c *cli) process(name string, src []byte, file bool) {
 	switch {
 	case c.check:
 		// --check prints nothing on stdout, whatever else was asked.
+	case c.findingsOut && !c.list && !c.diff:
+		// The findings take standard output.
 	case c.list || c.diff || c.write:
 		if changed && c.list {
 			fmt.Fprintln(c.stdout, name)
@@ -324,5 +343,5 @@ func (c *cli) fail(name string, err error) {
 	if !strings.HasPrefix(msg, name+":") {
 		msg = name + ": " + msg
 	}
-	fmt.Fprintln(c.stderr, msg)
+	fmt.Fprintln(c.stderr, oneLine(msg))
 }
