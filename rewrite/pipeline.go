@@ -60,7 +60,10 @@ func Source(src []byte, opts Options) (*Result, error) {
 	slices.SortStableFunc(st.findings, func(a, b Finding) int {
 		return cmp.Compare(a.Line, b.Line)
 	})
-	return &Result{Output: st.doc.Src, Findings: st.findings, Files: st.files}, nil
+	slices.SortStableFunc(st.suppressed, func(a, b Suppression) int {
+		return cmp.Compare(a.Line, b.Line)
+	})
+	return &Result{Output: st.doc.Src, Findings: st.findings, Files: st.files, Suppressed: st.suppressed}, nil
 }
 
 // run is the state of one Source call.
@@ -71,6 +74,8 @@ type run struct {
 	findings []Finding
 	seen     map[string]bool
 	files    []FileChange // the other files applied findings change
+
+	suppressed []Suppression // findings ignore comments switched off, once each
 }
 
 // runRule runs one rule on the current document, reports what it found and
@@ -83,7 +88,8 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 	ign := ignoresOf(st.doc)
 	var edits []Edit
 	for _, f := range p.findings {
-		if ign.suppresses(st.doc, r, f) {
+		if c, ok := ign.suppresses(st.doc, r, f); ok {
+			st.suppress(Suppression{Rule: f.Rule, Line: p.InputLine(f.Line), Message: f.Message, Reason: c.reason})
 			continue
 		}
 		apply := (len(f.Edits) > 0 || len(f.Files) > 0) && (r.Kind == Safe && !f.Proposal || st.opts.Propose)
@@ -106,6 +112,16 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 		return false, nil
 	}
 	return true, st.apply(edits, r.Name)
+}
+
+// suppress records a finding an ignore comment switched off, once however
+// many passes find it.
+func (st *run) suppress(s Suppression) {
+	key := fmt.Sprintf("ignored\x00%s\x00%d\x00%s", s.Rule, s.Line, s.Message)
+	if !st.seen[key] {
+		st.seen[key] = true
+		st.suppressed = append(st.suppressed, s)
+	}
 }
 
 // safeRun keeps a bug in one rule from crashing the command.
