@@ -188,8 +188,25 @@ func (f *File) Excluded(path string) bool {
 
 // Prunes tells whether a walk may skip the folder dir without looking in
 // it: exclude names it, and no "!" pattern could bring back a path below.
+// A pattern can only match paths that start with its text up to its first
+// wildcard, so one whose literal start leads elsewhere cannot.
 func (f *File) Prunes(dir string) bool {
-	return f.exclude != nil && !f.exclude.Exclusions() && f.Excluded(dir)
+	if !f.Excluded(dir) {
+		return false
+	}
+	rel, _ := f.rel(dir)
+	below := rel + "/"
+	for _, p := range f.exclude.Patterns() {
+		if !p.Exclusion() {
+			continue
+		}
+		text := filepath.ToSlash(p.String())
+		lit := text[:len(text)-len(strings.TrimLeft(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-@+=,~"))]
+		if strings.HasPrefix(lit, below) || strings.HasPrefix(below, lit) {
+			return false
+		}
+	}
+	return true
 }
 
 // rel is path relative to the file's folder, slash-separated; false when

@@ -170,12 +170,24 @@ overrides:
 	if len(f.Layers("")) != 1 {
 		t.Errorf("standard input got overrides")
 	}
-	if f.Prunes(filepath.Join(dir, "legacy")) {
-		t.Errorf("Prunes(legacy) with a \"!\" pattern: a walk must look inside")
-	}
-	g, _ := Parse(".dfopt.yaml", dir, []byte("exclude: [legacy]\n"))
-	if !g.Prunes(filepath.Join(dir, "legacy")) || g.Prunes(filepath.Join(dir, "other")) {
-		t.Errorf("Prunes: legacy %v, other %v; want true, false", g.Prunes(filepath.Join(dir, "legacy")), g.Prunes(filepath.Join(dir, "other")))
+	for _, tc := range []struct {
+		exclude, dir string
+		prunes       bool
+	}{
+		{`["docs/**", "!docs/keep"]`, "docs", false}, // docs/keep comes back
+		{`["legacy", "!docs/keep"]`, "legacy", true},
+		{`["legacy"]`, "other", false},
+		{`["**/gen", "!**/gen/keep"]`, "a/gen", false}, // any folder may hold one
+		{`["a", "!a*/x"]`, "a", false},
+		{`["a", "!b*/x"]`, "a", true},
+	} {
+		g, err := Parse(".dfopt.yaml", dir, []byte("exclude: "+tc.exclude+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := g.Prunes(filepath.Join(dir, tc.dir)); got != tc.prunes {
+			t.Errorf("exclude %s: Prunes(%s) = %v, want %v", tc.exclude, tc.dir, got, tc.prunes)
+		}
 	}
 }
 
