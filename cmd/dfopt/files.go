@@ -157,6 +157,8 @@ func (c *cli) excluded(path string, dir bool) bool {
 	switch {
 	case c.config != nil:
 		cfg = c.config
+	case c.finder == nil:
+		return false
 	case dir:
 		cfg, err = c.finder.Find(path)
 	default:
