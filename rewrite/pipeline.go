@@ -60,7 +60,10 @@ func Source(src []byte, opts Options) (*Result, error) {
 	slices.SortStableFunc(st.findings, func(a, b Finding) int {
 		return cmp.Compare(a.Line, b.Line)
 	})
-	return &Result{Output: st.doc.Src, Findings: st.findings, Files: st.files}, nil
+	slices.SortStableFunc(st.suppressed, func(a, b Suppression) int {
+		return cmp.Compare(a.Line, b.Line)
+	})
+	return &Result{Output: st.doc.Src, Findings: st.findings, Files: st.files, Suppressed: st.suppressed}, nil
 }
 
 // run is the state of one Source call.
@@ -74,6 +77,8 @@ type run struct {
 	// steps are the edits each apply wrote, in order, sorted, with the
 	// document's line endings: the way back from doc to the input's bytes.
 	steps [][]Edit
+
+	suppressed []Suppression // findings ignore comments switched off, once each
 }
 
 // runRule runs one rule on the current document, reports what it found and
@@ -86,7 +91,8 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 	ign := ignoresOf(st.doc)
 	var edits []Edit
 	for _, f := range p.findings {
-		if ign.suppresses(st.doc, r, f) {
+		if c, ok := ign.suppresses(st.doc, r, f); ok {
+			st.suppress(Suppression{Rule: f.Rule, Line: p.InputLine(f.Line), Message: f.Message, Reason: c.reason})
 			continue
 		}
 		apply := f.Kind == Safe || f.Kind == Proposal && st.opts.Propose
@@ -178,6 +184,16 @@ func unapply(step []Edit, start, end int) (int, int, bool) {
 		oldEnd = end - shift
 	}
 	return oldStart, max(oldStart, oldEnd), true
+}
+
+// suppress records a finding an ignore comment switched off, once however
+// many passes find it.
+func (st *run) suppress(s Suppression) {
+	key := fmt.Sprintf("ignored\x00%s\x00%d\x00%s", s.Rule, s.Line, s.Message)
+	if !st.seen[key] {
+		st.seen[key] = true
+		st.suppressed = append(st.suppressed, s)
+	}
 }
 
 // safeRun keeps a bug in one rule from crashing the command.

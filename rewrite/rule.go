@@ -132,42 +132,65 @@ type Edit struct {
 }
 
 // Select returns the rules of all that are switched on by enable and disable
-// (names or "all"), keeping the order of all. Unknown names are an error.
+// (names, hadolint IDs or "all"), starting from every rule on and keeping the
+// order of all. Unknown names are an error.
 func Select(all []*Rule, enable, disable []string) ([]*Rule, error) {
-	enable, disable = lowerAll(enable), lowerAll(disable)
-	known := map[string]bool{"all": true}
-	for _, r := range all {
-		known[r.Name] = true
-	}
+	return SelectFrom(all, all, enable, disable)
+}
+
+// SelectFrom switches the rules on, a subset of all, on and off as enable and
+// disable say, and returns the rules of all that are then on, in the order of
+// all. A rule named in enable is on, else one named in disable is off, else
+// "all" in disable switches it off unless enable holds "all" too, else "all"
+// in enable switches it on; a rule neither list names keeps its state. Layers
+// of settings (a configuration file, its per-path overrides, then the
+// command line) apply one after the other this way, each having the last word
+// on the rules it names. Unknown names are an error.
+func SelectFrom(all, on []*Rule, enable, disable []string) ([]*Rule, error) {
 	for _, n := range append(slices.Clone(enable), disable...) {
-		if !known[n] {
-			return nil, fmt.Errorf("unknown rule %q (see 'dfopt rules')", n)
+		if !Known(all, n) {
+			return nil, fmt.Errorf("unknown rule %q (see 'dfopt rules')", strings.TrimSpace(n))
 		}
 	}
-	on := func(r *Rule) bool {
-		if slices.Contains(enable, r.Name) {
-			return true
-		}
-		if slices.Contains(disable, r.Name) || slices.Contains(disable, "all") {
-			return slices.Contains(enable, "all") && !slices.Contains(disable, r.Name)
-		}
-		return true
+	names := func(list []string, r *Rule) bool {
+		return slices.ContainsFunc(list, func(n string) bool { return r.Is(n) })
 	}
+	isAll := func(n string) bool { return strings.EqualFold(strings.TrimSpace(n), "all") }
 	var out []*Rule
 	for _, r := range all {
-		if on(r) {
+		state := slices.Contains(on, r)
+		switch {
+		case names(enable, r):
+			state = true
+		case names(disable, r):
+			state = false
+		case slices.ContainsFunc(disable, isAll):
+			state = slices.ContainsFunc(enable, isAll)
+		case slices.ContainsFunc(enable, isAll):
+			state = true
+		}
+		if state {
 			out = append(out, r)
 		}
 	}
 	return out, nil
 }
 
-func lowerAll(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = strings.ToLower(strings.TrimSpace(n))
+// Known tells whether name names a rule of all, by its name or one of its
+// hadolint IDs, or is "all".
+func Known(all []*Rule, name string) bool {
+	if strings.EqualFold(strings.TrimSpace(name), "all") {
+		return true
 	}
-	return out
+	return slices.ContainsFunc(all, func(r *Rule) bool { return r.Is(name) })
+}
+
+// Is tells whether name (any case) is the rule's name or one of its hadolint
+// IDs, as --enable, --disable, configuration files and ignore comments may
+// name it.
+func (r *Rule) Is(name string) bool {
+	name = strings.TrimSpace(name)
+	return strings.EqualFold(name, r.Name) || slices.ContainsFunc(r.Hadolint, func(id string) bool { return strings.EqualFold(id, name) })
 }
 
 // Lookup finds a rule by name.

@@ -52,7 +52,7 @@ func (f failOn) fails(fd rewrite.Finding) bool {
 // rewritten files are not printed there (-w still writes them), and JSON
 // and SARIF, one document each, do not mix with -l or -d. GitHub's runner
 // picks its commands out of any output, so they may.
-func (c *cli) setOutput(name string, failOnValues []string) error {
+func (c *cli) setOutput(name string, failOnValues []string, failOnGiven bool) error {
 	format, err := report.ParseFormat(name)
 	if err != nil {
 		return err
@@ -60,11 +60,15 @@ func (c *cli) setOutput(name string, failOnValues []string) error {
 	if (format == report.JSON || format == report.SARIF) && (c.list || c.diff) {
 		return fmt.Errorf("--format=%s prints to standard output, as -l and -d do: use one of them", format)
 	}
-	if c.failOn, err = parseFailOn(failOnValues); err != nil {
-		return err
-	}
-	if len(failOnValues) > 0 && !c.check && !c.list && !c.diff {
-		return fmt.Errorf("--fail-on works with --check, -l or -d, whose exit status 1 says what was found")
+	if failOnGiven {
+		f, err := parseFailOn(failOnValues)
+		if err != nil {
+			return err
+		}
+		if !c.check && !c.list && !c.diff {
+			return fmt.Errorf("--fail-on works with --check, -l or -d, whose exit status 1 says what was found")
+		}
+		c.failOnFlag = &f
 	}
 	wd, _ := os.Getwd()
 	tool := report.Tool{Version: moduleVersion(), Rules: rules.All(), WorkDir: wd}
@@ -72,16 +76,26 @@ func (c *cli) setOutput(name string, failOnValues []string) error {
 	switch {
 	case format != report.Text:
 		c.findings = report.New(format, c.stdout, tool)
-	case !c.quiet:
+	case !c.quiet || c.verbose: // -q -v: what ignore comments suppressed, no findings
 		c.findings = report.New(format, c.stderr, tool)
 	}
 	return nil
 }
 
+// failOnFor is what fails --check for an input whose configuration says
+// fail-on: values (nil when it does not): --fail-on wins when given.
+func (c *cli) failOnFor(values []string) (failOn, error) {
+	if c.failOnFlag != nil {
+		return *c.failOnFlag, nil
+	}
+	return parseFailOn(values)
+}
+
 // report hands one input's findings to the writer and notes those that
-// --fail-on counts.
-func (c *cli) report(name string, src []byte, findings []rewrite.Finding) {
-	for _, f := range findings {
+// --fail-on counts. The findings ignore comments suppressed go to JSON and
+// SARIF always, marked so, and to text with -v.
+func (c *cli) report(name string, src []byte, res *rewrite.Result) {
+	for _, f := range res.Findings {
 		if c.failOn.fails(f) {
 			c.flagged = true
 		}
@@ -89,7 +103,14 @@ func (c *cli) report(name string, src []byte, findings []rewrite.Finding) {
 	if c.findings == nil {
 		return
 	}
-	if err := c.findings.Write(report.File{Path: name, Src: src, Findings: findings}); err != nil {
+	file := report.File{Path: name, Src: src, Findings: res.Findings}
+	if c.quiet && !c.findingsOut {
+		file.Findings = nil
+	}
+	if c.findingsOut || c.verbose {
+		file.Suppressed = res.Suppressed
+	}
+	if err := c.findings.Write(file); err != nil {
 		c.writeFailed(err)
 	}
 }

@@ -48,6 +48,11 @@ type File struct {
 	// lines and columns.
 	Src      []byte
 	Findings []rewrite.Finding
+	// Suppressed are the findings ignore comments switched off, with the
+	// comments' reasons: JSON and SARIF show them as suppressed, text as
+	// "suppressed (reason: …)" lines among the findings (the command line
+	// passes them to text only with -v).
+	Suppressed []rewrite.Suppression
 }
 
 // Tool is what the formats that describe dfopt say about it (SARIF).
@@ -154,8 +159,23 @@ func relPath(path, dir string) string {
 type textWriter struct{ w io.Writer }
 
 func (t *textWriter) Write(f File) error {
-	for _, fd := range f.Findings {
-		if _, err := fmt.Fprintf(t.w, "%s:%d: %s: %s\n", Escape(f.Path), fd.Line, fd.Rule, Message(fd)); err != nil {
+	findings, suppressed := f.Findings, f.Suppressed
+	for len(findings) > 0 || len(suppressed) > 0 {
+		var err error
+		if len(suppressed) == 0 || len(findings) > 0 && findings[0].Line <= suppressed[0].Line {
+			fd := findings[0]
+			_, err = fmt.Fprintf(t.w, "%s:%d: %s: %s\n", Escape(f.Path), fd.Line, fd.Rule, Message(fd))
+			findings = findings[1:]
+		} else {
+			s := suppressed[0]
+			reason := ""
+			if s.Reason != "" {
+				reason = " (reason: " + Escape(s.Reason) + ")"
+			}
+			_, err = fmt.Fprintf(t.w, "%s:%d: %s: suppressed%s\n", Escape(f.Path), s.Line, s.Rule, reason)
+			suppressed = suppressed[1:]
+		}
+		if err != nil {
 			return err
 		}
 	}

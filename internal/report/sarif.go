@@ -69,13 +69,20 @@ type (
 		Text string `json:"text"`
 	}
 	sarifResult struct {
-		RuleID     string          `json:"ruleId"`
-		RuleIndex  int             `json:"ruleIndex"`
-		Level      string          `json:"level"`
-		Message    sarifText       `json:"message"`
-		Locations  []sarifLocation `json:"locations"`
-		Fixes      []sarifFix      `json:"fixes,omitempty"`
-		Properties map[string]any  `json:"properties"`
+		RuleID       string             `json:"ruleId"`
+		RuleIndex    int                `json:"ruleIndex"`
+		Level        string             `json:"level"`
+		Message      sarifText          `json:"message"`
+		Locations    []sarifLocation    `json:"locations"`
+		Fixes        []sarifFix         `json:"fixes,omitempty"`
+		Suppressions []sarifSuppression `json:"suppressions,omitempty"`
+		Properties   map[string]any     `json:"properties"`
+	}
+	// sarifSuppression is an ignore comment that switched a finding off:
+	// in the source, with the comment's reason as its justification.
+	sarifSuppression struct {
+		Kind          string `json:"kind"`
+		Justification string `json:"justification,omitempty"`
 	}
 	sarifLocation struct {
 		PhysicalLocation sarifPhysical `json:"physicalLocation"`
@@ -150,16 +157,23 @@ func sarifRuleOf(r *rewrite.Rule) sarifRule {
 	}
 }
 
+// ruleIndex is the index of the named rule in the log's rules, where a
+// rule outside Tool.Rules is added, described from its name alone.
+func (s *sarifWriter) ruleIndex(name string) int {
+	idx, ok := s.index[name]
+	if !ok {
+		idx = len(s.log.Runs[0].Tool.Driver.Rules)
+		s.index[name] = idx
+		s.log.Runs[0].Tool.Driver.Rules = append(s.log.Runs[0].Tool.Driver.Rules, sarifRuleOf(&rewrite.Rule{Name: name, Title: name, Doc: name}))
+	}
+	return idx
+}
+
 func (s *sarifWriter) Write(f File) error {
 	uri := s.uri(f.Path)
 	lines := lineStarts(f.Src)
 	for _, fd := range f.Findings {
-		idx, ok := s.index[fd.Rule]
-		if !ok { // a rule outside Tool.Rules: describe it from what we have
-			idx = len(s.log.Runs[0].Tool.Driver.Rules)
-			s.index[fd.Rule] = idx
-			s.log.Runs[0].Tool.Driver.Rules = append(s.log.Runs[0].Tool.Driver.Rules, sarifRuleOf(&rewrite.Rule{Name: fd.Rule, Title: fd.Rule, Doc: fd.Rule}))
-		}
+		idx := s.ruleIndex(fd.Rule)
 		props := map[string]any{"kind": fd.Kind.String(), "applied": fd.Applied}
 		if fd.Security {
 			props["security"] = true
@@ -178,6 +192,23 @@ func (s *sarifWriter) Write(f File) error {
 			res.Fixes = []sarifFix{fix}
 		}
 		s.log.Runs[0].Results = append(s.log.Runs[0].Results, res)
+	}
+	for _, sp := range f.Suppressed {
+		idx := s.ruleIndex(sp.Rule)
+		fd := rewrite.Finding{Rule: sp.Rule, Message: sp.Message}
+		if r := rewrite.Lookup(s.tool.Rules, sp.Rule); r != nil {
+			fd.Kind = r.Kind
+		}
+		s.log.Runs[0].Results = append(s.log.Runs[0].Results, sarifResult{
+			RuleID: sp.Rule, RuleIndex: idx, Level: Level(fd),
+			Message: sarifText{Message(fd)},
+			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
+				ArtifactLocation: sarifArtifact{URI: uri},
+				Region:           sarifRegion{StartLine: sp.Line, EndLine: sp.Line},
+			}}},
+			Suppressions: []sarifSuppression{{Kind: "inSource", Justification: Escape(sp.Reason)}},
+			Properties:   map[string]any{"kind": fd.Kind.String(), "applied": false},
+		})
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -263,5 +264,86 @@ func TestSARIFFixes(t *testing.T) {
 	}
 	if uri := results[0].Locations[0].PhysicalLocation.ArtifactLocation.URI; uri != "ctx/Dockerfile" {
 		t.Errorf("uri %q, want ctx/Dockerfile", uri)
+	}
+}
+
+// TestSuppressed checks that a finding an ignore comment switched off is a
+// SARIF result with an inSource suppression whose justification is the
+// comment's reason (the log still valid), and a JSON object marked
+// suppressed, while text shows it as a "suppressed" line in line order.
+func TestSuppressed(t *testing.T) {
+	src := "FROM alpine\n# dfopt ignore=add-to-copy;reason=a tar on some branches\nADD app /app\nADD app /app2\n"
+	res, err := rewrite.Source([]byte(src), rewrite.Options{Path: "Dockerfile", Rules: rules.All()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Suppressed) != 1 {
+		t.Fatalf("suppressed: %+v, want one", res.Suppressed)
+	}
+	file := report.File{Path: "Dockerfile", Src: []byte(src), Findings: res.Findings, Suppressed: res.Suppressed}
+	write := func(f report.Format) string {
+		var out bytes.Buffer
+		w := report.New(f, &out, report.Tool{Version: "v1", Rules: rules.All()})
+		if err := w.Write(file); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+
+	sarif := write(report.SARIF)
+	if err := validate(t, sarifSchema(t), []byte(sarif)); err != nil {
+		t.Fatalf("the log does not match the SARIF schema: %v\n%s", err, sarif)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID       string `json:"ruleId"`
+				Suppressions []struct{ Kind, Justification string }
+				Locations    []struct {
+					PhysicalLocation struct{ Region struct{ StartLine int } }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(sarif), &log); err != nil {
+		t.Fatal(err)
+	}
+	var suppressed []int
+	for _, r := range log.Runs[0].Results {
+		if len(r.Suppressions) > 0 {
+			s := r.Suppressions[0]
+			if r.RuleID != "add-to-copy" || s.Kind != "inSource" || s.Justification != "a tar on some branches" {
+				t.Errorf("suppression %+v of %s", s, r.RuleID)
+			}
+			suppressed = append(suppressed, r.Locations[0].PhysicalLocation.Region.StartLine)
+		}
+	}
+	if !slices.Equal(suppressed, []int{3}) {
+		t.Errorf("suppressed results at lines %v, want [3]", suppressed)
+	}
+
+	var objs []map[string]any
+	if err := json.Unmarshal([]byte(write(report.JSON)), &objs); err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for _, o := range objs {
+		if s, ok := o["suppressed"].(map[string]any); ok {
+			marked++
+			if o["line"] != 3.0 || s["reason"] != "a tar on some branches" {
+				t.Errorf("JSON suppression %v", o)
+			}
+		}
+	}
+	if marked != 1 || len(objs) != len(res.Findings)+1 {
+		t.Errorf("JSON: %d objects, %d suppressed; want %d and 1", len(objs), marked, len(res.Findings)+1)
+	}
+
+	want := "Dockerfile:3: add-to-copy: suppressed (reason: a tar on some branches)\nDockerfile:4: add-to-copy: "
+	if text := write(report.Text); !strings.HasPrefix(text, want) {
+		t.Errorf("text:\n%s\nwant it to start with\n%s", text, want)
 	}
 }
