@@ -90,6 +90,12 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 	if rest != "" {
 		lines[0] += " " + rest
 	}
+	switch in.Keyword {
+	case "onbuild":
+		upperTrigger(lines, d.Escape)
+	case "from":
+		upperStageAs(lines, in, d.Escape)
+	}
 	if last == in.StartLine && level == fmtFull && !heredoc {
 		collapseBlanks(lines, d.Escape)
 	}
@@ -169,6 +175,85 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 	}
 	lines = slices.DeleteFunc(lines, func(l string) bool { return l == dropLine })
 	return strings.Join(lines, "\n")
+}
+
+// upperTrigger writes the keyword of an ONBUILD's trigger (its second word,
+// on whichever line it is) in upper case, so that every keyword of the file
+// has one casing, as BuildKit's ConsistentInstructionCasing check asks.
+func upperTrigger(lines []string, escape rune) {
+	seen := 0
+	for i, l := range lines {
+		if i > 0 && isCommentLine([]byte(strings.TrimSpace(l))) {
+			continue
+		}
+		for _, w := range wordSpans(l, escape) {
+			if seen == 1 {
+				word := strings.TrimSuffix(l[w[0]:w[1]], string(escape))
+				lines[i] = l[:w[0]] + strings.ToUpper(word) + l[w[0]+len(word):]
+				return
+			}
+			seen++
+		}
+	}
+}
+
+// upperStageAs writes the AS of a FROM that names its stage in upper case,
+// like the FROM before it, which BuildKit's FromAsCasing check asks for
+// (BuildKit reads the word in any case). It is the last word but one of the
+// instruction, on whichever line it is; comment lines and escape tokens are
+// no words.
+func upperStageAs(lines []string, in *Instruction, escape rune) {
+	if countArgs(in) != 3 || !strings.EqualFold(in.Node.Next.Next.Value, "as") {
+		return
+	}
+	seen := 0 // words after the one looked at
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := lines[i]
+		if i > 0 && isCommentLine([]byte(strings.TrimSpace(l))) {
+			continue
+		}
+		words := wordSpans(l, escape)
+		for k := len(words) - 1; k >= 0; k-- {
+			w := words[k]
+			if seen == 1 {
+				word := strings.TrimSuffix(l[w[0]:w[1]], string(escape)) // as\ then the name below
+				if strings.EqualFold(word, "as") {
+					lines[i] = l[:w[0]] + "AS" + l[w[0]+2:]
+				}
+				return
+			}
+			seen++
+		}
+	}
+}
+
+// countArgs counts an instruction's arguments as BuildKit split them.
+func countArgs(in *Instruction) int {
+	n := 0
+	for x := in.Node.Next; x != nil; x = x.Next {
+		n++
+	}
+	return n
+}
+
+// wordSpans returns the start and end of each blank-separated word of a line,
+// leaving out a lone escape token (a continuation).
+func wordSpans(l string, escape rune) [][2]int {
+	var out [][2]int
+	start := -1
+	for j := 0; j <= len(l); j++ {
+		if j < len(l) && l[j] != ' ' && l[j] != '\t' {
+			if start < 0 {
+				start = j
+			}
+			continue
+		}
+		if start >= 0 && l[start:j] != string(escape) {
+			out = append(out, [2]int{start, j})
+		}
+		start = -1
+	}
+	return out
 }
 
 // collapseBlanks turns runs of blanks between words into one space, outside
@@ -258,6 +343,12 @@ func meaningOf(text string, escape rune, posixShell bool) (string, bool) {
 func nodeMeaning(n *parser.Node, posixShell bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %q %v", strings.ToLower(n.Value), n.Flags, n.Attributes["json"])
+	if stageAs := strings.EqualFold(n.Value, "from") && n.Next != nil && n.Next.Next != nil &&
+		n.Next.Next.Next != nil && n.Next.Next.Next.Next == nil && strings.EqualFold(n.Next.Next.Value, "as"); stageAs {
+		// BuildKit reads the AS of FROM IMAGE AS NAME in any case.
+		fmt.Fprintf(&b, " %q as %q", n.Next.Value, n.Next.Next.Next.Value)
+		return b.String()
+	}
 	shellRun := posixShell && strings.EqualFold(n.Value, "run") && !n.Attributes["json"] && len(n.Heredocs) == 0
 	for x := n.Next; x != nil; x = x.Next {
 		v := x.Value
