@@ -11,6 +11,46 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
+// FormatRule is the formatter (--fmt) as 'dfopt rules' and ignore comments
+// know it: its findings are named "fmt", and `# dfopt ignore=fmt` keeps an
+// instruction's layout. It is no step of the rule list and has no Run:
+// Source formats after the rules when Options.Format is set.
+var FormatRule = &Rule{
+	Name:  "fmt",
+	Title: "Print every instruction canonically (only with --fmt)",
+	Kind:  Safe,
+	Doc: `With --fmt, dfopt also prints every instruction in one layout, as gofmt does
+for Go: keywords in upper case, one space after the keyword and between
+words, continuation lines indented four spaces with && leading them, exec-form
+arguments as ["a", "b"]. Comments, blank lines and heredoc bodies stay as they
+are. The AS of FROM ... AS name takes the case of FROM, and the keyword of an
+ONBUILD trigger is written in upper case too, so that BuildKit's own checks
+(FromAsCasing, ConsistentInstructionCasing) find nothing to say of the casing.
+
+It never changes what the Dockerfile does: each instruction's parsed value
+(for a shell-form RUN, its shell program as mvdan/sh prints it) is compared
+before and after, and where the canonical layout would change it (a quoted
+string across a continuation, a word split by one) dfopt keeps a more
+cautious layout, or the original. --enable and --disable do not switch it;
+# dfopt ignore=fmt above an instruction, or # dfopt global ignore=fmt before
+the first, keeps the layout as written.
+
+Bad:
+
+    from debian:bookworm as build
+    run apt-get update &&\
+      apt-get install -y  gcc
+    cmd [ "make","all" ]
+
+Good:
+
+    FROM debian:bookworm AS build
+    RUN apt-get update \
+        && apt-get install -y gcc
+    CMD ["make", "all"]
+`,
+}
+
 // format prints every instruction of the document canonically (--fmt): keyword
 // in upper case and one space after it, continuation lines indented four spaces
 // with && leading them, exec-form arguments as ["a", "b"]. Each instruction's
@@ -19,8 +59,12 @@ import (
 // It tells whether the document changed.
 func (st *run) format() (bool, error) {
 	d := st.doc
+	ign := ignoresOf(d)
 	var edits []Edit
 	for _, in := range d.Instructions {
+		if ign.covers(ign.global, FormatRule) || ign.covers(ign.byInst[in.StartLine], FormatRule) {
+			continue
+		}
 		start := in.Start
 		if in.StartLine == 1 && d.BOM {
 			start += 3
@@ -35,7 +79,7 @@ func (st *run) format() (bool, error) {
 			if got, ok := meaningOf(text, d.Escape, in.POSIX); ok && got == want {
 				edits = append(edits, Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text})
 				f := Finding{
-					Rule: "fmt", Line: st.orig[in.StartLine], Applied: true,
+					Rule: FormatRule.Name, Line: st.orig[in.StartLine], Applied: true,
 					Message: "layout is not canonical (--fmt)",
 				}
 				if key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message); !st.seen[key] {

@@ -96,6 +96,9 @@ func Select(all []*Rule, enable, disable []string) ([]*Rule, error) {
 		known[r.Name] = true
 	}
 	for _, n := range append(slices.Clone(enable), disable...) {
+		if n == FormatRule.Name && !known[n] {
+			return nil, fmt.Errorf("fmt is the formatter: --fmt switches it on, --enable and --disable do not")
+		}
 		if !known[n] {
 			return nil, fmt.Errorf("unknown rule %q (see 'dfopt rules')", n)
 		}
