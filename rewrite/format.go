@@ -31,9 +31,9 @@ It never changes what the Dockerfile does: each instruction's parsed value
 (for a shell-form RUN, its shell program as mvdan/sh prints it) is compared
 before and after, and where the canonical layout would change it (a quoted
 string across a continuation, a word split by one) dfopt keeps a more
-cautious layout, or the original. --enable and --disable do not switch it;
-# dfopt ignore=fmt above an instruction, or # dfopt global ignore=fmt before
-the first, keeps the layout as written.
+cautious layout, or the original. Only --fmt switches it on; an ignore
+comment "# dfopt ignore=fmt" above an instruction, or "# dfopt global
+ignore=fmt" before the first, keeps the layout as written.
 
 Bad:
 

@@ -13,6 +13,10 @@ import (
 	"github.com/dfopt/dfopt/rules"
 )
 
+// The pages of docs/rules/ are made from the same rule values as 'dfopt
+// rules' prints, by TestRuleDocs, which also fails when they are not current.
+//go:generate go test -run ^TestRuleDocs$ -update
+
 const rulesUsage = `Usage: dfopt rules [NAME]
 
 With no NAME, list every rule in pipeline order: name, kind, hadolint IDs and
