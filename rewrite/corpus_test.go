@@ -121,6 +121,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("default rules with --fmt: %v", err)
 			}
 			checkStable(t, "default+--fmt", bres.Output, both)
+			checkLint(t, "default+--fmt", src, bres.Output, true)
 		})
 	}
 	t.Logf("corpus: %d files, %d accepted by buildkit, %d rejected; default rules change %d, --fmt changes %d",
