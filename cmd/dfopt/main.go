@@ -71,6 +71,7 @@ Examples:
   dfopt --dockerignore -d Dockerfile   also show the .dockerignore entries to add
   dfopt rules                          list the rules
   dfopt rules add-to-copy              explain one rule
+  dfopt rules DL3020                   the rules that answer a hadolint check
   dfopt verify Dockerfile              build before and after, compare the images
 `
 
