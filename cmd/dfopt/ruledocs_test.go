@@ -74,8 +74,7 @@ func ruleDocs(t *testing.T, rs []*rewrite.Rule) map[string][]byte {
 	index.WriteString(generatedNote)
 	index.WriteString("# dfopt's rules\n\n")
 	index.WriteString("In pipeline order, as `dfopt rules` lists them; the formatter (`--fmt`) comes last. ")
-	index.WriteString("A *safe* rule is applied by default, a *proposal* only with `--propose` ")
-	index.WriteString("(see [rule kinds](../../README.md#rule-kinds)).\n\n")
+	index.WriteString("A rule's kind says when its edits are applied: see [rule kinds](../../README.md#rule-kinds).\n\n")
 	index.WriteString("| rule | kind | hadolint | what it does |\n|---|---|---|---|\n")
 	for _, r := range rs {
 		ids := "-"
