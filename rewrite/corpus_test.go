@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfopt/dfopt/internal/buildlint"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -82,6 +83,7 @@ func TestCorpus(t *testing.T) {
 				t.Errorf("--disable=all is not the identity (err %v)", err)
 			}
 			checkStable(t, "default", res.Output, opts)
+			checkLint(t, "default", src, res.Output, false)
 
 			fopts := rewrite.Options{Path: name, Format: true}
 			fres, err := rewrite.Source(src, fopts)
@@ -97,6 +99,21 @@ func TestCorpus(t *testing.T) {
 			if after == nil || !slices.Equal(before.Meaning(), after.Meaning()) {
 				t.Errorf("--fmt changed the meaning")
 			}
+			checkLint(t, "--fmt", src, fres.Output, true)
+
+			// The same file written in lower case: --fmt leaves no casing
+			// to BuildKit's checks either, and keeps the meaning.
+			lower := lowerKeywords(before)
+			lres, err := rewrite.Source(lower, fopts)
+			if err != nil {
+				t.Fatalf("--fmt, keywords in lower case: %v", err)
+			}
+			lbefore, _ := rewrite.Parse(name, lower)
+			lafter, _ := rewrite.Parse(name, lres.Output)
+			if lafter == nil || !slices.Equal(lbefore.Meaning(), lafter.Meaning()) {
+				t.Errorf("--fmt changed the meaning of the file in lower case")
+			}
+			checkLint(t, "--fmt, keywords in lower case", lower, lres.Output, true)
 
 			both := rewrite.Options{Path: name, Rules: rules.All(), Format: true}
 			bres, err := rewrite.Source(src, both)
@@ -104,6 +121,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("default rules with --fmt: %v", err)
 			}
 			checkStable(t, "default+--fmt", bres.Output, both)
+			checkLint(t, "default+--fmt", src, bres.Output, true)
 		})
 	}
 	t.Logf("corpus: %d files, %d accepted by buildkit, %d rejected; default rules change %d, --fmt changes %d",
@@ -127,6 +145,32 @@ func countRuns(t *testing.T, src []byte) int {
 		}
 	}
 	return n
+}
+
+// checkLint runs BuildKit's own checks (those of `docker build --check`) on
+// an input and its output: the output may have no warning its input did not
+// have (counted per check), and with --fmt none about casing at all.
+func checkLint(t *testing.T, what string, in, out []byte, formatted bool) {
+	t.Helper()
+	for _, msg := range buildlint.Added(in, out) {
+		t.Errorf("%s: BuildKit's checks: the output has what the input had not: %s", what, msg)
+	}
+	if formatted {
+		for _, w := range buildlint.Check(out).Casing() {
+			t.Errorf("%s: BuildKit's checks: the output still has %s", what, w)
+		}
+	}
+}
+
+// lowerKeywords writes every instruction keyword of a document in lower case,
+// as some authors do; BuildKit reads keywords in any case.
+func lowerKeywords(d *rewrite.Document) []byte {
+	out := slices.Clone(d.Src)
+	for _, in := range d.Instructions {
+		s, e := d.KeywordSpan(in)
+		copy(out[s:e], bytes.ToLower(out[s:e]))
+	}
+	return out
 }
 
 // checkStable asserts that an output re-parses and is its own output.

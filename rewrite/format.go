@@ -11,6 +11,46 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
+// FormatRule is the formatter (--fmt) as 'dfopt rules' and ignore comments
+// know it: its findings are named "fmt", and `# dfopt ignore=fmt` keeps an
+// instruction's layout. It is no step of the rule list and has no Run:
+// Source formats after the rules when Options.Format is set.
+var FormatRule = &Rule{
+	Name:  "fmt",
+	Title: "Print every instruction canonically (only with --fmt)",
+	Kind:  Safe,
+	Doc: `With --fmt, dfopt also prints every instruction in one layout, as gofmt does
+for Go: keywords in upper case, one space after the keyword and between
+words, continuation lines indented four spaces with && leading them, exec-form
+arguments as ["a", "b"]. Comments, blank lines and heredoc bodies stay as they
+are. The AS of FROM ... AS name takes the case of FROM, and the keyword of an
+ONBUILD trigger is written in upper case too, so that BuildKit's own checks
+(FromAsCasing, ConsistentInstructionCasing) find nothing to say of the casing.
+
+It never changes what the Dockerfile does: each instruction's parsed value
+(for a shell-form RUN, its shell program as mvdan/sh prints it) is compared
+before and after, and where the canonical layout would change it (a quoted
+string across a continuation, a word split by one) dfopt keeps a more
+cautious layout, or the original. Only --fmt switches it on; an ignore
+comment "# dfopt ignore=fmt" above an instruction, or "# dfopt global
+ignore=fmt" before the first, keeps the layout as written.
+
+Bad:
+
+    from debian:bookworm as build
+    run apt-get update &&\
+      apt-get install -y  gcc
+    cmd [ "make","all" ]
+
+Good:
+
+    FROM debian:bookworm AS build
+    RUN apt-get update \
+        && apt-get install -y gcc
+    CMD ["make", "all"]
+`,
+}
+
 // format prints every instruction of the document canonically (--fmt): keyword
 // in upper case and one space after it, continuation lines indented four spaces
 // with && leading them, exec-form arguments as ["a", "b"]. Each instruction's
@@ -19,8 +59,15 @@ import (
 // It tells whether the document changed.
 func (st *run) format() (bool, error) {
 	d := st.doc
+	ign := ignoresOf(d)
 	var edits []Edit
 	for _, in := range d.Instructions {
+		if _, ok := covering(ign.global, FormatRule); ok {
+			continue
+		}
+		if _, ok := covering(ign.byInst[in.StartLine], FormatRule); ok {
+			continue
+		}
 		start := in.Start
 		if in.StartLine == 1 && d.BOM {
 			start += 3
@@ -36,7 +83,7 @@ func (st *run) format() (bool, error) {
 				e := Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text}
 				edits = append(edits, e)
 				f := Finding{
-					Rule: "fmt", Kind: Safe, Applied: true,
+					Rule: FormatRule.Name, Kind: Safe, Applied: true,
 					Message: "layout is not canonical (--fmt)",
 					Edits:   []Edit{e}, InputEdits: st.inputEdits([]Edit{e}),
 				}
@@ -92,6 +139,12 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 	lines[0] = strings.ToUpper(kw)
 	if rest != "" {
 		lines[0] += " " + rest
+	}
+	switch in.Keyword {
+	case "onbuild":
+		upperTrigger(lines, d.Escape)
+	case "from":
+		upperStageAs(lines, in, d.Escape)
 	}
 	if last == in.StartLine && level == fmtFull && !heredoc {
 		collapseBlanks(lines, d.Escape)
@@ -172,6 +225,85 @@ func formatInstruction(d *Document, in *Instruction, level fmtLevel) string {
 	}
 	lines = slices.DeleteFunc(lines, func(l string) bool { return l == dropLine })
 	return strings.Join(lines, "\n")
+}
+
+// upperTrigger writes the keyword of an ONBUILD's trigger (its second word,
+// on whichever line it is) in upper case, so that every keyword of the file
+// has one casing, as BuildKit's ConsistentInstructionCasing check asks.
+func upperTrigger(lines []string, escape rune) {
+	seen := 0
+	for i, l := range lines {
+		if i > 0 && isCommentLine([]byte(strings.TrimSpace(l))) {
+			continue
+		}
+		for _, w := range wordSpans(l, escape) {
+			if seen == 1 {
+				word := strings.TrimSuffix(l[w[0]:w[1]], string(escape))
+				lines[i] = l[:w[0]] + strings.ToUpper(word) + l[w[0]+len(word):]
+				return
+			}
+			seen++
+		}
+	}
+}
+
+// upperStageAs writes the AS of a FROM that names its stage in upper case,
+// like the FROM before it, which BuildKit's FromAsCasing check asks for
+// (BuildKit reads the word in any case). It is the last word but one of the
+// instruction, on whichever line it is; comment lines and escape tokens are
+// no words.
+func upperStageAs(lines []string, in *Instruction, escape rune) {
+	if countArgs(in) != 3 || !strings.EqualFold(in.Node.Next.Next.Value, "as") {
+		return
+	}
+	seen := 0 // words after the one looked at
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := lines[i]
+		if i > 0 && isCommentLine([]byte(strings.TrimSpace(l))) {
+			continue
+		}
+		words := wordSpans(l, escape)
+		for k := len(words) - 1; k >= 0; k-- {
+			w := words[k]
+			if seen == 1 {
+				word := strings.TrimSuffix(l[w[0]:w[1]], string(escape)) // as\ then the name below
+				if strings.EqualFold(word, "as") {
+					lines[i] = l[:w[0]] + "AS" + l[w[0]+2:]
+				}
+				return
+			}
+			seen++
+		}
+	}
+}
+
+// countArgs counts an instruction's arguments as BuildKit split them.
+func countArgs(in *Instruction) int {
+	n := 0
+	for x := in.Node.Next; x != nil; x = x.Next {
+		n++
+	}
+	return n
+}
+
+// wordSpans returns the start and end of each blank-separated word of a line,
+// leaving out a lone escape token (a continuation).
+func wordSpans(l string, escape rune) [][2]int {
+	var out [][2]int
+	start := -1
+	for j := 0; j <= len(l); j++ {
+		if j < len(l) && l[j] != ' ' && l[j] != '\t' {
+			if start < 0 {
+				start = j
+			}
+			continue
+		}
+		if start >= 0 && l[start:j] != string(escape) {
+			out = append(out, [2]int{start, j})
+		}
+		start = -1
+	}
+	return out
 }
 
 // collapseBlanks turns runs of blanks between words into one space, outside
@@ -261,6 +393,12 @@ func meaningOf(text string, escape rune, posixShell bool) (string, bool) {
 func nodeMeaning(n *parser.Node, posixShell bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %q %v", strings.ToLower(n.Value), n.Flags, n.Attributes["json"])
+	if stageAs := strings.EqualFold(n.Value, "from") && n.Next != nil && n.Next.Next != nil &&
+		n.Next.Next.Next != nil && n.Next.Next.Next.Next == nil && strings.EqualFold(n.Next.Next.Value, "as"); stageAs {
+		// BuildKit reads the AS of FROM IMAGE AS NAME in any case.
+		fmt.Fprintf(&b, " %q as %q", n.Next.Value, n.Next.Next.Next.Value)
+		return b.String()
+	}
 	shellRun := posixShell && strings.EqualFold(n.Value, "run") && !n.Attributes["json"] && len(n.Heredocs) == 0
 	for x := n.Next; x != nil; x = x.Next {
 		v := x.Value

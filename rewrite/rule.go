@@ -148,6 +148,9 @@ func Select(all []*Rule, enable, disable []string) ([]*Rule, error) {
 // on the rules it names. Unknown names are an error.
 func SelectFrom(all, on []*Rule, enable, disable []string) ([]*Rule, error) {
 	for _, n := range append(slices.Clone(enable), disable...) {
+		if strings.EqualFold(strings.TrimSpace(n), FormatRule.Name) && !Known(all, n) {
+			return nil, fmt.Errorf("fmt is the formatter: --fmt switches it on, --enable and --disable do not")
+		}
 		if !Known(all, n) {
 			return nil, fmt.Errorf("unknown rule %q (see 'dfopt rules')", strings.TrimSpace(n))
 		}

@@ -12,9 +12,10 @@ import (
 
 // TestDocExamples checks that each rule, given the Bad example of its doc,
 // writes its Good example (with --propose, and no build context), so that
-// what 'dfopt rules NAME' shows is what the rule does.
+// what 'dfopt rules NAME' shows is what the rule does. The formatter's doc
+// (fmt) is checked the same way, with --fmt alone.
 func TestDocExamples(t *testing.T) {
-	for _, r := range rules.All() {
+	for _, r := range append(rules.All(), rewrite.FormatRule) {
 		bad, good, ok := docExamples(r.Doc)
 		if !ok {
 			continue // the rules about the build context show none (dockerignore, data-in-image)
@@ -25,6 +26,9 @@ func TestDocExamples(t *testing.T) {
 			head = from // an example of one stage leaves it out
 		}
 		opts := rewrite.Options{Rules: []*rewrite.Rule{r}, Propose: true}
+		if r == rewrite.FormatRule {
+			opts = rewrite.Options{Format: true}
+		}
 		if files := docContext[r.Name]; files != nil {
 			dir := t.TempDir()
 			for _, f := range files {

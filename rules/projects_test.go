@@ -120,6 +120,7 @@ func TestProjects(t *testing.T) {
 						t.Errorf("not idempotent; second run gives:\n%s", again.Output)
 					}
 					checkReparse(t, src, res.Output)
+					checkLint(t, src, res.Output, false)
 				})
 			}
 		}

@@ -96,6 +96,7 @@ Examples:
                                        a git hook given every staged file
   dfopt rules                          list the rules
   dfopt rules add-to-copy              explain one rule
+  dfopt rules DL3020                   the rules that answer a hadolint check
   dfopt verify Dockerfile              build before and after, compare the images
 `
 

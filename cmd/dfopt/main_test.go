@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,5 +158,35 @@ func TestBadRuleCostsOneFile(t *testing.T) {
 	}
 	if got := stdout.String(); got != "FROM alpine\n" {
 		t.Errorf("stdout = %q, want the second input unchanged", got)
+	}
+}
+
+// TestFindRules checks the look-up of 'dfopt rules NAME': a name first, else
+// every rule carrying the hadolint ID, in list order, so that rules that
+// answer one hadolint check are all shown.
+func TestFindRules(t *testing.T) {
+	all := []*rewrite.Rule{
+		{Name: "a", Hadolint: []string{"DL3000"}},
+		{Name: "b", Hadolint: []string{"DL3001", "DL3000"}},
+		{Name: "dl3001"},
+	}
+	for _, c := range []struct {
+		name string
+		want []string
+	}{
+		{"a", []string{"a"}},
+		{"B", []string{"b"}},
+		{"DL3000", []string{"a", "b"}},
+		{"dl3000", []string{"a", "b"}},
+		{"dl3001", []string{"dl3001"}}, // a rule's name comes first
+		{"DL3002", nil},
+	} {
+		var got []string
+		for _, r := range findRules(all, c.name) {
+			got = append(got, r.Name)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("findRules(%q) = %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -12,12 +13,17 @@ import (
 	"github.com/dfopt/dfopt/rules"
 )
 
+// The pages of docs/rules/ are made from the same rule values as 'dfopt
+// rules' prints, by TestRuleDocs, which also fails when they are not current.
+//go:generate go test -run ^TestRuleDocs$ -update
+
 const rulesUsage = `Usage: dfopt rules [NAME]
 
 With no NAME, list every rule in pipeline order: name, kind, hadolint IDs and
-title. Safe rules are applied by default; proposal rules are reported, and
-applied only with --propose; report rules never rewrite, they only report.
-With a NAME, print that rule and its documentation.
+title; the formatter (--fmt) comes last, as fmt. Safe rules are applied by
+default; proposal rules are reported, and applied only with --propose; report
+rules never rewrite, they only report. With a NAME, print that rule and its
+documentation; with a hadolint ID (DL3020), each rule that carries it.
 `
 
 // runRules is the "dfopt rules" subcommand.
@@ -33,24 +39,50 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, rulesUsage)
 		return exitOK
 	}
-	all := rules.All()
+	all := documented()
 	switch fs.NArg() {
 	case 0:
 		writeRuleRows(stdout, all)
 	case 1:
-		r := rewrite.Lookup(all, fs.Arg(0))
-		if r == nil {
+		found := findRules(all, fs.Arg(0))
+		if len(found) == 0 {
 			return usageError(stderr, fmt.Errorf("unknown rule %q (see 'dfopt rules')", fs.Arg(0)))
 		}
-		writeRuleRows(stdout, []*rewrite.Rule{r})
-		fmt.Fprintf(stdout, "\n%s", r.Doc)
-		if !strings.HasSuffix(r.Doc, "\n") {
-			fmt.Fprintln(stdout)
+		for i, r := range found {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			writeRuleRows(stdout, []*rewrite.Rule{r})
+			fmt.Fprintf(stdout, "\n%s", r.Doc)
+			if !strings.HasSuffix(r.Doc, "\n") {
+				fmt.Fprintln(stdout)
+			}
 		}
 	default:
 		return usageError(stderr, fmt.Errorf("rules takes at most one rule name, got %d", fs.NArg()))
 	}
 	return exitOK
+}
+
+// documented returns what 'dfopt rules' knows: every rule in pipeline order,
+// then the formatter, whose findings and ignore comments name it fmt.
+func documented() []*rewrite.Rule {
+	return append(rules.All(), rewrite.FormatRule)
+}
+
+// findRules returns the rule called name, or else every rule that carries
+// name as a hadolint ID (several rules may answer one hadolint check).
+func findRules(all []*rewrite.Rule, name string) []*rewrite.Rule {
+	if r := rewrite.Lookup(all, name); r != nil {
+		return []*rewrite.Rule{r}
+	}
+	var out []*rewrite.Rule
+	for _, r := range all {
+		if slices.ContainsFunc(r.Hadolint, func(id string) bool { return strings.EqualFold(id, name) }) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // writeRuleRows prints one aligned line per rule: name, kind, hadolint IDs
