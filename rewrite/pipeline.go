@@ -86,7 +86,9 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 		if ign.suppresses(st.doc, r, f) {
 			continue
 		}
-		apply := (len(f.Edits) > 0 || len(f.Files) > 0) && (r.Kind == Safe && !f.Proposal || st.opts.Propose)
+		f.Line = p.InputLine(f.Line)
+		apply := (len(f.Edits) > 0 || len(f.Files) > 0) && (r.Kind == Safe && !f.Proposal || st.opts.Propose) &&
+			(st.opts.Only == nil || st.opts.Only(f))
 		if apply && overlapsAny(edits, f.Edits) {
 			continue // a later pass finds it again on the edited document
 		}
@@ -95,7 +97,6 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 			st.files = mergeFiles(st.files, f.Files)
 			f.Applied = true
 		}
-		f.Line = p.InputLine(f.Line)
 		key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message)
 		if !st.seen[key] {
 			st.seen[key] = true
