@@ -18,11 +18,12 @@ import (
 )
 
 // client drives a Server over pipes as an editor would, reading every
-// message the server writes.
+// message the server writes as it comes (an editor reads while it writes,
+// and the pipes hold nothing).
 type client struct {
 	t      testing.TB
 	in     *io.PipeWriter // the server's input
-	out    *bufio.Reader  // the server's output
+	msgs   chan *message  // what the server wrote, in order
 	served chan error     // what Serve returned
 	nextID int
 	notes  []*message // notifications read while waiting for a response
@@ -32,12 +33,23 @@ type client struct {
 func startServer(t testing.TB) *client {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	c := &client{t: t, in: inW, out: bufio.NewReader(outR), served: make(chan error, 1)}
+	c := &client{t: t, in: inW, msgs: make(chan *message, 1<<16), served: make(chan error, 1)}
 	srv := NewServer(rewrite.Options{Rules: rules.All()}, "test")
 	go func() {
 		err := srv.Serve(inR, outW)
 		outW.Close()
 		c.served <- err
+	}()
+	go func() {
+		r := bufio.NewReader(outR)
+		for {
+			m, err := readMessage(r)
+			if err != nil {
+				close(c.msgs)
+				return
+			}
+			c.msgs <- m
+		}
 	}()
 	t.Cleanup(func() { inW.Close(); outR.Close() })
 	return c
@@ -91,11 +103,16 @@ func (c *client) result(method string, params, v any) {
 
 func (c *client) read() *message {
 	c.t.Helper()
-	m, err := readMessage(c.out)
-	if err != nil {
-		c.t.Fatalf("read from server: %v", err)
+	select {
+	case m, ok := <-c.msgs:
+		if !ok {
+			c.t.Fatal("the server's output ended")
+		}
+		return m
+	case <-time.After(10 * time.Second):
+		c.t.Fatal("no message from the server in 10s")
+		return nil
 	}
-	return m
 }
 
 // diagnostics returns the next diagnostics published for uri.

@@ -1,0 +1,95 @@
+package lsp
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dfopt/dfopt/rewrite"
+	"github.com/dfopt/dfopt/rules"
+)
+
+// TestFixtureActions runs the code actions over every fixture of the
+// rules, its folder as the build context: each finding with edits has a
+// fix, which changes the text into one BuildKit accepts; each finding's
+// ignore comment silences it; all safe fixes give dfopt's output.
+func TestFixtureActions(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "fixtures", "*", "*.Dockerfile"))
+	dirs, _ := filepath.Glob(filepath.Join("..", "..", "fixtures", "*", "*", "Dockerfile"))
+	paths = append(paths, dirs...)
+	if len(paths) < 50 {
+		t.Fatalf("found %d fixtures", len(paths))
+	}
+	s := NewServer(rewrite.Options{Rules: rules.All()}, "test")
+	fixes, alone := 0, 0
+	for _, path := range paths {
+		if strings.Contains(path, filepath.Join("fixtures", "fmt")) {
+			continue
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		abs, _ := filepath.Abs(path)
+		d := &document{uri: fileURI(abs), path: abs, version: 1, text: newText(string(src), false), context: openContext(abs)}
+		a := s.analyze(d)
+		if a.doc == nil {
+			t.Errorf("%s: %+v", path, a.diags)
+			continue
+		}
+		if all := findFixAll(s.codeActions(d, a, Range{}, []string{"source"})); string(a.result.Output) != string(src) {
+			if all == nil || applyEdit(t, d.uri, d.text.src, all.Edit) != string(a.result.Output) {
+				t.Errorf("%s: the fix-all does not give dfopt's output", path)
+			}
+		} else if all != nil {
+			t.Errorf("%s: a fix-all for a file dfopt leaves alone", path)
+		}
+		for i, f := range a.findings {
+			r := rewrite.Lookup(rules.All(), f.Rule)
+			if len(f.Edits) > 0 {
+				edit, _ := s.fixOne(d, r, f)
+				if edit == nil && !f.Applied {
+					t.Errorf("%s:%d: %s: no fix of its own, nor in the fix-all", path, f.Line, f.Rule)
+				}
+				switch {
+				case edit == nil:
+					alone++ // the rule's edit needs another rule's first
+				default:
+					fixes++
+					if _, err := rewrite.Parse(path, []byte(applyEdit(t, d.uri, d.text.src, edit))); err != nil {
+						t.Errorf("%s:%d: %s: the fix gives what BuildKit rejects: %v", path, f.Line, f.Rule, err)
+					}
+				}
+			}
+			ignored := applyEdit(t, d.uri, d.text.src, s.workspaceEdit(d, []TextEdit{ignoreEdit(d.text, a.doc, f)}))
+			opts := s.options(d)
+			res, err := rewrite.Source([]byte(ignored), opts)
+			if err != nil {
+				t.Errorf("%s:%d: %s: the ignore comment gives what BuildKit rejects: %v", path, f.Line, f.Rule, err)
+				continue
+			}
+			// The instruction moved down a line when the comment is a line
+			// of its own; no finding of the rule may be left on it.
+			first, last := findingLines(a.doc, f)
+			if strings.HasSuffix(ignoreEdit(d.text, a.doc, f).NewText, "\n") {
+				first, last = first+1, last+1
+			}
+			for _, g := range res.Findings {
+				if g.Rule == f.Rule && first <= g.Line && g.Line <= last {
+					t.Errorf("%s:%d: %s (diagnostic %d): the ignore comment does not silence it:\n%s", path, f.Line, f.Rule, i, ignored)
+				}
+			}
+		}
+	}
+	t.Logf("%d fixtures, %d findings with a fix of their own, %d only in the fix-all", len(paths), fixes, alone)
+}
+
+func findFixAll(actions []CodeAction) *CodeAction {
+	for _, a := range actions {
+		if a.Kind == kindFixAll {
+			return &a
+		}
+	}
+	return nil
+}
