@@ -36,6 +36,7 @@ const stdinName = "<stdin>"
 const usageHead = `Usage: dfopt [flags] [path ...]
        dfopt rules [NAME]
        dfopt verify [flags] Dockerfile
+       dfopt lsp [flags]
 
 dfopt rewrites Dockerfiles so that the images they build come out smaller,
 keeping what they do.
@@ -45,11 +46,15 @@ standard output. Given paths, it prints each result to standard output unless
 -w, -d, -l or --check says otherwise. A directory is walked for Dockerfile,
 Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.* and Containerfile.*,
 skipping .git, node_modules and vendor; a file named explicitly is read
-whatever its name. (To read a file called "rules" or "verify", write ./rules.)
+whatever its name. (To read a file called "rules", "verify" or "lsp", write
+./rules.)
 
 "dfopt verify" builds a Dockerfile and dfopt's output on a BuildKit engine
 and compares the images (size, layers, build and rebuild time, files and
 config); it runs the dfopt-verify command: see dfopt verify --help.
+
+"dfopt lsp" is a Language Server for editors on standard input and output:
+see dfopt lsp --help.
 
 What the rules find is printed to standard error as PATH:LINE: RULE: message.
 
@@ -72,6 +77,7 @@ Examples:
   dfopt rules                          list the rules
   dfopt rules add-to-copy              explain one rule
   dfopt verify Dockerfile              build before and after, compare the images
+  dfopt lsp                            serve an editor as its Language Server
 `
 
 // cli is one run of the command over its inputs.
@@ -95,6 +101,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "verify" {
 		return runVerify(args[1:], stdin, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "lsp" {
+		return runLSP(args[1:], stdin, stdout, stderr)
 	}
 
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}

@@ -67,10 +67,11 @@ type incoming struct {
 // ErrNoShutdown without one, and an error saying what was wrong when the
 // input is not the protocol.
 //
-// Each message is handled in turn; dfopt takes about a millisecond for a
+// Each message is handled in turn; dfopt takes a few milliseconds for a
 // Dockerfile. Diagnostics are published when no other message waits, so
 // that a burst of changes (fast typing) costs one run of the rules, on the
-// last text.
+// last text, and before the answer to a request, so that a client that
+// asks for code actions has seen the diagnostics they are about.
 func (s *Server) Serve(in io.Reader, out io.Writer) error {
 	s.out = out
 	msgs := make(chan incoming)
@@ -115,6 +116,12 @@ func (s *Server) Serve(in io.Reader, out io.Writer) error {
 			return fmt.Errorf("%w (input closed)", ErrNoShutdown)
 		case next.err != nil:
 			return next.err
+		}
+		if len(next.msg.ID) > 0 && next.msg.Method != "" {
+			// A request comes after the diagnostics of the changes before it.
+			if err := s.publishDirty(); err != nil {
+				return err
+			}
 		}
 		exit, err := s.handle(next.msg)
 		if err != nil || exit {
