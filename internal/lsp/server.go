@@ -72,6 +72,8 @@ type incoming struct {
 // that a burst of changes (fast typing) costs one run of the rules, on the
 // last text, and before the answer to a request, so that a client that
 // asks for code actions has seen the diagnostics they are about.
+// $/cancelRequest is ignored: messages are handled in order, so the
+// request a cancellation names has been answered by the time it is handled.
 func (s *Server) Serve(in io.Reader, out io.Writer) error {
 	s.out = out
 	msgs := make(chan incoming)
