@@ -93,3 +93,29 @@ func findFixAll(actions []CodeAction) *CodeAction {
 	}
 	return nil
 }
+
+// TestFixOneFallsBackToTheRule checks the fix of a finding that the rule
+// alone finds on another line (apt-hygiene reports the merged RUN at line
+// 2 after merge-runs, and at line 3 alone): it is the rule's fix of the
+// whole file, and its title says so when that changes more than one place.
+func TestFixOneFallsBackToTheRule(t *testing.T) {
+	src := "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\nRUN apt-get update && apt-get install -y jq\n"
+	s := NewServer(rewrite.Options{Rules: rules.All()}, "test")
+	d := &document{uri: "untitled:1", version: 1, text: newText(src, false)}
+	a := s.analyze(d)
+	var titles []string
+	for _, act := range s.codeActions(d, a, Range{Start: Position{Line: 1}, End: Position{Line: 1}}, []string{"quickfix"}) {
+		titles = append(titles, act.Title)
+		if act.Title == "dfopt: apply apt-hygiene to the whole file" {
+			res, err := rewrite.Source([]byte(src), rewrite.Options{Rules: []*rewrite.Rule{rules.AptHygiene}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := applyEdit(t, d.uri, src, act.Edit); got != string(res.Output) {
+				t.Errorf("the fix gives\n%s\nwant dfopt --disable=all --enable=apt-hygiene's\n%s", got, res.Output)
+			}
+			return
+		}
+	}
+	t.Errorf("no whole-file apt-hygiene fix among %q", titles)
+}
