@@ -159,8 +159,7 @@ func rewriteCase(c *advCase, v advVariant) (*rewrite.Result, error) {
 func appliedProposals(res *rewrite.Result) []string {
 	var names []string
 	for _, f := range res.Findings {
-		r := rewrite.Lookup(rules.All(), f.Rule)
-		if f.Applied && (f.Proposal || r != nil && r.Kind == rewrite.Proposal) && !slices.Contains(names, f.Rule) {
+		if f.Applied && f.Kind == rewrite.Proposal && !slices.Contains(names, f.Rule) {
 			names = append(names, f.Rule)
 		}
 	}

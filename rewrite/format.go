@@ -33,11 +33,14 @@ func (st *run) format() (bool, error) {
 				break
 			}
 			if got, ok := meaningOf(text, d.Escape, in.POSIX); ok && got == want {
-				edits = append(edits, Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text})
+				e := Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text}
+				edits = append(edits, e)
 				f := Finding{
-					Rule: "fmt", Line: st.orig[in.StartLine], Applied: true,
+					Rule: "fmt", Kind: Safe, Applied: true,
 					Message: "layout is not canonical (--fmt)",
+					Edits:   []Edit{e}, InputEdits: st.inputEdits([]Edit{e}),
 				}
+				f.Line, f.EndLine = st.inputLines(in.StartLine)
 				if key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message); !st.seen[key] {
 					st.seen[key] = true // formatting again after the rules reports a line once
 					st.findings = append(st.findings, f)

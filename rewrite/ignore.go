@@ -8,28 +8,44 @@ import (
 // ignores holds the ignore comments of a document. They are read here, once,
 // so that rules never see them.
 type ignores struct {
-	global []string         // rule names and hadolint IDs ignored everywhere
-	byInst map[int][]string // per instruction start line
+	global []ignore         // ignored everywhere
+	byInst map[int][]ignore // per instruction start line
+}
+
+// ignore is one ignore comment: the rule names and hadolint IDs it switches
+// off, and the reason it gives after ";reason=", if any.
+type ignore struct {
+	names  []string
+	reason string
+}
+
+// Suppression is a finding that an ignore comment switched off. Source keeps
+// them so that output can show what was silenced and why.
+type Suppression struct {
+	Rule    string
+	Line    int    // the finding's line in the input
+	Message string // what the rule would have reported
+	Reason  string // the comment's ";reason=", "" when it gives none
 }
 
 // ignoresOf reads `# dfopt ignore=…` and `# hadolint ignore=…` from the comment
 // block right above each instruction, and their `global` forms from the
 // comments before the first instruction.
 func ignoresOf(d *Document) ignores {
-	ig := ignores{byInst: map[int][]string{}}
+	ig := ignores{byInst: map[int][]ignore{}}
 	first := d.Lines() + 1
 	if len(d.Instructions) > 0 {
 		first = d.Instructions[0].StartLine
 	}
 	for ln := 1; ln < first; ln++ {
-		if names, global := ignoreComment(d.LineText(ln)); global {
-			ig.global = append(ig.global, names...)
+		if c, global := ignoreComment(d.LineText(ln)); global {
+			ig.global = append(ig.global, c)
 		}
 	}
 	for _, in := range d.Instructions {
 		for ln := d.CommentBlockStart(in); ln < in.StartLine; ln++ {
-			if names, global := ignoreComment(d.LineText(ln)); !global {
-				ig.byInst[in.StartLine] = append(ig.byInst[in.StartLine], names...)
+			if c, global := ignoreComment(d.LineText(ln)); !global && len(c.names) > 0 {
+				ig.byInst[in.StartLine] = append(ig.byInst[in.StartLine], c)
 			}
 		}
 	}
@@ -64,16 +80,20 @@ func isInsideInstruction(d *Document, ln int) bool {
 	return found
 }
 
-// ignoreComment parses one comment line. It returns the names it ignores and
-// whether it is a global ignore.
-func ignoreComment(line string) (names []string, global bool) {
+// ignoreComment parses one comment line: "# dfopt ignore=NAME[,NAME]",
+// "# dfopt global ignore=…" or the same after "# hadolint", each optionally
+// followed by ";reason=TEXT". It returns what the comment ignores and whether
+// it is a global ignore. A part after ";" other than a reason is left out, so
+// that a comment written for another tool's syntax still ignores its names.
+func ignoreComment(line string) (c ignore, global bool) {
 	text := strings.TrimSpace(line)
 	if !strings.HasPrefix(text, "#") {
-		return nil, false
+		return ignore{}, false
 	}
-	fields := strings.Fields(strings.TrimSpace(text[1:]))
+	head, tail, _ := strings.Cut(text[1:], ";")
+	fields := strings.Fields(head)
 	if len(fields) < 2 || fields[0] != "dfopt" && fields[0] != "hadolint" {
-		return nil, false
+		return ignore{}, false
 	}
 	rest := fields[1:]
 	if rest[0] == "global" {
@@ -84,21 +104,25 @@ func ignoreComment(line string) (names []string, global bool) {
 	joined := strings.Join(rest, "")
 	list, ok := strings.CutPrefix(joined, "ignore=")
 	if !ok {
-		return nil, false
+		return ignore{}, false
 	}
 	for _, n := range strings.Split(list, ",") {
 		if n = strings.TrimSpace(n); n != "" {
-			names = append(names, n)
+			c.names = append(c.names, n)
 		}
 	}
-	return names, global
+	if key, value, ok := strings.Cut(tail, "="); ok && strings.TrimSpace(key) == "reason" {
+		c.reason = strings.TrimSpace(value)
+	}
+	return c, global
 }
 
 // suppresses tells whether an ignore comment switches rule r off for finding f:
-// at the finding's line or at any instruction its edits touch.
-func (ig ignores) suppresses(d *Document, r *Rule, f Finding) bool {
-	if ig.covers(ig.global, r) {
-		return true
+// at the finding's line or at any instruction its edits touch. It returns the
+// comment that does.
+func (ig ignores) suppresses(d *Document, r *Rule, f Finding) (ignore, bool) {
+	if c, ok := covering(ig.global, r); ok {
+		return c, true
 	}
 	touched := func(in *Instruction) bool {
 		if f.Line >= in.StartLine && f.Line <= in.EndLine {
@@ -112,18 +136,21 @@ func (ig ignores) suppresses(d *Document, r *Rule, f Finding) bool {
 		return false
 	}
 	for _, in := range d.Instructions {
-		if names := ig.byInst[in.StartLine]; len(names) > 0 && touched(in) && ig.covers(names, r) {
-			return true
+		if cs := ig.byInst[in.StartLine]; len(cs) > 0 && touched(in) {
+			if c, ok := covering(cs, r); ok {
+				return c, true
+			}
 		}
 	}
-	return false
+	return ignore{}, false
 }
 
-func (ignores) covers(names []string, r *Rule) bool {
-	for _, n := range names {
-		if strings.EqualFold(n, r.Name) || n == "all" || slices.ContainsFunc(r.Hadolint, func(id string) bool { return strings.EqualFold(id, n) }) {
-			return true
+// covering returns the first comment of cs that names r (or "all").
+func covering(cs []ignore, r *Rule) (ignore, bool) {
+	for _, c := range cs {
+		if slices.ContainsFunc(c.names, func(n string) bool { return n == "all" || r.Is(n) }) {
+			return c, true
 		}
 	}
-	return false
+	return ignore{}, false
 }

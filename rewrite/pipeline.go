@@ -60,7 +60,10 @@ func Source(src []byte, opts Options) (*Result, error) {
 	slices.SortStableFunc(st.findings, func(a, b Finding) int {
 		return cmp.Compare(a.Line, b.Line)
 	})
-	return &Result{Output: st.doc.Src, Findings: st.findings, Files: st.files}, nil
+	slices.SortStableFunc(st.suppressed, func(a, b Suppression) int {
+		return cmp.Compare(a.Line, b.Line)
+	})
+	return &Result{Output: st.doc.Src, Findings: st.findings, Files: st.files, Suppressed: st.suppressed}, nil
 }
 
 // run is the state of one Source call.
@@ -71,6 +74,11 @@ type run struct {
 	findings []Finding
 	seen     map[string]bool
 	files    []FileChange // the other files applied findings change
+	// steps are the edits each apply wrote, in order, sorted, with the
+	// document's line endings: the way back from doc to the input's bytes.
+	steps [][]Edit
+
+	suppressed []Suppression // findings ignore comments switched off, once each
 }
 
 // runRule runs one rule on the current document, reports what it found and
@@ -83,12 +91,13 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 	ign := ignoresOf(st.doc)
 	var edits []Edit
 	for _, f := range p.findings {
-		if ign.suppresses(st.doc, r, f) {
+		if c, ok := ign.suppresses(st.doc, r, f); ok {
+			st.suppress(Suppression{Rule: f.Rule, Line: p.InputLine(f.Line), Message: f.Message, Reason: c.reason})
 			continue
 		}
-		f.Line = p.InputLine(f.Line)
-		apply := (len(f.Edits) > 0 || len(f.Files) > 0) && (r.Kind == Safe && !f.Proposal || st.opts.Propose) &&
-			(st.opts.Only == nil || st.opts.Only(f))
+		f.InputEdits = st.inputEdits(f.Edits)
+		f.Line, f.EndLine = st.inputLines(f.Line)
+		apply := (f.Kind == Safe || f.Kind == Proposal && st.opts.Propose) && (st.opts.Only == nil || st.opts.Only(f))
 		if apply && overlapsAny(edits, f.Edits) {
 			continue // a later pass finds it again on the edited document
 		}
@@ -107,6 +116,84 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 		return false, nil
 	}
 	return true, st.apply(edits, r.Name)
+}
+
+// inputLines maps line n of the current document to the input: the line
+// itself, and the last line of the instruction that starts there (n itself
+// when none does).
+func (st *run) inputLines(n int) (line, end int) {
+	at := func(n int) int { return st.orig[max(1, min(n, len(st.orig)-1))] }
+	line, end = at(n), at(n)
+	for _, in := range st.doc.Instructions {
+		if in.StartLine == n {
+			end = max(line, at(in.EndLine))
+			break
+		}
+	}
+	return line, end
+}
+
+// inputEdits maps edits of the current document to byte ranges of the input,
+// back through every step applied so far, or returns nil when a step wrote
+// bytes an edit replaces, or inside which it inserts: that edit then builds
+// on text the input does not have.
+func (st *run) inputEdits(edits []Edit) []Edit {
+	if len(edits) == 0 {
+		return nil
+	}
+	out := make([]Edit, 0, len(edits))
+	for _, e := range edits {
+		start, end := e.Start, e.End
+		for j := len(st.steps) - 1; j >= 0; j-- {
+			var ok bool
+			if start, end, ok = unapply(st.steps[j], start, end); !ok {
+				return nil
+			}
+		}
+		out = append(out, Edit{Start: start, End: end, New: withNewline(e.New, st.doc.Newline)})
+	}
+	return out
+}
+
+// unapply maps the range start:end of a document made by step to the
+// document step was applied to. It fails when the range overlaps text the
+// step wrote, or is an insertion strictly inside such text.
+func unapply(step []Edit, start, end int) (int, int, bool) {
+	shift := 0 // new offset minus old offset before the edit at hand
+	oldStart, oldEnd := -1, -1
+	for _, x := range step {
+		ns := x.Start + shift
+		ne := ns + len(x.New)
+		if start < ne && ns < end || start == end && ns < start && start < ne {
+			return 0, 0, false
+		}
+		// A range that starts where a deletion was starts after the
+		// deleted bytes; one that ends there ends before them.
+		if oldStart < 0 && (start < ns || start == ns && (ns < ne || start == end)) {
+			oldStart = start - shift
+		}
+		if oldEnd < 0 && end <= ns {
+			oldEnd = end - shift
+		}
+		shift += len(x.New) - (x.End - x.Start)
+	}
+	if oldStart < 0 {
+		oldStart = start - shift
+	}
+	if oldEnd < 0 {
+		oldEnd = end - shift
+	}
+	return oldStart, max(oldStart, oldEnd), true
+}
+
+// suppress records a finding an ignore comment switched off, once however
+// many passes find it.
+func (st *run) suppress(s Suppression) {
+	key := fmt.Sprintf("ignored\x00%s\x00%d\x00%s", s.Rule, s.Line, s.Message)
+	if !st.seen[key] {
+		st.seen[key] = true
+		st.suppressed = append(st.suppressed, s)
+	}
 }
 
 // safeRun keeps a bug in one rule from crashing the command.
@@ -144,11 +231,16 @@ func (st *run) apply(edits []Edit, by string) error {
 	}
 	b.Write(old.Src[at:])
 	src := []byte(b.String())
+	step := make([]Edit, len(edits))
+	for i, e := range edits {
+		step[i] = Edit{Start: e.Start, End: e.End, New: withNewline(e.New, old.Newline)}
+	}
 	doc, err := Parse(old.Path, src)
 	if err != nil {
 		return fmt.Errorf("%s: rule %s made a Dockerfile that buildkit rejects (a dfopt bug): %w", old.Path, by, err)
 	}
 	st.orig = composeLines(st.orig, lineMap(old, doc, edits, old.Newline))
+	st.steps = append(st.steps, step)
 	st.doc = doc
 	return nil
 }

@@ -143,3 +143,120 @@ func TestOnlyAppliesAcceptedFindings(t *testing.T) {
 		t.Errorf("findings %q, want %q", strings.Join(got, "|"), want)
 	}
 }
+
+// TestInputEdits checks that each finding's InputEdits, applied to the input
+// alone, make the change the finding is about, through the steps earlier
+// rules applied (a deletion, replacements, CRLF line endings), and that an
+// edit over bytes an earlier rule wrote has none.
+func TestInputEdits(t *testing.T) {
+	src := "# x\r\nFROM a\r\nrun a\r\nRUN b\r\nrun x\r\n"
+	each := func(name string, report func(p *Pass, in *Instruction, text string)) *Rule {
+		return &Rule{Name: name, Run: func(p *Pass) {
+			for _, in := range p.Doc.Instructions {
+				report(p, in, p.Doc.Text(in))
+			}
+		}}
+	}
+	drop := &Rule{Name: "drop", Run: func(p *Pass) {
+		if strings.HasPrefix(string(p.Doc.Src), "# x\r\n") {
+			p.Report(Finding{Line: 1, Message: "m", Edits: []Edit{{Start: 0, End: 5}}})
+		}
+	}}
+	from := &Rule{Name: "from", Run: func(p *Pass) {
+		if strings.HasPrefix(string(p.Doc.Src), "FROM a") {
+			p.Report(Finding{Line: 1, Message: "m", Edits: []Edit{{Start: 0, End: 6, New: "FROM b"}}})
+		}
+	}}
+	upper := &Rule{Name: "upper", Run: func(p *Pass) {
+		var edits []Edit
+		for _, in := range p.Doc.Instructions {
+			if strings.HasPrefix(p.Doc.Text(in), "run ") {
+				edits = append(edits, Edit{Start: in.Start, End: in.Start + 3, New: "RUN"})
+			}
+		}
+		if edits != nil {
+			p.Report(Finding{Line: 2, Message: "m", Edits: edits})
+		}
+	}}
+	tail := each("tail", func(p *Pass, in *Instruction, text string) {
+		if text == "RUN b" && !strings.Contains(string(p.Doc.Src), "RUN c") {
+			end := p.Doc.LineTextEnd(in.EndLine)
+			p.Report(Finding{Line: in.StartLine, Message: "m", Edits: []Edit{{Start: end, End: end, New: "\nRUN c"}}})
+		}
+	})
+	whole := each("whole", func(p *Pass, in *Instruction, text string) {
+		if text == "RUN x" {
+			p.Report(Finding{Line: in.StartLine, Message: "m", Edits: []Edit{{Start: in.Start, End: p.Doc.LineTextEnd(in.EndLine), New: "RUN y"}}})
+		}
+	})
+	res, err := Source([]byte(src), Options{Rules: []*Rule{drop, from, upper, tail, whole}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "FROM b\r\nRUN a\r\nRUN b\r\nRUN c\r\nRUN y\r\n"; string(res.Output) != want {
+		t.Fatalf("output %q, want %q", res.Output, want)
+	}
+	want := map[string]string{
+		"drop":  "FROM a\r\nrun a\r\nRUN b\r\nrun x\r\n",
+		"from":  "# x\r\nFROM b\r\nrun a\r\nRUN b\r\nrun x\r\n", // starts where drop deleted
+		"upper": "# x\r\nFROM a\r\nRUN a\r\nRUN b\r\nRUN x\r\n",
+		"tail":  "# x\r\nFROM a\r\nrun a\r\nRUN b\r\nRUN c\r\nrun x\r\n",
+		"whole": "", // its edit replaces "RUN" that upper wrote
+	}
+	for _, f := range res.Findings {
+		got := ""
+		if f.InputEdits != nil {
+			var b strings.Builder
+			at := 0
+			for _, e := range f.InputEdits {
+				b.WriteString(src[at:e.Start] + e.New)
+				at = e.End
+			}
+			got = b.String() + src[at:]
+		}
+		if got != want[f.Rule] {
+			t.Errorf("%s: InputEdits %+v make %q, want %q", f.Rule, f.InputEdits, got, want[f.Rule])
+		}
+		delete(want, f.Rule)
+	}
+	if len(want) > 0 {
+		t.Errorf("no finding of %v", want)
+	}
+}
+
+// TestFindingKind checks the kind Report gives a finding: a rule's own kind,
+// a safe rule's finding marked a proposal, and a finding with no change a
+// report; and that a report is never applied.
+func TestFindingKind(t *testing.T) {
+	rule := func(name string, kind Kind, f Finding) *Rule {
+		return &Rule{Name: name, Kind: kind, Run: func(p *Pass) {
+			if strings.Contains(string(p.Doc.Src), "RUN a\n") {
+				p.Report(f)
+			}
+		}}
+	}
+	edit := []Edit{{Start: 7, End: 12, New: "RUN b"}}
+	for _, c := range []struct {
+		rule    *Rule
+		want    Kind
+		applied bool
+	}{
+		{rule("safe", Safe, Finding{Line: 2, Edits: edit}), Safe, true},
+		{rule("marked", Safe, Finding{Line: 2, Edits: edit, Proposal: true}), Proposal, false},
+		{rule("proposal", Proposal, Finding{Line: 2, Edits: edit}), Proposal, false},
+		{rule("no-edit", Safe, Finding{Line: 2}), Report, false},
+		{rule("report", Report, Finding{Line: 2, Edits: edit}), Report, false},
+	} {
+		res, err := Source([]byte("FROM x\nRUN a\n"), Options{Rules: []*Rule{c.rule}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Findings) != 1 {
+			t.Fatalf("%s: %d findings", c.rule.Name, len(res.Findings))
+		}
+		f := res.Findings[0]
+		if f.Kind != c.want || f.Applied != c.applied || res.Changed([]byte("FROM x\nRUN a\n")) != c.applied {
+			t.Errorf("%s: kind %v, applied %v; want %v, %v", c.rule.Name, f.Kind, f.Applied, c.want, c.applied)
+		}
+	}
+}

@@ -44,6 +44,9 @@ type Result struct {
 	// findings make (a .dockerignore, say), sorted by path. Source writes
 	// nothing; the caller does, as it does with Output.
 	Files []FileChange
+	// Suppressed are the findings that ignore comments switched off, with
+	// the reason each comment gives, sorted by line.
+	Suppressed []Suppression
 }
 
 // Changed reports whether the output differs from the input.

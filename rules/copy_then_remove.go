@@ -21,7 +21,7 @@ import (
 var CopyThenRemove = &rewrite.Rule{
 	Name:  "copy-then-remove",
 	Title: "Files copied or installed in one layer and deleted in a later one still ship",
-	Kind:  rewrite.Safe,
+	Kind:  rewrite.Report,
 	Doc: `Deleting a file in a RUN does not take it out of the layer that COPY or
 ADD made: the image carries its bytes anyway. dfopt reports an rm (or unlink)
 in a stage whose files reach the image that deletes files a COPY or ADD of

@@ -20,7 +20,7 @@ const DefaultLargeFile = 10 << 20
 var DataInImage = &rewrite.Rule{
 	Name:  "data-in-image",
 	Title: "Large files, data sets, media and dumps copied into the image",
-	Kind:  rewrite.Safe,
+	Kind:  rewrite.Report,
 	Doc: `Every pull and every container start pays for the bytes in an image. Data
 sets, model weights, media, archives, PDFs and database dumps rarely belong
 there: they change on another schedule than the code, and each change ships a

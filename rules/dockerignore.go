@@ -107,8 +107,8 @@ func reportSecrets(p *rewrite.Pass, ctx *rewrite.BuildContext, c *contextCopy, s
 		return
 	}
 	p.Report(rewrite.Finding{
-		Line: c.in.StartLine,
-		Message: fmt.Sprintf("security: %s puts secret-looking files in the image, where anyone who can pull it can read them: %s; keep them out of the build context and pass secrets at run time or with RUN --mount=type=secret",
+		Line: c.in.StartLine, Security: true,
+		Message: fmt.Sprintf("%s puts secret-looking files in the image, where anyone who can pull it can read them: %s; keep them out of the build context and pass secrets at run time or with RUN --mount=type=secret",
 			c.keyword(), listSome(found, 5)),
 	})
 }

@@ -56,6 +56,9 @@ func runInContext(t *testing.T, dir string, opts rewrite.Options, rule *rewrite.
 func messages(res *rewrite.Result) string {
 	var b strings.Builder
 	for _, f := range res.Findings {
+		if f.Security {
+			b.WriteString("security: ")
+		}
 		b.WriteString(f.Message + "\n")
 	}
 	return b.String()

@@ -60,9 +60,18 @@ func TestGolden(t *testing.T) {
 	if err != nil || len(cases) == 0 {
 		t.Fatalf("no fixtures found: %v", err)
 	}
+	// changes counts, per rule, the findings with edits or files across
+	// every case, to check each rule's kind against what it does.
+	changes, ran := map[string]int{}, 0
+	defer func() {
+		if ran == len(cases) && !t.Failed() {
+			checkKinds(t, changes)
+		}
+	}()
 	for _, path := range cases {
 		name := strings.TrimPrefix(path, "../fixtures/")
 		t.Run(name, func(t *testing.T) {
+			ran++
 			opts := fixtureOptions(t, path)
 			if isContextCase(path) {
 				ctx, err := rewrite.OpenContext(filepath.Dir(path), path)
@@ -82,6 +91,11 @@ func TestGolden(t *testing.T) {
 			base := strings.TrimSuffix(path, ".Dockerfile")
 			compareGolden(t, base+".golden", res.Output)
 			compareGolden(t, base+".findings", findingsText(res.Findings))
+			for _, f := range res.Findings {
+				if len(f.Edits) > 0 || len(f.Files) > 0 {
+					changes[f.Rule]++
+				}
+			}
 			compareFileGoldens(t, path, res.Files)
 
 			// Idempotence: the golden is its own output.
@@ -100,6 +114,21 @@ func TestGolden(t *testing.T) {
 				t.Errorf("with no rules the output differs from the input (err %v)", err)
 			}
 		})
+	}
+}
+
+// checkKinds checks each rule's kind against its findings in the fixtures: a
+// report rule never changes anything, and every other rule does somewhere (or
+// it is a report rule that calls itself safe).
+func checkKinds(t *testing.T, changes map[string]int) {
+	t.Helper()
+	for _, r := range rules.All() {
+		switch {
+		case r.Kind == rewrite.Report && changes[r.Name] > 0:
+			t.Errorf("%s is a report rule, yet %d findings in the fixtures carry changes", r.Name, changes[r.Name])
+		case r.Kind != rewrite.Report && changes[r.Name] == 0:
+			t.Errorf("%s is a %s rule, yet no finding in the fixtures carries a change: make it a report rule, or add a fixture", r.Name, r.Kind)
+		}
 	}
 }
 
@@ -133,7 +162,11 @@ func findingsText(fs []rewrite.Finding) []byte {
 		if f.Applied {
 			state = "applied"
 		}
-		fmt.Fprintf(&b, "%d: %s: %s (%s)\n", f.Line, f.Rule, f.Message, state)
+		security := ""
+		if f.Security {
+			security = "security: "
+		}
+		fmt.Fprintf(&b, "%d: %s: %s%s (%s)\n", f.Line, f.Rule, security, f.Message, state)
 	}
 	return b.Bytes()
 }

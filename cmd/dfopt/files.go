@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dfopt/dfopt/internal/config"
 )
 
 // skipDirs are folders a walk never enters: they hold other people's files.
@@ -25,8 +27,163 @@ func isDockerfileName(name string) bool {
 	return false
 }
 
-// visit processes one argument: "-" for standard input, a file, or a folder
-// to walk.
+// otherFormats are extensions that say a file is something other than a
+// Dockerfile although its name starts with "Dockerfile." (or
+// "Containerfile."): a template that renders one, its documentation, data,
+// a script, a patch or a backup, the Dockerfile's own .dockerignore. Words
+// that name a variant as often as a format (Dockerfile.go, Dockerfile.old,
+// Dockerfile.test) are not here: those are read.
+var otherFormats = map[string]bool{
+	// templates
+	"j2": true, "jinja": true, "jinja2": true, "tpl": true, "tmpl": true, "template": true,
+	"gotmpl": true, "mustache": true, "hbs": true, "erb": true, "njk": true, "in": true,
+	// documentation and markup
+	"md": true, "markdown": true, "rst": true, "txt": true, "adoc": true, "asciidoc": true,
+	"html": true, "htm": true, "org": true, "pdf": true,
+	// data and configuration
+	"json": true, "yaml": true, "yml": true, "toml": true, "xml": true, "ini": true,
+	"cfg": true, "conf": true, "env": true, "properties": true, "lock": true, "csv": true,
+	"dockerignore": true,
+	// scripts
+	"sh": true, "bash": true, "zsh": true, "fish": true, "ps1": true, "bat": true,
+	"py": true, "js": true, "mjs": true, "ts": true, "rb": true, "pl": true, "php": true,
+	// patches, backups and editors' files
+	"orig": true, "rej": true, "patch": true, "diff": true, "bak": true, "backup": true,
+	"swp": true, "swo": true, "tmp": true,
+	// archives and images
+	"gz": true, "tgz": true, "zip": true, "tar": true, "png": true, "svg": true,
+}
+
+// notDockerfile tells why a file whose name a walk would pick up is
+// evidently no Dockerfile ("" when it may be one): its last extension names
+// another format, or it is an editor's backup (a name ending in "~").
+func notDockerfile(name string) string {
+	if strings.HasSuffix(name, "~") {
+		return "a backup, ends in ~"
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 && otherFormats[strings.ToLower(name[i+1:])] {
+		return name[i:]
+	}
+	return ""
+}
+
+// collect adds the inputs an argument names to inputs: "-" for standard
+// input, a file, or the Dockerfiles in a folder, leaving out what the
+// configuration excludes and, in a walk (or with --skip-non-dockerfiles),
+// files that are evidently no Dockerfiles. It finds each input's
+// configuration on the way, reporting its mistakes.
+func (c *cli) collect(arg string, inputs []string) []string {
+	if arg == "-" {
+		if _, err := c.configFor(stdinName, false); err != nil {
+			c.badConfig(err)
+		}
+		return append(inputs, arg)
+	}
+	info, err := os.Stat(arg)
+	if err != nil {
+		c.fail(arg, bareError(err))
+		return inputs
+	}
+	if !info.IsDir() {
+		if c.excluded(arg, false) {
+			return inputs
+		}
+		if c.skipNonDockerfiles {
+			name := filepath.Base(arg)
+			if !isDockerfileName(name) {
+				c.verbosef("skipping %s: not named like a Dockerfile", arg)
+				return inputs
+			}
+			if why := notDockerfile(name); why != "" {
+				c.verbosef("skipping %s: not a Dockerfile (%s)", arg, why)
+				return inputs
+			}
+		}
+		return append(inputs, arg)
+	}
+	if c.excluded(arg, true) {
+		return inputs
+	}
+	// A trailing separator makes the walk enter a root that is a symlink to
+	// a folder; symlinked folders below it are not followed.
+	root := arg
+	if !os.IsPathSeparator(root[len(root)-1]) {
+		root += string(filepath.Separator)
+	}
+	found := false
+	defer func() {
+		// As gofmt, a folder with no Dockerfile is no error; -v says so.
+		if !found && c.verbose {
+			fmt.Fprintf(c.stderr, "dfopt: no Dockerfile found under %s\n", oneLine(arg))
+		}
+	}()
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if path == root {
+			path = arg
+		}
+		if err != nil {
+			c.fail(path, bareError(err))
+			return nil
+		}
+		if d.IsDir() {
+			if path != arg && (skipDirs[d.Name()] || c.excluded(path, true)) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !isDockerfileName(d.Name()) {
+			return nil
+		}
+		if why := notDockerfile(d.Name()); why != "" {
+			c.verbosef("skipping %s: not a Dockerfile (%s)", path, why)
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			// Keep symlinks to files (-w rewrites their target), skip the rest.
+			if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
+				return nil
+			}
+		}
+		if c.excluded(path, false) {
+			return nil
+		}
+		found = true
+		inputs = append(inputs, path)
+		return nil
+	})
+	return inputs
+}
+
+// excluded tells whether the configuration of path excludes it, saying so
+// with -v. A folder counts as excluded only when no "!" pattern could bring
+// back a file below it; its files are then looked at one by one. A folder
+// is judged by the configuration nearest to it, which is its own
+// .dfopt.yaml when it has one.
+func (c *cli) excluded(path string, dir bool) bool {
+	var cfg *config.File
+	var err error
+	switch {
+	case c.config != nil:
+		cfg = c.config
+	case c.finder == nil:
+		return false
+	case dir:
+		cfg, err = c.finder.Find(path)
+	default:
+		cfg, err = c.configFor(path, true)
+	}
+	if err != nil {
+		c.badConfig(err)
+		return true
+	}
+	if cfg == nil || dir && !cfg.Prunes(path) || !dir && !cfg.Excluded(path) {
+		return false
+	}
+	c.verbosef("skipping %s: excluded by %s", path, cfg.Path)
+	return true
+}
+
+// visit processes one input: "-" for standard input, or a file.
 func (c *cli) visit(arg string) {
 	if arg == "-" {
 		src, err := io.ReadAll(c.stdin)
@@ -37,47 +194,7 @@ func (c *cli) visit(arg string) {
 		c.process(stdinName, src, false)
 		return
 	}
-	info, err := os.Stat(arg)
-	if err != nil {
-		c.fail(arg, bareError(err))
-		return
-	}
-	if !info.IsDir() {
-		c.processFile(arg)
-		return
-	}
-	// A trailing separator makes the walk enter a root that is a symlink to
-	// a folder; symlinked folders below it are not followed.
-	root := arg
-	if !os.IsPathSeparator(root[len(root)-1]) {
-		root += string(filepath.Separator)
-	}
-	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if path == root {
-			path = arg
-		}
-		if err != nil {
-			c.fail(path, bareError(err))
-			return nil
-		}
-		if d.IsDir() {
-			if path != arg && skipDirs[d.Name()] {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !isDockerfileName(d.Name()) {
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			// Keep symlinks to files (-w rewrites their target), skip the rest.
-			if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
-				return nil
-			}
-		}
-		c.processFile(path)
-		return nil
-	})
+	c.processFile(arg)
 }
 
 func (c *cli) processFile(path string) {

@@ -8,15 +8,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dfopt/dfopt/internal/config"
+	"github.com/dfopt/dfopt/internal/report"
 	"github.com/dfopt/dfopt/rewrite"
-	"github.com/dfopt/dfopt/rules"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -45,9 +45,15 @@ With no path, or with "-", dfopt reads standard input and writes the result to
 standard output. Given paths, it prints each result to standard output unless
 -w, -d, -l or --check says otherwise. A directory is walked for Dockerfile,
 Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.* and Containerfile.*,
-skipping .git, node_modules and vendor; a file named explicitly is read
-whatever its name. (To read a file called "rules", "verify" or "lsp", write
-./rules.)
+skipping .git, node_modules and vendor, and names whose extension says another
+format (Dockerfile.md, Dockerfile.j2, Dockerfile.bak); a file named explicitly
+is read whatever its name, unless --skip-non-dockerfiles is given. (To read a
+file called "rules", "verify" or "lsp", write ./rules.)
+
+Settings come from the nearest .dfopt.yaml (or .dfopt.yml) in each
+Dockerfile's folder or above it, up to the repository's root, or from
+--config; flags given on the command line win over the file. Its exclude
+patterns skip files, even those named explicitly.
 
 "dfopt verify" builds a Dockerfile and dfopt's output on a BuildKit engine
 and compares the images (size, layers, build and rebuild time, files and
@@ -57,23 +63,41 @@ config); it runs the dfopt-verify command: see dfopt verify --help.
 see dfopt lsp --help.
 
 What the rules find is printed to standard error as PATH:LINE: RULE: message.
+--format=json prints instead one JSON array of finding objects (path, line,
+endLine, rule, kind, message, hadolint, applied, security), --format=sarif a
+SARIF 2.1.0 log for code scanning, --format=github GitHub Actions workflow
+commands (annotations); all three on standard output, where the rewritten
+files are then not printed (-w still writes them, --check still checks).
+JSON and SARIF do not go with -l or -d.
+
+Each finding has a kind: safe (applied by default), proposal (applied with
+--propose) or report (nothing to change); findings about secrets copied into
+the image are also security findings. A directory with no Dockerfile is no
+error (-v says so).
 
 Flags:
 `
 
 const usageTail = `
 Exit status: 0 when nothing would change or the changes were written; 1 when
---check, -l or -d found a file that would change; 2 on any error (the other
-files are still processed, and a file with an error is never written).
+--check, -l or -d found a file that would change, or a finding of a kind
+--fail-on names; 2 on any error (the other files are still processed, and a
+file with an error is never written; a mistake in a configuration file stops
+the run before any file is read).
 
 Examples:
   dfopt < Dockerfile                   print the rewritten Dockerfile
   dfopt -d .                           show what would change, as a diff
   dfopt -w .                           rewrite every Dockerfile below here
   dfopt --check .                      exit 1 if anything would change (CI)
+  dfopt --check --fail-on=security .   also exit 1 on secrets in the image
+  dfopt --check --format=sarif . > dfopt.sarif
+                                       a SARIF log for code scanning
   dfopt --disable=add-to-copy -w Dockerfile
   dfopt --disable=all --enable=merge-runs -d Dockerfile
   dfopt --dockerignore -d Dockerfile   also show the .dockerignore entries to add
+  git diff --cached --name-only --diff-filter=d -z | xargs -0 dfopt --check --skip-non-dockerfiles
+                                       a git hook given every staged file
   dfopt rules                          list the rules
   dfopt rules add-to-copy              explain one rule
   dfopt verify Dockerfile              build before and after, compare the images
@@ -83,14 +107,33 @@ Examples:
 // cli is one run of the command over its inputs.
 type cli struct {
 	write, diff, list, check, quiet bool
+	verbose                         bool // -v: say what is skipped, suppressed or not found
+	skipNonDockerfiles              bool // filter named files as a walk does
 
-	opts       rewrite.Options // Path and Context are set per input
+	findings report.Writer // where findings go (--format); nil with -q in text
+	// findingsOut: the findings take standard output, where the files
+	// would be printed.
+	findingsOut bool
+
+	opts       rewrite.Options // Path and Context are set per input, the rest by the settings
 	contextDir string          // --context; "" means each Dockerfile's folder
+
+	config *config.File    // --config, for every input
+	finder *config.Finder  // else the .dfopt.yaml above each input
+	flags  config.Settings // what the command line sets: the last layer of settings
+	// failOn is what fails --check besides changes for the input being
+	// processed: --fail-on's kinds if given, else its configuration's.
+	failOn failOn
+	// failOnFlag is --fail-on, when given.
+	failOnFlag *failOn
+
+	badConfigs map[string]bool // configuration errors reported
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
 
 	changed bool // some input would change
+	flagged bool // some finding is of a kind --fail-on names
 	failed  bool // some input had an error
 }
 
@@ -115,16 +158,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&c.diff, "diff", "d", false, "print a unified diff of the changes (for git apply or patch -p1)")
 	fs.BoolVarP(&c.list, "list", "l", false, "print the paths of the files that would change")
 	fs.BoolVar(&c.check, "check", false, "print nothing on standard output; exit 1 if a file would change (-w still writes)")
+	failOnValues := fs.StringSlice("fail-on", nil, "exit 1 also on findings of the kinds `KIND,...` (report, proposal, security), with --check, -l or -d")
+	format := fs.String("format", "text", "print findings as `text` (on standard error), or as json, sarif or github (on standard output, instead of the files)")
 	enable := fs.StringSlice("enable", nil, "switch on the rules `NAME,...` (or all)")
 	disable := fs.StringSlice("disable", nil, "switch off the rules `NAME,...` (or all)")
-	fs.BoolVar(&c.opts.Propose, "propose", false, "also apply the edits of proposal rules (see 'dfopt rules')")
+	fs.Bool("propose", false, "also apply the edits of proposal rules (see 'dfopt rules')")
 	fs.BoolVar(&c.opts.Format, "fmt", false, "also print every instruction in canonical form")
-	merge := fs.String("merge", "", "`small`: merge-runs also merges small RUNs that save no bytes; all: that, and in builder stages too")
+	merge := fs.String("merge", "", "`small`: merge-runs also merges small RUNs that save no bytes; all: that, and in builder stages too; none: neither")
 	fs.StringVar(&c.contextDir, "context", "", "the build context `DIR` rules may look at (default: each Dockerfile's folder; none for standard input)")
-	fs.BoolVar(&c.opts.WriteDockerignore, "dockerignore", false, "let the dockerignore rule add entries to the context's ignore file (written with -w, shown by -d)")
+	fs.Bool("dockerignore", false, "let the dockerignore rule add entries to the context's ignore file (written with -w, shown by -d)")
 	largeFile := fs.String("large-file", "", "report files copied into the image over `SIZE` (default 10MB; 512k, 1G, bytes)")
-	fs.BoolVar(&c.opts.CacheMounts, "cache-mounts", false, "give installing RUNs BuildKit cache mounts instead of deleting package caches")
-	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error")
+	fs.Bool("cache-mounts", false, "give installing RUNs BuildKit cache mounts instead of deleting package caches")
+	configFile := fs.String("config", "", "read the settings for every input from `FILE`, not from the .dfopt.yaml above each one")
+	fs.BoolVar(&c.skipNonDockerfiles, "skip-non-dockerfiles", false, "skip named files a walk would skip (README.txt, Dockerfile.md), as a git hook that passes every file needs")
+	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error (--format=text)")
+	fs.BoolVarP(&c.verbose, "verbose", "v", false, "also print the files skipped, the findings ignore comments suppressed with their reasons, and a folder with no Dockerfile")
 	version := fs.Bool("version", false, "print the version and exit")
 	help := fs.BoolP("help", "h", false, "print this help and exit")
 
@@ -141,27 +189,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "dfopt %s\n", moduleVersion())
 		return exitOK
 	}
-	switch *merge {
-	case "":
-	case "small":
-		c.opts.MergeSmall = true
-	case "all":
-		c.opts.MergeSmall, c.opts.MergeAll = true, true
-	default:
-		return usageError(stderr, fmt.Errorf("invalid value %q for --merge: use small or all", *merge))
-	}
-	if *largeFile != "" {
-		size, err := rules.ParseSize(*largeFile)
-		if err != nil {
-			return usageError(stderr, fmt.Errorf("--large-file: %w", err))
-		}
-		c.opts.LargeFile = size
-	}
-	selected, err := rewrite.Select(rules.All(), *enable, *disable)
-	if err != nil {
+	if err := c.setFlags(fs, *enable, *disable, *merge, *largeFile); err != nil {
 		return usageError(stderr, err)
 	}
-	c.opts.Rules = selected
+	if err := c.setOutput(*format, *failOnValues, fs.Changed("fail-on")); err != nil {
+		return usageError(stderr, err)
+	}
+	if *configFile != "" {
+		cfg, err := config.Load(*configFile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitError
+		}
+		c.config = cfg
+	} else {
+		c.finder = config.NewFinder()
+	}
 
 	paths := fs.Args()
 	if len(paths) == 0 {
@@ -170,13 +213,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if c.write && slices.Contains(paths, "-") {
 		return usageError(stderr, fmt.Errorf("cannot use -w with standard input"))
 	}
+	// The inputs and their settings are all found first, so that a mistake
+	// in a configuration file stops the run before anything is written.
+	var inputs []string
 	for _, p := range paths {
-		c.visit(p)
+		inputs = c.collect(p, inputs)
 	}
+	if len(c.badConfigs) > 0 {
+		return exitError
+	}
+	for _, in := range inputs {
+		c.visit(in)
+	}
+	c.closeOutput()
 	switch {
 	case c.failed:
 		return exitError
-	case c.changed && (c.check || c.list || c.diff):
+	case (c.changed || c.flagged) && (c.check || c.list || c.diff):
 		return exitChanged
 	}
 	return exitOK
@@ -206,15 +259,6 @@ func usageError(stderr io.Writer, err error) int {
 	return exitError
 }
 
-// moduleVersion is the version the binary was built at, as "go install"
-// records it.
-func moduleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
 // process rewrites one input and reports the result: findings to stderr,
 // then, as the flags say, the file written, its path listed, its diff or its
 // new content printed. file tells whether name is a file that -w may write.
@@ -225,7 +269,15 @@ func (c *cli) process(name string, src []byte, file bool) {
 			c.fail(name, fmt.Errorf("internal error (a dfopt bug): %v", v))
 		}
 	}()
-	opts := c.opts
+	opts, failOn, err := c.optionsFor(name, file)
+	if err != nil {
+		c.fail(name, err)
+		return
+	}
+	if c.failOn, err = c.failOnFor(failOn); err != nil {
+		c.fail(name, err) // the configuration's values were checked when it was read
+		return
+	}
 	opts.Path = name
 	if dir := c.contextFor(name, file); dir != "" {
 		ctx, err := rewrite.OpenContext(dir, map[bool]string{true: name}[file])
@@ -240,11 +292,7 @@ func (c *cli) process(name string, src []byte, file bool) {
 		c.fail(name, err)
 		return
 	}
-	if !c.quiet {
-		for _, f := range res.Findings {
-			fmt.Fprintf(c.stderr, "%s:%d: %s: %s\n", name, f.Line, f.Rule, f.Message)
-		}
-	}
+	c.report(name, src, res)
 	changed := res.Changed(src)
 	c.changed = c.changed || changed || len(res.Files) > 0
 	if changed && c.write && file {
@@ -259,6 +307,8 @@ func (c *cli) process(name string, src []byte, file bool) {
 	switch {
 	case c.check:
 		// --check prints nothing on stdout, whatever else was asked.
+	case c.findingsOut && !c.list && !c.diff:
+		// The findings take standard output.
 	case c.list || c.diff || c.write:
 		if changed && c.list {
 			fmt.Fprintln(c.stdout, name)
@@ -333,5 +383,5 @@ func (c *cli) fail(name string, err error) {
 	if !strings.HasPrefix(msg, name+":") {
 		msg = name + ": " + msg
 	}
-	fmt.Fprintln(c.stderr, msg)
+	fmt.Fprintln(c.stderr, oneLine(msg))
 }

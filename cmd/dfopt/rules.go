@@ -16,7 +16,8 @@ const rulesUsage = `Usage: dfopt rules [NAME]
 
 With no NAME, list every rule in pipeline order: name, kind, hadolint IDs and
 title. Safe rules are applied by default; proposal rules are reported, and
-applied only with --propose. With a NAME, print that rule and its documentation.
+applied only with --propose; report rules never rewrite, they only report.
+With a NAME, print that rule and its documentation.
 `
 
 // runRules is the "dfopt rules" subcommand.

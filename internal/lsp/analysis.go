@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/dfopt/dfopt/internal/report"
 	"github.com/dfopt/dfopt/rewrite"
 )
 
@@ -104,18 +105,22 @@ func (s *Server) diagnostic(t *text, doc *rewrite.Document, f rewrite.Finding) D
 	}
 	return Diagnostic{
 		Range:           t.rangeOf(start, doc.LineTextEnd(last)),
-		Severity:        severity(rewrite.Lookup(s.opts.Rules, f.Rule), f),
+		Severity:        severity(f),
 		Code:            f.Rule,
 		CodeDescription: &codeDescription{Href: RulesDocURL + f.Rule + ".md"},
 		Source:          source,
-		Message:         f.Message,
+		Message:         report.Message(f),
 	}
 }
 
 // findingLines returns the lines a finding is about: from its line to the
-// end of the instruction there (1-based).
+// end of the instruction there (1-based), as the finding's EndLine says or
+// else as the document does.
 func findingLines(doc *rewrite.Document, f rewrite.Finding) (first, last int) {
 	first = max(1, min(f.Line, doc.Lines()))
+	if f.EndLine >= first && f.EndLine <= doc.Lines() {
+		return first, f.EndLine
+	}
 	if in := instructionAt(doc, first); in != nil {
 		return first, in.EndLine
 	}
@@ -134,23 +139,20 @@ func instructionAt(doc *rewrite.Document, line int) *rewrite.Instruction {
 
 // severity says how loudly an editor shows a finding. A safe rule's finding
 // is a warning: dfopt would rewrite it, and dfopt --check fails on it in CI.
-// A proposal (a proposal rule's finding, or one finding a safe rule could
-// not prove safe) is information: applying it is the user's call. A
-// security finding ("security: …", secrets that reach the image) is a
-// warning whatever its rule's kind.
-func severity(r *rewrite.Rule, f rewrite.Finding) int {
+// A proposal (applying it is the user's call) and a report (nothing dfopt
+// can change) are information. A security finding (secrets that reach the
+// image) is a warning whatever its kind.
+func severity(f rewrite.Finding) int {
 	switch {
-	case strings.HasPrefix(f.Message, "security:"):
+	case f.Security:
 		return severityWarning
-	case isProposal(r, f):
+	case f.Kind == rewrite.Proposal, f.Kind == rewrite.Report:
 		return severityInformation
 	}
 	return severityWarning
 }
 
-func isProposal(r *rewrite.Rule, f rewrite.Finding) bool {
-	return f.Proposal || r != nil && r.Kind == rewrite.Proposal
-}
+func isProposal(f rewrite.Finding) bool { return f.Kind == rewrite.Proposal }
 
 // codeActions returns the actions for the findings whose lines meet rng:
 // each finding's own fix, all safe fixes at once, and an ignore comment;
@@ -173,17 +175,17 @@ func (s *Server) codeActions(d *document, a *analysis, rng Range, only []string)
 		}
 		diag := []Diagnostic{a.diags[i]}
 		r := rewrite.Lookup(s.opts.Rules, f.Rule)
-		if allowed(kindQuickFix, only) && len(f.Edits) > 0 && r != nil {
+		if allowed(kindQuickFix, only) && f.Kind != rewrite.Report && len(f.Edits) > 0 && r != nil {
 			if edit, whole := s.fixOne(d, r, f); edit != nil {
 				where := " here"
 				if whole {
 					where = " to the whole file"
 				}
 				title := "dfopt: apply " + f.Rule + where
-				if isProposal(r, f) {
+				if isProposal(f) {
 					title = "dfopt: apply proposal " + f.Rule + where + " (may change what the image does)"
 				}
-				actions = append(actions, CodeAction{Title: title, Kind: kindQuickFix, Diagnostics: diag, IsPreferred: !isProposal(r, f), Edit: edit})
+				actions = append(actions, CodeAction{Title: title, Kind: kindQuickFix, Diagnostics: diag, IsPreferred: !isProposal(f), Edit: edit})
 			}
 		}
 		if allowed(kindQuickFix, only) && f.Applied && all != nil && !offeredAll {
@@ -228,7 +230,7 @@ func allowed(kind string, only []string) bool {
 func (s *Server) fixOne(d *document, r *rewrite.Rule, f rewrite.Finding) (edit *WorkspaceEdit, whole bool) {
 	opts := s.options(d)
 	opts.Rules = []*rewrite.Rule{r}
-	opts.Propose = isProposal(r, f)
+	opts.Propose = isProposal(f)
 	opts.Only = func(g rewrite.Finding) bool { return g.Rule == f.Rule && g.Line == f.Line }
 	res, err := rewrite.Source([]byte(d.text.src), opts)
 	if err == nil && string(res.Output) != d.text.src {

@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,4 +119,30 @@ func TestFixOneFallsBackToTheRule(t *testing.T) {
 		}
 	}
 	t.Errorf("no whole-file apt-hygiene fix among %q", titles)
+}
+
+// TestSecurityFinding checks that secrets copied into the image are a
+// warning that says "security:", while the dockerignore rule's advice,
+// which the server never writes, is information with no fix of its own.
+func TestSecurityFinding(t *testing.T) {
+	path, _ := filepath.Abs(filepath.Join("..", "..", "fixtures", "dockerignore", "create", "Dockerfile"))
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(rewrite.Options{Rules: rules.All()}, "test")
+	d := &document{uri: fileURI(path), path: path, version: 1, text: newText(string(src), false), context: openContext(path)}
+	a := s.analyze(d)
+	var got []string
+	for _, diag := range a.diags {
+		got = append(got, fmt.Sprintf("%d %s %.9s", diag.Severity, diag.Code, diag.Message))
+	}
+	if want := "2 node-cache npm ci ke|3 dockerignore COPY . se|2 dockerignore security:"; strings.Join(got, "|") != want {
+		t.Errorf("diagnostics %q, want %q", strings.Join(got, "|"), want)
+	}
+	for _, act := range s.codeActions(d, a, Range{Start: Position{Line: 4}, End: Position{Line: 4}}, []string{"quickfix"}) {
+		if strings.Contains(act.Title, "apply dockerignore") {
+			t.Errorf("action %q: the server writes no .dockerignore", act.Title)
+		}
+	}
 }
