@@ -251,8 +251,9 @@ func (s *Server) fixOne(d *document, r *rewrite.Rule, f rewrite.Finding) (edit *
 }
 
 // ignoreLine matches a comment that already ignores rules for the
-// instruction below, to which another name is added.
-var ignoreLine = regexp.MustCompile(`^\s*#\s*dfopt\s+ignore=\S*?(\s*)$`)
+// instruction below, and only names them (no ;reason=), to which another
+// name is added.
+var ignoreLine = regexp.MustCompile(`^\s*#\s*dfopt\s+ignore=[A-Za-z0-9_,-]+(\s*)$`)
 
 // ignoreEdit writes the ignore comment dfopt reads, `# dfopt ignore=RULE`,
 // on a line of its own right above the finding's instruction, indented as

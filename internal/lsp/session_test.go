@@ -377,6 +377,23 @@ func TestSession(t *testing.T) {
 	if want := strings.Replace(twice, "=apt-hygiene\n", "=apt-hygiene,apt-no-install-recommends\n", 1); thrice != want {
 		t.Errorf("second ignore gives\n%s\nwant\n%s", thrice, want)
 	}
+	// A comment that gives a reason gets a line of its own above it.
+	reasoned := strings.Replace(twice, "=apt-hygiene\n", "=apt-hygiene;reason=pinned lists\n", 1)
+	c.notify("textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": uri, "version": 5},
+		"contentChanges": []any{map[string]any{"text": reasoned}},
+	})
+	c.diagnostics(uri)
+	actions = c.codeActions(uri, 3, "quickfix")
+	withReason := applyEdit(t, uri, reasoned, findAction(t, actions, "dfopt: ignore apt-no-install-recommends here").Edit)
+	if want := strings.Replace(reasoned, "RUN apt-get install", "# dfopt ignore=apt-no-install-recommends\nRUN apt-get install", 1); withReason != want {
+		t.Errorf("ignore below a reason gives\n%s\nwant\n%s", withReason, want)
+	}
+	c.notify("textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": uri, "version": 6},
+		"contentChanges": []any{map[string]any{"text": twice}},
+	})
+	c.diagnostics(uri)
 
 	// Formatting is dfopt --fmt with no rules.
 	var edits []TextEdit
