@@ -95,7 +95,9 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 			st.suppress(Suppression{Rule: f.Rule, Line: p.InputLine(f.Line), Message: f.Message, Reason: c.reason})
 			continue
 		}
-		apply := f.Kind == Safe || f.Kind == Proposal && st.opts.Propose
+		f.InputEdits = st.inputEdits(f.Edits)
+		f.Line, f.EndLine = st.inputLines(f.Line)
+		apply := (f.Kind == Safe || f.Kind == Proposal && st.opts.Propose) && (st.opts.Only == nil || st.opts.Only(f))
 		if apply && overlapsAny(edits, f.Edits) {
 			continue // a later pass finds it again on the edited document
 		}
@@ -104,8 +106,6 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 			st.files = mergeFiles(st.files, f.Files)
 			f.Applied = true
 		}
-		f.InputEdits = st.inputEdits(f.Edits)
-		f.Line, f.EndLine = st.inputLines(f.Line)
 		key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message)
 		if !st.seen[key] {
 			st.seen[key] = true

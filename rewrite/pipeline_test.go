@@ -108,6 +108,42 @@ func TestRulesSeeFormattedFile(t *testing.T) {
 	}
 }
 
+// TestOnlyAppliesAcceptedFindings checks that Options.Only limits the
+// applied edits to the findings it accepts, by input line even after an
+// earlier pass moved the lines, and that the others are still reported.
+func TestOnlyAppliesAcceptedFindings(t *testing.T) {
+	src := "FROM a\nRUN x\nRUN y\nRUN x\n"
+	drop := &Rule{Name: "drop", Run: func(p *Pass) { // removes "RUN y"
+		for _, in := range p.Doc.Instructions {
+			if p.Doc.Text(in) == "RUN y" {
+				p.Report(Finding{Line: in.StartLine, Message: "y", Edits: []Edit{{Start: in.Start, End: in.End}}})
+			}
+		}
+	}}
+	upper := &Rule{Name: "upper", Run: func(p *Pass) { // RUN x becomes RUN X
+		for _, in := range p.Doc.Instructions {
+			if p.Doc.Text(in) == "RUN x" {
+				p.Report(Finding{Line: in.StartLine, Message: "x", Edits: []Edit{{Start: in.End - 2, End: in.End - 1, New: "X"}}})
+			}
+		}
+	}}
+	only := func(f Finding) bool { return f.Rule == "drop" || f.Line == 4 }
+	res, err := Source([]byte(src), Options{Rules: []*Rule{drop, upper}, Only: only})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "FROM a\nRUN x\nRUN X\n"; string(res.Output) != want {
+		t.Errorf("got %q, want %q", res.Output, want)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, strconv.Itoa(f.Line)+": "+f.Rule+" "+strconv.FormatBool(f.Applied))
+	}
+	if want := "2: upper false|3: drop true|4: upper true"; strings.Join(got, "|") != want {
+		t.Errorf("findings %q, want %q", strings.Join(got, "|"), want)
+	}
+}
+
 // TestInputEdits checks that each finding's InputEdits, applied to the input
 // alone, make the change the finding is about, through the steps earlier
 // rules applied (a deletion, replacements, CRLF line endings), and that an

@@ -29,6 +29,11 @@ type Options struct {
 	// LargeFile is the size in bytes over which a file copied into the
 	// image is reported as large (0: the default, 10 MiB).
 	LargeFile int64
+	// Only, when set, limits the findings whose edits are applied to those
+	// it accepts (their Line is the input's); the others are still
+	// reported. An editor's quick fix for one finding uses it, so that the
+	// fix changes that place and not every place the rule would.
+	Only func(Finding) bool
 }
 
 // Result is what Source made of one input.

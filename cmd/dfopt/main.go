@@ -36,6 +36,7 @@ const stdinName = "<stdin>"
 const usageHead = `Usage: dfopt [flags] [path ...]
        dfopt rules [NAME]
        dfopt verify [flags] Dockerfile
+       dfopt lsp [flags]
 
 dfopt rewrites Dockerfiles so that the images they build come out smaller,
 keeping what they do.
@@ -47,7 +48,7 @@ Containerfile, *.Dockerfile, *.dockerfile, Dockerfile.* and Containerfile.*,
 skipping .git, node_modules and vendor, and names whose extension says another
 format (Dockerfile.md, Dockerfile.j2, Dockerfile.bak); a file named explicitly
 is read whatever its name, unless --skip-non-dockerfiles is given. (To read a
-file called "rules" or "verify", write ./rules.)
+file called "rules", "verify" or "lsp", write ./rules.)
 
 Settings come from the nearest .dfopt.yaml (or .dfopt.yml) in each
 Dockerfile's folder or above it, up to the repository's root, or from
@@ -57,6 +58,9 @@ patterns skip files, even those named explicitly.
 "dfopt verify" builds a Dockerfile and dfopt's output on a BuildKit engine
 and compares the images (size, layers, build and rebuild time, files and
 config); it runs the dfopt-verify command: see dfopt verify --help.
+
+"dfopt lsp" is a Language Server for editors on standard input and output:
+see dfopt lsp --help.
 
 What the rules find is printed to standard error as PATH:LINE: RULE: message.
 --format=json prints instead one JSON array of finding objects (path, line,
@@ -98,6 +102,7 @@ Examples:
   dfopt rules add-to-copy              explain one rule
   dfopt rules DL3020                   the rules that answer a hadolint check
   dfopt verify Dockerfile              build before and after, compare the images
+  dfopt lsp                            serve an editor as its Language Server
 `
 
 // cli is one run of the command over its inputs.
@@ -140,6 +145,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "verify" {
 		return runVerify(args[1:], stdin, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "lsp" {
+		return runLSP(args[1:], stdin, stdout, stderr)
 	}
 
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}

@@ -52,6 +52,7 @@ func TestScript(t *testing.T) {
 			"islink":  cmdIsLink,
 			"chtime":  cmdChtime,
 			"oldtime": cmdOldtime,
+			"lspmsgs": cmdLSPMsgs,
 		},
 	})
 }
@@ -131,6 +132,25 @@ func cmdOldtime(ts *testscript.TestScript, neg bool, args []string) {
 	if info.ModTime().Equal(oldTime) == neg {
 		ts.Fatalf("%s: modified %v, chtime gave it %v", args[0], info.ModTime(), oldTime)
 	}
+}
+
+// cmdLSPMsgs frames each line of a file of JSON messages as the Language
+// Server Protocol does (a Content-Length header, CRLF, a blank line), so
+// that a script can feed dfopt lsp a session: lspmsgs IN OUT. In IN, $WORK
+// is the script's folder, for file:// URIs.
+func cmdLSPMsgs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: lspmsgs IN OUT")
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(ts.ReadFile(args[0]), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.ReplaceAll(line, "$WORK", ts.Getenv("WORK"))
+		fmt.Fprintf(&out, "Content-Length: %d\r\n\r\n%s", len(line), line)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(out.String()), 0o644))
 }
 
 // TestBadRuleCostsOneFile checks that a rule bug (an edit outside the
