@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dfopt/dfopt/internal/config"
 	"github.com/dfopt/dfopt/internal/lsp"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
@@ -80,7 +81,19 @@ func runLSP(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts.Rules = selected
 
-	err = lsp.NewServer(opts, moduleVersion()).Serve(stdin, stdout)
+	// Each file's options are those of the .dfopt.yaml above it, under the
+	// flags given here, as for the command; read again when it is saved.
+	c := &cli{}
+	if err := c.setFlags(fs, *enable, *disable, *merge, *largeFile); err != nil {
+		return usageError(stderr, err)
+	}
+	srv := lsp.NewServer(opts, moduleVersion())
+	srv.UseSettings(func(path string) (rewrite.Options, error) {
+		c.finder = config.NewFinder() // a configuration edited meanwhile is read anew
+		o, _, err := c.optionsFor(path, true)
+		return o, err
+	})
+	err = srv.Serve(stdin, stdout)
 	switch {
 	case err == nil:
 		return exitOK

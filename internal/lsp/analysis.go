@@ -38,6 +38,10 @@ func (s *Server) analyze(d *document) (a *analysis) {
 			a = &analysis{diags: []Diagnostic{errorDiagnostic(d.text, 0, fmt.Sprintf("internal error (a dfopt bug): %v", v))}}
 		}
 	}()
+	if d.optsErr != nil {
+		// The configuration's mistake names its own file and line.
+		return &analysis{diags: []Diagnostic{errorDiagnostic(d.text, 0, d.optsErr.Error())}}
+	}
 	opts := s.options(d)
 	res, err := rewrite.Source(src, opts)
 	if err != nil {
@@ -58,6 +62,9 @@ func (s *Server) analyze(d *document) (a *analysis) {
 // the document's path and build context.
 func (s *Server) options(d *document) rewrite.Options {
 	opts := s.opts
+	if d.opts != nil {
+		opts = *d.opts
+	}
 	opts.Path = d.path
 	if opts.Path == "" {
 		opts.Path = d.uri
@@ -174,7 +181,7 @@ func (s *Server) codeActions(d *document, a *analysis, rng Range, only []string)
 			continue
 		}
 		diag := []Diagnostic{a.diags[i]}
-		r := rewrite.Lookup(s.opts.Rules, f.Rule)
+		r := rewrite.Lookup(s.options(d).Rules, f.Rule)
 		if allowed(kindQuickFix, only) && f.Kind != rewrite.Report && len(f.Edits) > 0 && r != nil {
 			if edit, whole := s.fixOne(d, r, f); edit != nil {
 				where := " here"

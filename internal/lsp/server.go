@@ -25,6 +25,9 @@ var ErrNoShutdown = errors.New("the client ended the session without a shutdown 
 // Server is one session with one client.
 type Server struct {
 	opts    rewrite.Options // the rules and what the user asked for; Path and Context are set per document
+	// settings, when set, gives the options for a Dockerfile's path instead
+	// of opts: the configuration file that applies to it, under the flags.
+	settings func(path string) (rewrite.Options, error)
 	version string          // dfopt's version, told to the client
 
 	initialized     bool // the initialize request was answered
@@ -44,6 +47,10 @@ type document struct {
 	version   int
 	text      *text
 	context   *rewrite.BuildContext // the file's folder, read at open and save; nil without one
+	// opts are the options the configuration gives the file, read at open
+	// and save (nil: the server's); optsErr is the configuration's mistake.
+	opts    *rewrite.Options
+	optsErr error
 	analysis  *analysis             // of text; nil when text changed since
 }
 
@@ -52,6 +59,29 @@ type document struct {
 // Format and WriteDockerignore are its own to set. version is dfopt's.
 func NewServer(opts rewrite.Options, version string) *Server {
 	return &Server{opts: opts, version: version, docs: map[string]*document{}}
+}
+
+// UseSettings makes the server take each Dockerfile's options from
+// settings (its configuration file under the command line's flags, say),
+// read when the file is opened and saved; the options NewServer was given
+// stay for buffers that are no file.
+func (s *Server) UseSettings(settings func(path string) (rewrite.Options, error)) {
+	s.settings = settings
+}
+
+// readFolder reads what d's folder holds for it: its build context and
+// the options its configuration gives.
+func (s *Server) readFolder(d *document) {
+	d.context = openContext(d.path)
+	d.opts, d.optsErr = nil, nil
+	if s.settings != nil && d.path != "" {
+		opts, err := s.settings(d.path)
+		if err != nil {
+			d.optsErr = err
+		} else {
+			d.opts = &opts
+		}
+	}
 }
 
 // incoming is what the reading goroutine hands the server: a message, or
@@ -227,7 +257,7 @@ func (s *Server) notify(m *message) error {
 		}
 		d := &document{uri: p.TextDocument.URI, path: uriPath(p.TextDocument.URI), version: p.TextDocument.Version}
 		d.text = newText(p.TextDocument.Text, s.utf8)
-		d.context = openContext(d.path)
+		s.readFolder(d)
 		s.docs[d.uri] = d
 		s.markDirty(d.uri)
 	case "textDocument/didChange":
@@ -261,8 +291,9 @@ func (s *Server) notify(m *message) error {
 			return nil
 		}
 		if d := s.docs[p.TextDocument.URI]; d != nil {
-			// The folder may have changed meanwhile (a .dockerignore written).
-			d.context = openContext(d.path)
+			// The folder may have changed meanwhile (a .dockerignore or a
+			// .dfopt.yaml written).
+			s.readFolder(d)
 			d.analysis = nil
 			s.markDirty(d.uri)
 		}
