@@ -24,11 +24,11 @@ var ErrNoShutdown = errors.New("the client ended the session without a shutdown 
 
 // Server is one session with one client.
 type Server struct {
-	opts    rewrite.Options // the rules and what the user asked for; Path and Context are set per document
+	opts rewrite.Options // the rules and what the user asked for; Path and Context are set per document
 	// settings, when set, gives the options for a Dockerfile's path instead
 	// of opts: the configuration file that applies to it, under the flags.
 	settings func(path string) (rewrite.Options, error)
-	version string          // dfopt's version, told to the client
+	version  string // dfopt's version, told to the client
 
 	initialized     bool // the initialize request was answered
 	shuttingDown    bool // the shutdown request was answered
@@ -49,9 +49,9 @@ type document struct {
 	context   *rewrite.BuildContext // the file's folder, read at open and save; nil without one
 	// opts are the options the configuration gives the file, read at open
 	// and save (nil: the server's); optsErr is the configuration's mistake.
-	opts    *rewrite.Options
-	optsErr error
-	analysis  *analysis             // of text; nil when text changed since
+	opts     *rewrite.Options
+	optsErr  error
+	analysis *analysis // of text; nil when text changed since
 }
 
 // NewServer returns a server that runs opts.Rules with opts' settings (the
