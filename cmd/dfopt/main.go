@@ -96,8 +96,8 @@ Examples:
   dfopt --disable=add-to-copy -w Dockerfile
   dfopt --disable=all --enable=merge-runs -d Dockerfile
   dfopt --dockerignore -d Dockerfile   also show the .dockerignore entries to add
-  git diff --cached --name-only --diff-filter=d -z | xargs -0 dfopt --check --skip-non-dockerfiles
-                                       a git hook given every staged file
+  git diff --cached --name-only --diff-filter=ACMR -z | xargs -0 -r dfopt -d --skip-non-dockerfiles --
+                                       a git hook given every staged file (contrib/pre-commit)
   dfopt rules                          list the rules
   dfopt rules add-to-copy              explain one rule
   dfopt rules DL3020                   the rules that answer a hadolint check

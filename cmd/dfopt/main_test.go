@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +39,13 @@ func TestScript(t *testing.T) {
 			// testscript puts it first on PATH.
 			dir, _, _ := strings.Cut(env.Getenv("PATH"), string(os.PathListSeparator))
 			env.Setenv("CMDBIN", dir)
+			// REPO is the checkout, for the scripts that use its files
+			// (contrib/pre-commit).
+			repo, err := filepath.Abs(filepath.Join("..", ".."))
+			if err != nil {
+				return err
+			}
+			env.Setenv("REPO", repo)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
