@@ -128,6 +128,16 @@
 // dpkg's and apt's logs and binary caches, which hold times, are set aside
 // when only their bytes differ, not their size.
 //
+// TestImage builds dfopt's own image, the repository's Dockerfile, on a
+// BuildKit daemon (BUILDKIT_HOST, as realbuild/buildkit.sh starts it, with
+// DFOPT_REALBUILD=1; no Docker engine) on a stand-in for golang:1.26-bookworm
+// made from buildkit.sh's debian:bookworm and the Go toolchain the tests run
+// with. It checks that the image holds /dfopt, a static Go binary built with
+// CGO_ENABLED=0, -trimpath and -s -w, and the /src folder and nothing else,
+// with user 65532:65532; runs the image (as that user, in a build) and its
+// binary on the host; and checks that a rebuild after a change to the code
+// takes go mod download from the cache. .ci/run runs it after the bench.
+//
 // What the file system comparison cannot see is said here rather than
 // ignored silently: times, and the files the engine itself puts in each
 // container. What it sees that a Dockerfile did not ask for: with the classic

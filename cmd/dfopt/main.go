@@ -174,7 +174,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.skipNonDockerfiles, "skip-non-dockerfiles", false, "skip named files a walk would skip (README.txt, Dockerfile.md), as a git hook that passes every file needs")
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error (--format=text)")
 	fs.BoolVarP(&c.verbose, "verbose", "v", false, "also print the files skipped, the findings ignore comments suppressed with their reasons, and a folder with no Dockerfile")
-	version := fs.Bool("version", false, "print the version and exit")
+	printVersion := fs.Bool("version", false, "print the version and exit")
 	help := fs.BoolP("help", "h", false, "print this help and exit")
 
 	if err := fs.Parse(args); err != nil {
@@ -186,7 +186,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		writeFlagUsages(stdout, fs)
 		fmt.Fprint(stdout, usageTail)
 		return exitOK
-	case *version:
+	case *printVersion:
 		fmt.Fprintf(stdout, "dfopt %s\n", moduleVersion())
 		return exitOK
 	}
