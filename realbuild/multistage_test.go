@@ -2,14 +2,9 @@ package realbuild
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -73,11 +68,11 @@ const slimBase = "debian:bookworm-slim"
 // (build-tools-shipped's purge of the compiler its RUN used). The sizes go
 // in the log (and in DFOPT_REALBUILD_REPORT).
 func TestMultiStage(t *testing.T) {
-	b, base := splitEngine(t, "builds the multi-stage apps on debian:bookworm")
+	e, base := splitEngine(t, "builds the multi-stage apps on debian:bookworm")
 	rows := []string{fmt.Sprintf("%-13s %10s %10s %10s %8s  %s", "app", "original", "dfopt", "reference", "ratio", "runtime base (or the rule)")}
 	for _, app := range multiStageApps() {
 		t.Run(app.name, func(t *testing.T) {
-			row, err := checkMultiStage(t, b, base, app)
+			row, err := checkMultiStage(t, e, base, app)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,30 +83,18 @@ func TestMultiStage(t *testing.T) {
 	appendReport(t, append([]string{"multi-stage: image sizes (uncompressed)"}, rows...))
 }
 
-// splitEngine is the engine the split's real builds run on: its BuildKit
-// builder (the test skips without one), whose cache goes when the test
-// ends, the base the apps' toolchains build on (trustingBase) and the
+// splitEngine is the engine the split's real builds run on, with the base
+// the apps' toolchains build on (trustingBase) and the
 // debian:bookworm-slim stand-in. what says what the test builds.
-func splitEngine(t *testing.T, what string) (*builder, string) {
+func splitEngine(t *testing.T, what string) (*engine, string) {
 	t.Helper()
 	e := requireDebianEngine(t, what)
-	var b *builder
-	for _, x := range builders(t, e) {
-		if x.name == "buildkit" {
-			b = x
-		}
+	if e.runc == "" {
+		t.Fatal(errNoRunc)
 	}
-	if b == nil {
-		t.Skip("the engine has no BuildKit builder: multi-stage builds need it")
-	}
-	t.Cleanup(func() {
-		if _, err := b.e.run(context.WithoutCancel(t.Context()), b.env(), "builder", "prune", "-a", "-f"); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	})
-	base := trustingBase(t, b)
-	makeSlimBase(t, b)
-	return b, base
+	base := trustingBase(t, e)
+	makeSlimBase(t, e)
+	return e, base
 }
 
 // proposeApp reads the Dockerfile of an app's build context (dir) and
@@ -139,7 +122,7 @@ func proposeApp(t *testing.T, dir string, use []*rewrite.Rule, rule string) (ori
 // buildOnBase builds one Dockerfile of an app (name says which, for
 // errors) with its first stage on base, and removes the image when the
 // test ends.
-func buildOnBase(t *testing.T, b *builder, base, name string, text []byte, dir string) (string, error) {
+func buildOnBase(t *testing.T, e *engine, base, name string, text []byte, dir string) (string, error) {
 	text, err := onBase(text, base)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
@@ -148,20 +131,21 @@ func buildOnBase(t *testing.T, b *builder, base, name string, text []byte, dir s
 	if err := os.WriteFile(file, text, 0o644); err != nil {
 		return "", err
 	}
-	id, err := b.build(t.Context(), file, dir)
+	id, _, err := e.build(t.Context(), file, dir, "")
 	if err != nil {
 		return "", fmt.Errorf("build the %s: %w", name, err)
 	}
-	t.Cleanup(func() { b.removeImage(t, id) })
+	t.Cleanup(func() { e.removeImage(id) })
 	return id, nil
 }
 
-// makeSlimBase builds the debian:bookworm-slim stand-in, unless the engine
-// has that image.
-func makeSlimBase(t *testing.T, b *builder) {
+// makeSlimBase makes the debian:bookworm-slim stand-in, unless the store
+// has that image: built on debian:bookworm, then squashed into one layer
+// (its file system unpacked and imported again), with the command and PATH
+// of the official image.
+func makeSlimBase(t *testing.T, e *engine) {
 	t.Helper()
-	ctx := t.Context()
-	if b.e.hasImage(ctx, slimBase) {
+	if e.hasImage(slimBase) {
 		return
 	}
 	dir := t.TempDir()
@@ -176,42 +160,30 @@ func makeSlimBase(t *testing.T, b *builder) {
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	id, err := b.build(ctx, file, dir)
+	ctx := t.Context()
+	id, _, err := e.build(ctx, file, dir, "")
 	if err != nil {
 		t.Fatalf("build the %s stand-in: %v", slimBase, err)
 	}
-	defer b.removeImage(t, id)
-	cid, err := b.e.run(ctx, nil, "create", id, "true")
-	if err != nil {
+	defer e.removeImage(id)
+	root := filepath.Join(dir, "rootfs")
+	if err := os.Mkdir(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	defer b.e.run(context.WithoutCancel(ctx), nil, "rm", "-f", cid) //nolint:errcheck // best effort
-	export := b.e.command(ctx, nil, "export", cid)
-	imp := b.e.command(ctx, nil, "import", "--change", `CMD ["bash"]`,
-		"--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "-", slimBase)
-	pipe, err := export.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	if err := e.store.unpack(id, root); err != nil {
+		t.Fatalf("unpack the %s stand-in: %v", slimBase, err)
 	}
-	imp.Stdin = pipe
-	var stderr bytes.Buffer
-	imp.Stderr = &stderr
-	if err := export.Start(); err != nil {
-		t.Fatal(err)
+	cfg := imageConfig{Env: []string{defaultPath}, Cmd: []string{"bash"}}
+	if _, err := e.store.importRoot(ctx, slimBase, root, cfg); err != nil {
+		t.Fatalf("import the %s stand-in: %v", slimBase, err)
 	}
-	if err := imp.Run(); err != nil {
-		t.Fatalf("docker import %s: %v\n%s", slimBase, err, stderr.String())
-	}
-	if err := export.Wait(); err != nil {
-		t.Fatalf("docker export: %v", err)
-	}
-	t.Cleanup(func() { b.removeImages(t, []string{slimBase}) })
+	t.Cleanup(func() { e.removeImage(slimBase) })
 	t.Logf("%s stands in for %s: %s without documentation, manual pages and locales, in one layer", slimBase, slimBase, debianBase)
 }
 
 // checkMultiStage builds and runs one app's three images and returns its
 // row of the size table.
-func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (string, error) {
+func checkMultiStage(t *testing.T, e *engine, base string, app multiStageApp) (string, error) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "multistage", app.name))); err != nil {
@@ -237,13 +209,13 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 		if v.text == nil {
 			continue // no reference
 		}
-		id, err := buildOnBase(t, b, base, v.name, v.text, dir)
+		id, err := buildOnBase(t, e, base, v.name, v.text, dir)
 		if err != nil {
 			return "", err
 		}
 		images[v.name] = id
 	}
-	want, err := runImage(ctx, b.e, images["original"])
+	want, err := runProgram(ctx, e, images["original"])
 	if err != nil {
 		return "", err
 	}
@@ -251,7 +223,7 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 		if images[name] == "" {
 			continue
 		}
-		got, err := runImage(ctx, b.e, images[name])
+		got, err := runProgram(ctx, e, images[name])
 		if err != nil {
 			return "", err
 		}
@@ -262,7 +234,7 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 	t.Logf("both run: %s", want)
 	sums := map[string]string{}
 	for _, name := range []string{"original", "dfopt"} {
-		sum, err := fileSum(ctx, b.e, images[name], app.artifact)
+		sum, err := fileSum(e, images[name], app.artifact)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", name, err)
 		}
@@ -278,7 +250,7 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 	}
 	sizes := map[string]int64{}
 	for name, id := range images {
-		info, err := b.e.inspect(ctx, id)
+		info, err := e.inspect(id)
 		if err != nil {
 			return "", err
 		}
@@ -305,50 +277,26 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
-// runImage runs an image's command with no network and returns what it
-// printed (standard output and error) and its exit code.
-func runImage(ctx context.Context, e *engine, id string) (string, error) {
-	cmd := e.command(ctx, nil, "run", "--rm", "--network", "none", id)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		return "", fmt.Errorf("docker run %s: %w", id, err)
-	}
-	return fmt.Sprintf("%q, exit %d", strings.TrimSpace(out.String()), code), nil
-}
-
-// fileSum reads one file of an image (docker cp from a container never
-// started) and returns its SHA-256.
-func fileSum(ctx context.Context, e *engine, id, file string) (string, error) {
-	cid, err := e.run(ctx, nil, "create", id, "dfopt-realbuild-never-started")
+// runProgram runs an image's command in a container with no network
+// (runc, see engine.runImage) and returns what it printed (standard output
+// and error) and its exit code.
+func runProgram(ctx context.Context, e *engine, id string) (string, error) {
+	out, code, err := e.runImage(ctx, id, runOptions{})
 	if err != nil {
 		return "", err
 	}
-	defer e.run(context.WithoutCancel(ctx), nil, "rm", "-f", cid) //nolint:errcheck // best effort
-	cmd := e.command(ctx, nil, "cp", cid+":"+file, "-")
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("docker cp %s: %w\n%s", file, err, stderr.String())
+	return fmt.Sprintf("%q, exit %d", strings.TrimSpace(out), code), nil
+}
+
+// fileSum returns the SHA-256 of one file of an image, from its layers.
+func fileSum(e *engine, id, file string) (string, error) {
+	img, err := e.read(id)
+	if err != nil {
+		return "", err
 	}
-	tr := tar.NewReader(&out)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			return "", fmt.Errorf("docker cp %s: no file in the archive: %w", file, err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			sum := sha256.New()
-			if _, err := io.Copy(sum, tr); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("%x", sum.Sum(nil)), nil
-		}
+	entry, ok := img.tree[file]
+	if !ok || entry.Type != tar.TypeReg {
+		return "", fmt.Errorf("no file %s in the image", file)
 	}
+	return entry.Sum, nil
 }
