@@ -24,6 +24,13 @@ func TestFailureOf(t *testing.T) {
 	if got := failureOf(fail("npm ERR! missing package-lock.json", `bash -c \"npm ci\"`, "1")); !sameFailure(got, before) {
 		t.Errorf("a command with quotes fails otherwise: %q", got)
 	}
+	// A COPY whose source is missing names a cache ref of its own build.
+	copyFails := func(ref string) failure {
+		return failureOf(fmt.Errorf("#9 [3/3] COPY --from=build /a /a\n#9 ERROR: failed to calculate checksum of ref %[1]s: \"/a\": not found\nerror: failed to solve: failed to compute cache key: failed to calculate checksum of ref %[1]s: \"/a\": not found", ref))
+	}
+	if a, b := copyFails("w1::r1"), copyFails("w1::r2"); !sameFailure(a, b) {
+		t.Errorf("the same missing COPY source reads as two: %q, %q", a, b)
+	}
 	// A merged RUN prints what the RUN merged into it printed too.
 	merged := fmt.Errorf("#5 [2/2] RUN apt-get install -y sudo && npm ci\n#5 2.0 W: missing policy-rc.d\n#5 3.0 npm ERR! missing package-lock.json\n#5 ERROR: process \"/bin/sh -c x\" did not complete successfully: exit code: 1\nerror: failed to solve: process \"/bin/sh -c x\" did not complete successfully: exit code: 1")
 	if got := failureOf(merged); !sameFailure(before, got) || !sameFailure(got, before) {

@@ -406,9 +406,10 @@ func compareOutcomes(c *advCase, before, after advOutcome, row *advRow) {
 // failure is how a build failed, in words that a rewrite of the failing RUN
 // does not change: the error messages the failing step printed (apt's "E:"
 // lines, "npm ERR!", "not found", …; its last line where none reads as
-// one), and buildctl's last line with the RUN's command line left out
-// (process "/bin/sh -c ..." did not complete successfully: exit code: 100),
-// which keeps the exit code.
+// one), and buildctl's last line with what changes from one build to the
+// next left out (volatileError): the RUN's command line in
+// process "/bin/sh -c ..." did not complete successfully: exit code: 100
+// goes, the exit code stays.
 type failure struct {
 	said []string // sorted: standard output and error interleave differently from one build to the next
 	end  string
@@ -464,13 +465,24 @@ func failureOf(err error) failure {
 		f.said = []string{last}
 	}
 	slices.Sort(f.said)
-	f.end = failedProcess.ReplaceAllString(lastLine(err.Error()), "process did not complete")
+	f.end = lastLine(err.Error())
+	for _, v := range volatileError {
+		f.end = v.re.ReplaceAllString(f.end, v.with)
+	}
 	return f
 }
 
-// failedProcess matches the failing command line in BuildKit's error, which
-// quotes it (%q).
-var failedProcess = regexp.MustCompile(`process ".*" did not complete`)
+// volatileError are the parts of BuildKit's last line that a rewrite
+// changes, or that change from one build to the next, whatever the
+// Dockerfile: the failing command line, which BuildKit quotes (%q), and
+// the cache ref a COPY could not find its source in.
+var volatileError = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`process ".*" did not complete`), "process did not complete"},
+	{regexp.MustCompile(`checksum of ref [^ :]+::[^ :]+:`), "checksum of ref:"},
+}
 
 // splitMessages cuts a line of output where an error message starts in its
 // middle: a tool's standard output without its newline yet, then its

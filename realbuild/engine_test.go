@@ -3,13 +3,16 @@ package realbuild
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/dfopt/dfopt/internal/imagefs"
@@ -48,6 +51,9 @@ var shared struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.e != nil {
+		if err := shared.e.pruneOwn(context.Background(), false); err != nil {
+			fmt.Fprintf(os.Stderr, "realbuild: prune the run's build cache: %v\n", err)
+		}
 		if err := os.RemoveAll(shared.e.store.dir); err != nil {
 			fmt.Fprintf(os.Stderr, "realbuild: remove the image store: %v\n", err)
 		}
@@ -84,6 +90,13 @@ func requireEngine(t *testing.T) *engine {
 		t.Fatal(shared.err)
 	}
 	e := shared.e
+	// What the test's builds leave in the daemon's cache goes when it ends;
+	// the bases' own records stay for the next test.
+	t.Cleanup(func() {
+		if err := e.pruneOwn(context.Background(), true); err != nil {
+			t.Logf("prune the test's build cache: %v", err)
+		}
+	})
 	t.Logf("engine: %s at BUILDKIT_HOST=%s, images in %s, runc: %s; heredocs: %v", e.version, e.addr, e.store.dir, e.runc, e.heredocs)
 	return e
 }
@@ -224,6 +237,7 @@ func (e *engine) build(ctx context.Context, dockerfile, contextDir, tag string) 
 	var buf bytes.Buffer
 	cmd := exec.CommandContext(ctx, e.buildctl, args...)
 	cmd.Stdout, cmd.Stderr = &buf, &buf
+	defer e.keepDiskFree(ctx)
 	if err := cmd.Run(); err != nil {
 		return "", buf.String(), fmt.Errorf("buildctl build -f %s %s: %w\n%s", dockerfile, contextDir, err, tailLines(buf.String(), 40))
 	}
@@ -331,6 +345,98 @@ func (e *engine) removeImages(t *testing.T, refs []string) {
 func (e *engine) pruneCacheMounts(ctx context.Context) error {
 	_, err := e.ctl(ctx, "prune", "--filter", "type==exec.cachemount")
 	return err
+}
+
+// minFreeDisk is the free space below which a build prunes the run's own
+// cache records (pruneOwn) when it ends, its bases kept: the tests that
+// build many images side by side (TestRealBuildFixtures) hold some 10 GB
+// of the daemon's disk at their peak otherwise.
+const minFreeDisk = 8 << 30
+
+// keepDiskFree prunes the run's own cache records when the disk of the
+// store (the daemon's too, where it runs on this machine) is nearly full.
+func (e *engine) keepDiskFree(ctx context.Context) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(e.store.dir, &st); err != nil || st.Bavail*uint64(st.Bsize) >= minFreeDisk {
+		return
+	}
+	_ = e.pruneOwn(ctx, true)
+}
+
+// cacheRecord is what buildctl du --format '{{json .}}' says of one record
+// of the daemon's build cache.
+type cacheRecord struct {
+	ID          string   `json:"id"`
+	Parents     []string `json:"parents"`
+	Description string   `json:"description"`
+}
+
+// pruneOwn removes the daemon's cache records that this run's builds made
+// and no build uses: those that descend from the bases the store imported
+// (BuildKit describes a base's record as "pulled from NAME@DIGEST", and
+// every record built on it names its parents), and the bases' own records
+// unless keepBases. The daemon may serve others, so nothing else is
+// pruned; its garbage collection takes the rest (a build FROM scratch, the
+// build contexts). Without this, the layers of a run (each held twice by
+// the daemon, as a snapshot and as the blob it exported) fill the disk.
+func (e *engine) pruneOwn(ctx context.Context, keepBases bool) error {
+	out, err := e.ctl(ctx, "du", "--format", "{{json .}}")
+	if err != nil {
+		return err
+	}
+	var records []cacheRecord
+	if err := json.Unmarshal([]byte(out), &records); err != nil {
+		return fmt.Errorf("buildctl du: %w", err)
+	}
+	e.store.mu.Lock()
+	imported := slices.Clone(e.store.imported)
+	e.store.mu.Unlock()
+	children := map[string][]string{}
+	var todo []string
+	bases := map[string]bool{}
+	for _, r := range records {
+		for _, p := range r.Parents {
+			children[p] = append(children[p], r.ID)
+		}
+		if from, ok := strings.CutPrefix(r.Description, "pulled from "); ok {
+			if _, digest, ok := strings.Cut(from, "@"); ok && slices.Contains(imported, digest) {
+				todo = append(todo, r.ID)
+				bases[r.ID] = true
+			}
+		}
+	}
+	own := map[string]bool{}
+	for len(todo) > 0 {
+		id := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if own[id] {
+			continue
+		}
+		own[id] = true
+		todo = append(todo, children[id]...)
+	}
+	var filters []string
+	for id := range own {
+		if !keepBases || !bases[id] {
+			filters = append(filters, "--filter", "id=="+id)
+		}
+	}
+	// A record goes once nothing built on it is left: one pass per level
+	// of the tree, at most.
+	for pass := 0; pass < 20 && len(filters) > 0; pass++ {
+		pruned := 0
+		for i := 0; i < len(filters); i += 200 {
+			out, err := e.ctl(ctx, append([]string{"prune"}, filters[i:min(i+200, len(filters))]...)...)
+			if err != nil {
+				return err
+			}
+			pruned += strings.Count(out, "\n")
+		}
+		if pruned == 0 {
+			break
+		}
+	}
+	return nil
 }
 
 // errNoRunc says why an image cannot be run here.

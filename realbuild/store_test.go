@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -45,6 +44,8 @@ type imageStore struct {
 	mu     sync.Mutex
 	images map[string]int    // ID -> the unnamed builds that gave it and still hold it
 	names  map[string]string // reference, normalized ("docker.io/library/busybox:latest") -> ID
+	// imported are the images importRoot made, whatever became of them.
+	imported []string
 
 	// busy is held shared while blobs are written that no image names yet
 	// (a build's export, an import) and alone by collect, which removes the
@@ -391,38 +392,28 @@ const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 
 // importRoot makes an image of one layer from a root folder, with cfg as
 // its configuration, and names it ref: what docker import of the folder's
-// tar did. The tar keeps every file's owner, mode and hard links
-// (--numeric-owner: the folder's IDs, not the host's names for them), in
-// name order so that the same folder makes the same layer. The config's
-// creation time is now, so that each run's base is new to BuildKit, as a
-// fresh dockerd's image store was: no build of a run finds another run's
-// layers cached.
+// tar did. The layer keeps every file's numeric owner, mode, type and hard
+// links (writeRootTar). Its root entry, and the configuration, carry the
+// time of the import, so that each run's bases are new to BuildKit, as a
+// fresh dockerd's images were: no build of a run finds another run's layers
+// cached, and the cache records a run makes descend from its own bases
+// (engine.pruneOwn).
 func (s *imageStore) importRoot(ctx context.Context, ref, root string, cfg imagefs.Config) (string, error) {
 	s.busy.RLock()
 	defer s.busy.RUnlock()
-	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "tar", "--numeric-owner", "--sort=name", "-C", root, "-cf", "-", ".")
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	now := time.Now().UTC()
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeRootTar(ctx, pw, root, now)) }()
+	layer, err := s.writeBlob(pr, mediaLayer)
+	pr.CloseWithError(err)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("the layer of %s: %w", root, err)
 	}
-	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("tar %s: %w", root, err)
-	}
-	layer, werr := s.writeBlob(out, mediaLayer)
-	_, _ = io.Copy(io.Discard, out)
-	if err := cmd.Wait(); err != nil {
-		return "", fmt.Errorf("tar %s: %w\n%s", root, err, tailLines(stderr.String(), 10))
-	}
-	if werr != nil {
-		return "", werr
-	}
-	now := time.Now().UTC().Format(time.RFC3339Nano)
-	c := ociImageConfig{Created: now, Architecture: runtime.GOARCH, OS: "linux", Config: cfg}
+	created := now.Format(time.RFC3339Nano)
+	c := ociImageConfig{Created: created, Architecture: runtime.GOARCH, OS: "linux", Config: cfg}
 	c.RootFS.Type = "layers"
 	c.RootFS.DiffIDs = []string{layer.Digest}
-	c.History = []ociHistory{{Created: now, CreatedBy: "dfopt realbuild: the root folder " + root}}
+	c.History = []ociHistory{{Created: created, CreatedBy: "dfopt realbuild: the root folder " + root}}
 	config, err := s.writeJSONBlob(c, mediaConfig)
 	if err != nil {
 		return "", err
@@ -431,7 +422,88 @@ func (s *imageStore) importRoot(ctx context.Context, ref, root string, cfg image
 	if err != nil {
 		return "", err
 	}
+	s.mu.Lock()
+	s.imported = append(s.imported, m.Digest)
+	s.mu.Unlock()
 	return m.Digest, s.add(m.Digest, ref)
+}
+
+// writeRootTar writes the folder root as a layer's tar stream, in name
+// order: each entry with its numeric owner (not the host's names for it),
+// mode and type, device numbers, a hard link as a link to the first name
+// of its file; sockets are left out. Times are kept, the root's own entry
+// takes rootTime.
+func writeRootTar(ctx context.Context, w io.Writer, root string, rootTime time.Time) error {
+	tw := tar.NewWriter(w)
+	firstName := map[[2]uint64]string{} // device and inode of a file with hard links -> its first name
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&fs.ModeSocket != 0 {
+			return nil
+		}
+		link := ""
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		}
+		h, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		h.Name = "./" + filepath.ToSlash(rel)
+		switch {
+		case rel == ".":
+			h.Name, h.ModTime = "./", rootTime
+		case fi.IsDir():
+			h.Name += "/"
+		}
+		h.Uname, h.Gname = "", ""
+		h.AccessTime, h.ChangeTime = time.Time{}, time.Time{}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			h.Uid, h.Gid = int(st.Uid), int(st.Gid)
+			if fi.Mode().IsRegular() && st.Nlink > 1 {
+				key := [2]uint64{uint64(st.Dev), st.Ino}
+				if first, ok := firstName[key]; ok {
+					h.Typeflag, h.Linkname, h.Size = tar.TypeLink, first, 0
+				} else {
+					firstName[key] = h.Name
+				}
+			}
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := io.Copy(tw, f); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
 }
 
 // collect removes the blobs no image of the store names, once no build
@@ -676,9 +748,6 @@ func TestNormalizeRef(t *testing.T) {
 func TestImageStore(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the folder holds files of other owners")
-	}
-	if _, err := exec.LookPath("tar"); err != nil {
-		t.Skip("needs tar")
 	}
 	src := t.TempDir()
 	must := func(err error) {
