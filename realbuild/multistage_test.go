@@ -2,6 +2,7 @@ package realbuild
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -281,11 +282,12 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 // (runc, see engine.runImage) and returns what it printed (standard output
 // and error) and its exit code.
 func runProgram(ctx context.Context, e *engine, id string) (string, error) {
-	out, code, err := e.runImage(ctx, id, runOptions{})
+	var out bytes.Buffer
+	code, err := e.runImage(ctx, id, runOptions{}, &out, &out)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%q, exit %d", strings.TrimSpace(out), code), nil
+	return fmt.Sprintf("%q, exit %d", strings.TrimSpace(out.String()), code), nil
 }
 
 // fileSum returns the SHA-256 of one file of an image, from its layers.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,32 +98,30 @@ func (c *container) remove() {
 }
 
 // runImage runs a container of image in the foreground, as docker run
-// --rm --network none, and returns what it printed (standard output and
-// error together) and its exit code.
-func (e *engine) runImage(ctx context.Context, image string, opts runOptions) (string, int, error) {
+// --rm --network none, with its standard output and error going to stdout
+// and stderr (which may be one writer), and returns its exit code.
+func (e *engine) runImage(ctx context.Context, image string, opts runOptions, stdout, stderr io.Writer) (int, error) {
 	c, err := e.newContainer(ctx, image, opts)
 	if err != nil {
-		return "", 0, err
+		return 0, err
 	}
 	defer c.remove()
-	var out bytes.Buffer
+	// runc's own words where it cannot start the process are on its
+	// standard error, before any of the process's.
+	var runcSays bytes.Buffer
 	cmd := c.runc(ctx, "run", "--bundle", c.bundle, c.id)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = stdout, io.MultiWriter(stderr, &runcSays)
 	err = cmd.Run()
-	code := 0
 	var exit *exec.ExitError
 	switch {
+	case strings.Contains(runcSays.String(), "runc run failed"):
+		return 0, fmt.Errorf("runc run %s: %s", image, strings.TrimSpace(runcSays.String()))
 	case errors.As(err, &exit):
-		code = exit.ExitCode()
+		return exit.ExitCode(), nil
 	case err != nil:
-		return "", 0, fmt.Errorf("runc run %s: %w", image, err)
+		return 0, fmt.Errorf("runc run %s: %w", image, err)
 	}
-	// runc says so where it could not start the process: a result of the
-	// harness, not of the image's program.
-	if strings.Contains(out.String(), "runc run failed") {
-		return "", 0, fmt.Errorf("runc run %s: %s", image, strings.TrimSpace(out.String()))
-	}
-	return out.String(), code, nil
+	return 0, nil
 }
 
 // startImage starts a container of image detached, as docker run -d

@@ -1,6 +1,7 @@
 package realbuild
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -159,12 +160,15 @@ for p in %[2]s; do
 	echo "== $p: status $(head -n 1 /tmp/answer | cut -d ' ' -f 2), cache-control: $(sed '/^$/q' /tmp/answer | grep -i '^cache-control:' | cut -d : -f 2- | tr -d ' ')"
 	sed '1,/^$/d' /tmp/answer
 done`, app.port, strings.Join(app.paths, " "))
-	out, code, err := e.runImage(ctx, probeBase, runOptions{args: []string{"sh", "-c", script}, netnsPID: server.pid})
+	// Its standard output is the answer; wget's complaints while the server
+	// starts go to standard error, shown only where the probe fails.
+	var out, stderr bytes.Buffer
+	code, err := e.runImage(ctx, probeBase, runOptions{args: []string{"sh", "-c", script}, netnsPID: server.pid}, &out, &stderr)
 	if err == nil && code != 0 {
 		err = fmt.Errorf("the probe exits %d", code)
 	}
 	if err != nil {
-		return "", fmt.Errorf("ask over HTTP: %w\n%s\nthe server's log:\n%s", err, out, server.logs())
+		return "", fmt.Errorf("ask over HTTP: %w\n%s%s\nthe server's log:\n%s", err, out.String(), stderr.String(), server.logs())
 	}
-	return strings.TrimSpace(out), nil
+	return strings.TrimSpace(out.String()), nil
 }
