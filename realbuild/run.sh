@@ -8,9 +8,10 @@
 # with the OCI worker and Debian's runc, and the base root folders) unless one
 # already runs, runs the package's tests against it, stops the daemon again
 # only if it started it, and exits with go test's status. A daemon that was
-# running may be serving others: it is left running, and nothing in the tests
-# prunes more of its cache than the cache mounts. Extra arguments go to go
-# test (e.g. -run 'TestAdversarial').
+# running may be serving others: it is used as it is (not even its bases are
+# made again), left running, and the tests prune no more of its cache than
+# what their own builds made and the unused cache mounts. Extra arguments go
+# to go test (e.g. -run 'TestAdversarial$').
 #
 # DFOPT_REALBUILD_KEEP=1 leaves a daemon it started running afterwards (stop
 # it with bash realbuild/buildkit.sh stop); DFOPT_REBUILD_RUNS=N sets how
@@ -39,10 +40,9 @@ trap 'exit 143' TERM
 
 start=$SECONDS
 if bash "$buildkit" status >/dev/null 2>&1; then
+	# Left as it is: its start may also remake or remove base folders that
+	# others read. The tests say which base is missing, if one is.
 	echo "run.sh: using the buildkitd that runs already: $(bash "$buildkit" status)"
-	# Its bases may be older than this buildkit.sh's recipes: start makes
-	# the missing ones and leaves the daemon running.
-	bash "$buildkit" start </dev/null
 else
 	started=1
 	bash "$buildkit" start </dev/null
