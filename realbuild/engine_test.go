@@ -9,11 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dfopt/dfopt/internal/imagefs"
 )
@@ -37,6 +40,45 @@ type engine struct {
 	// heredocs says whether the daemon's Dockerfile frontend builds RUN <<EOF.
 	heredocs bool
 	version  string // buildctl --version, for the log
+	costs    engineCosts
+}
+
+// engineCosts adds up where a run's time goes, for each test's log.
+type engineCosts struct {
+	mu                          sync.Mutex
+	builds, reads, unpacks      int
+	build, export, read, unpack time.Duration // export: the part of build BuildKit spent exporting
+}
+
+// add counts one operation of kind that started at start.
+func (c *engineCosts) add(n *int, d *time.Duration, start time.Time) {
+	c.mu.Lock()
+	*n++
+	*d += time.Since(start)
+	c.mu.Unlock()
+}
+
+func (c *engineCosts) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Sprintf("%d builds %s (of which exporting the images %s), %d images read %s, %d unpacked to run %s",
+		c.builds, secs(c.build), secs(c.export), c.reads, secs(c.read), c.unpacks, secs(c.unpack))
+}
+
+// since is what was spent since an earlier copy of the counts.
+func (c *engineCosts) since(before *engineCosts) *engineCosts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return &engineCosts{
+		builds: c.builds - before.builds, reads: c.reads - before.reads, unpacks: c.unpacks - before.unpacks,
+		build: c.build - before.build, export: c.export - before.export, read: c.read - before.read, unpack: c.unpack - before.unpack,
+	}
+}
+
+func (c *engineCosts) snapshot() *engineCosts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return &engineCosts{builds: c.builds, reads: c.reads, unpacks: c.unpacks, build: c.build, export: c.export, read: c.read, unpack: c.unpack}
 }
 
 // The one engine of a test binary's run: its store, with the bases
@@ -92,7 +134,9 @@ func requireEngine(t *testing.T) *engine {
 	e := shared.e
 	// What the test's builds leave in the daemon's cache goes when it ends;
 	// the bases' own records stay for the next test.
+	start := e.costs.snapshot()
 	t.Cleanup(func() {
+		t.Logf("engine: %s", e.costs.since(start))
 		if err := e.pruneOwn(context.Background(), true); err != nil {
 			t.Logf("prune the test's build cache: %v", err)
 		}
@@ -219,6 +263,7 @@ func tailLines(s string, n int) string {
 // the daemon's default (buildkit.sh starts it with --oci-worker-net=host),
 // as the tests' docker build --network=host did.
 func (e *engine) build(ctx context.Context, dockerfile, contextDir, tag string) (id, out string, err error) {
+	defer e.costs.add(&e.costs.builds, &e.costs.build, time.Now())
 	e.store.busy.RLock()
 	defer e.store.busy.RUnlock()
 	dest, err := e.store.newExport()
@@ -241,6 +286,11 @@ func (e *engine) build(ctx context.Context, dockerfile, contextDir, tag string) 
 	if err := cmd.Run(); err != nil {
 		return "", buf.String(), fmt.Errorf("buildctl build -f %s %s: %w\n%s", dockerfile, contextDir, err, tailLines(buf.String(), 40))
 	}
+	if d, ok := exportTime(buf.String()); ok {
+		e.costs.mu.Lock()
+		e.costs.export += d
+		e.costs.mu.Unlock()
+	}
 	if id, err = exported(dest); err != nil {
 		return "", buf.String(), err
 	}
@@ -248,6 +298,27 @@ func (e *engine) build(ctx context.Context, dockerfile, contextDir, tag string) 
 		return "", buf.String(), err
 	}
 	return id, buf.String(), nil
+}
+
+// exportStep matches the export's step in BuildKit's plain progress, and
+// the line that says how long a step took.
+var (
+	exportStep = regexp.MustCompile(`^#(\d+) exporting to oci image format`)
+	stepDone   = regexp.MustCompile(`^#(\d+) DONE ([0-9.]+)s`)
+)
+
+// exportTime reads how long BuildKit took to export the image.
+func exportTime(progress string) (time.Duration, bool) {
+	vertex := ""
+	for line := range strings.Lines(progress) {
+		if m := exportStep.FindStringSubmatch(line); m != nil {
+			vertex = m[1]
+		} else if m := stepDone.FindStringSubmatch(line); m != nil && m[1] == vertex {
+			s, err := strconv.ParseFloat(m[2], 64)
+			return time.Duration(s * float64(time.Second)), err == nil
+		}
+	}
+	return 0, false
 }
 
 // hasImage says whether the store has an image of that ID or reference (no
@@ -292,6 +363,7 @@ func (e *engine) inspect(ref string) (imageInfo, error) {
 // read reads an image's configuration, sizes and file system (the tree of
 // its layers applied in order, as imagefs.ReadLayout reads an OCI layout).
 func (e *engine) read(ref string) (*built, error) {
+	defer e.costs.add(&e.costs.reads, &e.costs.read, time.Now())
 	id, err := e.imageID(ref)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The tests that run images (TestMultiStage runs programs, TestStaticSite
@@ -70,7 +71,9 @@ func (e *engine) newContainer(ctx context.Context, image string, opts runOptions
 	rootfs := filepath.Join(c.bundle, "rootfs")
 	err = os.Mkdir(rootfs, 0o755)
 	if err == nil {
+		start := time.Now()
 		err = e.store.unpack(id, rootfs)
+		e.costs.add(&e.costs.unpacks, &e.costs.unpack, start)
 	}
 	if err == nil {
 		err = writeRuntimeConfig(ctx, e.runc, c.bundle, info.Config, opts)
