@@ -40,45 +40,41 @@ type engine struct {
 	// heredocs says whether the daemon's Dockerfile frontend builds RUN <<EOF.
 	heredocs bool
 	version  string // buildctl --version, for the log
-	costs    engineCosts
+
+	costsMu sync.Mutex
+	costs   engineCosts
 }
 
-// engineCosts adds up where a run's time goes, for each test's log.
+// engineCosts adds up where the tests' time goes, for each test's log.
 type engineCosts struct {
-	mu                          sync.Mutex
 	builds, reads, unpacks      int
 	build, export, read, unpack time.Duration // export: the part of build BuildKit spent exporting
 }
 
-// add counts one operation of kind that started at start.
-func (c *engineCosts) add(n *int, d *time.Duration, start time.Time) {
-	c.mu.Lock()
-	*n++
-	*d += time.Since(start)
-	c.mu.Unlock()
-}
-
-func (c *engineCosts) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c engineCosts) String() string {
 	return fmt.Sprintf("%d builds %s (of which exporting the images %s), %d images read %s, %d unpacked to run %s",
 		c.builds, secs(c.build), secs(c.export), c.reads, secs(c.read), c.unpacks, secs(c.unpack))
 }
 
-// since is what was spent since an earlier copy of the counts.
-func (c *engineCosts) since(before *engineCosts) *engineCosts {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return &engineCosts{
+// minus is what was spent since an earlier copy of the counts.
+func (c engineCosts) minus(before engineCosts) engineCosts {
+	return engineCosts{
 		builds: c.builds - before.builds, reads: c.reads - before.reads, unpacks: c.unpacks - before.unpacks,
 		build: c.build - before.build, export: c.export - before.export, read: c.read - before.read, unpack: c.unpack - before.unpack,
 	}
 }
 
-func (c *engineCosts) snapshot() *engineCosts {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return &engineCosts{builds: c.builds, reads: c.reads, unpacks: c.unpacks, build: c.build, export: c.export, read: c.read, unpack: c.unpack}
+// count adds to the counts under their lock.
+func (e *engine) count(add func(*engineCosts)) {
+	e.costsMu.Lock()
+	add(&e.costs)
+	e.costsMu.Unlock()
+}
+
+func (e *engine) costsNow() engineCosts {
+	e.costsMu.Lock()
+	defer e.costsMu.Unlock()
+	return e.costs
 }
 
 // The one engine of a test binary's run: its store, with the bases
@@ -134,9 +130,9 @@ func requireEngine(t *testing.T) *engine {
 	e := shared.e
 	// What the test's builds leave in the daemon's cache goes when it ends;
 	// the bases' own records stay for the next test.
-	start := e.costs.snapshot()
+	start := e.costsNow()
 	t.Cleanup(func() {
-		t.Logf("engine: %s", e.costs.since(start))
+		t.Logf("engine: %s", e.costsNow().minus(start))
 		if err := e.pruneOwn(context.Background(), true); err != nil {
 			t.Logf("prune the test's build cache: %v", err)
 		}
@@ -180,11 +176,14 @@ func openEngine(ctx context.Context) (e *engine, skip string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
 	if e.store, err = newImageStore(dir); err != nil {
 		return nil, "", err
 	}
-	// Set now: TestMain removes the store even where a base fails.
-	shared.e = e
 	bases := []struct{ ref, name, cmd string }{{probeBase, "busybox", "sh"}}
 	if os.Getenv("DFOPT_REALBUILD_DEBIAN") == "1" {
 		bases = append(bases, struct{ ref, name, cmd string }{debianBase, "debian", "bash"})
@@ -263,7 +262,8 @@ func tailLines(s string, n int) string {
 // the daemon's default (buildkit.sh starts it with --oci-worker-net=host),
 // as the tests' docker build --network=host did.
 func (e *engine) build(ctx context.Context, dockerfile, contextDir, tag string) (id, out string, err error) {
-	defer e.costs.add(&e.costs.builds, &e.costs.build, time.Now())
+	start := time.Now()
+	defer func() { e.count(func(c *engineCosts) { c.builds++; c.build += time.Since(start) }) }()
 	e.store.busy.RLock()
 	defer e.store.busy.RUnlock()
 	dest, err := e.store.newExport()
@@ -287,9 +287,7 @@ func (e *engine) build(ctx context.Context, dockerfile, contextDir, tag string) 
 		return "", buf.String(), fmt.Errorf("buildctl build -f %s %s: %w\n%s", dockerfile, contextDir, err, tailLines(buf.String(), 40))
 	}
 	if d, ok := exportTime(buf.String()); ok {
-		e.costs.mu.Lock()
-		e.costs.export += d
-		e.costs.mu.Unlock()
+		e.count(func(c *engineCosts) { c.export += d })
 	}
 	if id, err = exported(dest); err != nil {
 		return "", buf.String(), err
@@ -363,7 +361,8 @@ func (e *engine) inspect(ref string) (imageInfo, error) {
 // read reads an image's configuration, sizes and file system (the tree of
 // its layers applied in order, as imagefs.ReadLayout reads an OCI layout).
 func (e *engine) read(ref string) (*built, error) {
-	defer e.costs.add(&e.costs.reads, &e.costs.read, time.Now())
+	start := time.Now()
+	defer func() { e.count(func(c *engineCosts) { c.reads++; c.read += time.Since(start) }) }()
 	id, err := e.imageID(ref)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func (e *engine) newContainer(ctx context.Context, image string, opts runOptions
 	if err == nil {
 		start := time.Now()
 		err = e.store.unpack(id, rootfs)
-		e.costs.add(&e.costs.unpacks, &e.costs.unpack, start)
+		e.count(func(c *engineCosts) { c.unpacks++; c.unpack += time.Since(start) })
 	}
 	if err == nil {
 		err = writeRuntimeConfig(ctx, e.runc, c.bundle, info.Config, opts)
