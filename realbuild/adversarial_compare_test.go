@@ -89,3 +89,23 @@ func TestSplitMessages(t *testing.T) {
 		t.Errorf("the same failure, glued and apart, reads as two: %q, %q", glued, apart)
 	}
 }
+
+// TestInterleavedFailure checks that one failure reads as the same when
+// apt's error came out in pieces, its standard output written between
+// them (as a real build of volatile-copy-later's fixture did), and that a
+// message the other build did not print still tells two failures apart.
+func TestInterleavedFailure(t *testing.T) {
+	const end = "error: failed to solve: process \"/bin/sh -c x\" did not complete successfully: exit code: 100"
+	whole := failureOf(fmt.Errorf("#9 1.0 Building dependency tree...\n#9 1.1 E: Version '7.88.1-10' for 'curl' was not found\n#9 1.1 Package curl is not available, but is referred to by another package.\n#9 1.1 This may mean that the package is missing, has been obsoleted, or\n#9 ERROR: process \"/bin/sh -c x\" did not complete successfully: exit code: 100\n" + end))
+	pieces := failureOf(fmt.Errorf("#9 1.0 Building dependency tree...\n#9 1.1 EPackage curl is not available, but is referred to by another package.\n#9 1.1 This may mean that the package is missing, has been obsoleted, or\n#9 1.1 : Version '7.88.1-10' for 'curl' was not found\n#9 ERROR: process \"/bin/sh -c y\" did not complete successfully: exit code: 100\n" + end))
+	if !sameFailure(whole, pieces) || !sameFailure(pieces, whole) {
+		t.Errorf("one failure, its message whole and in pieces, reads as two: %q, %q", whole, pieces)
+	}
+	other := failureOf(fmt.Errorf("#9 1.0 Building dependency tree...\n#9 1.1 E: Unable to locate package curl\n#9 ERROR: process \"/bin/sh -c y\" did not complete successfully: exit code: 100\n" + end))
+	if sameFailure(whole, other) || sameFailure(other, whole) {
+		t.Errorf("two failures with other messages read as one: %q, %q", whole, other)
+	}
+	if interleaved("E: Version", "E"+strings.Repeat(".", 2000)+": Version") {
+		t.Error("a message scattered over a long log reads as written")
+	}
+}

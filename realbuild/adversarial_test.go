@@ -413,6 +413,7 @@ func compareOutcomes(c *advCase, before, after advOutcome, row *advRow) {
 type failure struct {
 	said []string // sorted: standard output and error interleave differently from one build to the next
 	end  string
+	out  string // the failing step's output, its lines joined by "\n"
 }
 
 func (f failure) String() string {
@@ -424,16 +425,50 @@ func (f failure) String() string {
 // merged RUN prints what the RUNs merged into it printed too. A build that
 // now stops at another command, or with another error, fails otherwise.
 func sameFailure(a, b failure) bool {
-	return a.end == b.end && (subset(a.said, b.said) || subset(b.said, a.said))
+	return a.end == b.end && (saidIn(a.said, b) || saidIn(b.said, a))
 }
 
-func subset(a, b []string) bool {
-	for _, s := range a {
-		if !slices.Contains(b, s) {
+// saidIn says whether every message of said is one f said too, or is in
+// f's output with other output interleaved into it: a tool's standard
+// error and output reach the log as they are written, and one build may
+// read "E" + "Package curl is not available..." + ": Version ... was not
+// found" where another read the message in one piece.
+func saidIn(said []string, f failure) bool {
+	for _, s := range said {
+		if !slices.Contains(f.said, s) && !interleaved(s, f.out) {
 			return false
 		}
 	}
 	return true
+}
+
+// maxInterleaved is how much other output may come between the first and
+// the last byte of a message that interleaved reads as one.
+const maxInterleaved = 1024
+
+// interleaved says whether out holds the bytes of s in order, over at most
+// len(s)+maxInterleaved bytes: s written while other output was written
+// too. The window keeps a short message from being found scattered over a
+// long log.
+func interleaved(s, out string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(out); i++ {
+		if out[i] != s[0] {
+			continue
+		}
+		k, limit := 1, min(len(out), i+len(s)+maxInterleaved)
+		for j := i + 1; j < limit && k < len(s); j++ {
+			if out[j] == s[k] {
+				k++
+			}
+		}
+		if k == len(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // failureOf reads a failed build's error. Only the failing step's output
@@ -454,6 +489,7 @@ func failureOf(err error) failure {
 		if m == nil || strings.TrimSpace(m[1]) == "" || step != "" && !strings.HasPrefix(line, "#"+step+" ") {
 			continue
 		}
+		f.out += m[1] + "\n"
 		for _, part := range splitMessages(m[1]) {
 			last = part
 			if errorMessage.MatchString(part) && !slices.Contains(f.said, part) {

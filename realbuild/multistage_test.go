@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfopt/dfopt/internal/imagefs"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 )
@@ -52,10 +53,8 @@ func multiStageApps() []multiStageApp {
 }
 
 // slimBase is the stand-in for debian:bookworm-slim, which no registry
-// serves here: debian:bookworm without documentation, manual pages and
-// locales (what the slim image leaves out), with Docker's apt
-// configuration that keeps no package cache, squashed into one layer so
-// that its size is what it holds.
+// serves here: buildkit.sh's folder of it (see makeSlimBase), imported as
+// one layer, so that its size is what it holds.
 const slimBase = "debian:bookworm-slim"
 
 // TestMultiStage proves multi-stage by behaviour: for each app it applies
@@ -140,46 +139,28 @@ func buildOnBase(t *testing.T, e *engine, base, name string, text []byte, dir st
 	return id, nil
 }
 
-// makeSlimBase makes the debian:bookworm-slim stand-in, unless the store
-// has that image: built on debian:bookworm, then squashed into one layer
-// (its file system unpacked and imported again), with the command and PATH
-// of the official image.
+// makeSlimBase imports the debian:bookworm-slim stand-in buildkit.sh
+// makes (its debian:bookworm folder less what Docker's slim images leave
+// out, with their dpkg configuration that keeps leaving it out of the
+// packages installed later, and Docker's apt configuration that keeps no
+// package cache), unless the store has that image. A stand-in without
+// the dpkg configuration hid a failure of the real image: a JRE installed
+// on it could link its manual pages, which on the slim image fails.
 func makeSlimBase(t *testing.T, e *engine) {
 	t.Helper()
 	if e.hasImage(slimBase) {
 		return
 	}
-	dir := t.TempDir()
-	file := filepath.Join(dir, "Dockerfile")
-	// Docker's debian images also keep apt from caching package lists and
-	// .debs (docker-clean): a runtime stage that installs a library with
-	// apt-get then ships no 80 MB of pkgcache.bin.
-	text := "FROM " + debianBase + "\nRUN rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* /var/cache/debconf/*-old" +
-		` && printf '%s\n' 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };'` +
-		` 'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };'` +
-		` 'Dir::Cache::pkgcache "";' 'Dir::Cache::srcpkgcache "";' > /etc/apt/apt.conf.d/docker-clean` + "\n"
-	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	id, _, err := e.build(ctx, file, dir, "")
+	root, err := baseFolder(t.Context(), "debian-slim")
 	if err != nil {
-		t.Fatalf("build the %s stand-in: %v", slimBase, err)
-	}
-	defer e.removeImage(id)
-	root := filepath.Join(dir, "rootfs")
-	if err := os.Mkdir(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.unpack(id, root); err != nil {
-		t.Fatalf("unpack the %s stand-in: %v", slimBase, err)
-	}
-	cfg := imageConfig{Env: []string{defaultPath}, Cmd: []string{"bash"}}
-	if _, err := e.store.importRoot(ctx, slimBase, root, cfg); err != nil {
-		t.Fatalf("import the %s stand-in: %v", slimBase, err)
+	cfg := imagefs.Config{Env: []string{defaultPath}, Cmd: []string{"bash"}}
+	if _, err := e.store.importRoot(t.Context(), slimBase, root, cfg); err != nil {
+		t.Fatalf("import the %s stand-in from %s: %v", slimBase, root, err)
 	}
 	t.Cleanup(func() { e.removeImage(slimBase) })
-	t.Logf("%s stands in for %s: %s without documentation, manual pages and locales, in one layer", slimBase, slimBase, debianBase)
+	t.Logf("%s stands in for %s: buildkit.sh's %s", slimBase, slimBase, root)
 }
 
 // checkMultiStage builds and runs one app's three images and returns its
