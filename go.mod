@@ -3,6 +3,7 @@ module github.com/dfopt/dfopt
 go 1.26.8
 
 require (
+	github.com/distribution/reference v0.6.0
 	github.com/moby/buildkit v0.34.2
 	github.com/moby/patternmatcher v0.6.1
 	github.com/rogpeppe/go-internal v1.16.0

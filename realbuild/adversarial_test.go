@@ -187,11 +187,10 @@ type advOutcome struct {
 type advRun struct {
 	// mu guards the counters, and mounts orders the builds of tests that
 	// run side by side: a build with a cache mount, which prunes the
-	// engine's cache mounts first, runs alone (Lock), the others together
+	// daemon's cache mounts first, runs alone (Lock), the others together
 	// (RLock).
 	mu, mounts sync.RWMutex
-	b          *builder
-	prune      []string // the docker command that empties the cache mounts
+	e          *engine
 	prunes     int
 	pruneTime  time.Duration
 	buildTime  time.Duration
@@ -202,29 +201,22 @@ type advRun struct {
 	images []string
 }
 
-// newAdvRun starts a run of builds on b whose images go when t ends.
-func newAdvRun(t *testing.T, b *builder) *advRun {
-	r := &advRun{b: b}
-	t.Cleanup(func() { b.removeImages(t, r.images) })
+// newAdvRun starts a run of builds on e whose images go when t ends.
+func newAdvRun(t *testing.T, e *engine) *advRun {
+	r := &advRun{e: e}
+	t.Cleanup(func() { e.removeImage(r.images...) })
 	return r
 }
 
-// pruneMountsArgs empties the engine's cache mounts alone, keeping layers;
-// pruneAllArgs empties the whole build cache, where the filter does nothing.
-var (
-	pruneMountsArgs = []string{"builder", "prune", "-f", "--filter", "type=exec.cachemount"}
-	pruneAllArgs    = []string{"builder", "prune", "-a", "-f"}
-)
-
-// choosePrune checks on the engine that pruneMountsArgs empties a cache
-// mount (a probe writes into one, the prune runs, a second probe must find
-// it empty) and falls back to pruneAllArgs when it does not, saying so.
-func (r *advRun) choosePrune(t *testing.T) {
+// checkPrune checks on the daemon that pruneCacheMounts empties a cache
+// mount: a probe writes into one, the prune runs, a second probe must find
+// it empty. Where it does not, the test cannot keep one build's cache
+// mounts from another's, and fails.
+func (r *advRun) checkPrune(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
 	mount := "RUN --mount=type=cache,id=dfopt-adv-prune-probe,target=/probe "
 	probes := []string{mount + "touch /probe/x\n", mount + "test ! -e /probe/x\n"}
-	r.prune = pruneMountsArgs
 	for i, text := range probes {
 		file := filepath.Join(dir, fmt.Sprint(i, ".Dockerfile"))
 		if err := os.WriteFile(file, []byte("FROM "+probeBase+"\n"+text), 0o644); err != nil {
@@ -235,34 +227,35 @@ func (r *advRun) choosePrune(t *testing.T) {
 				t.Fatalf("prune the cache mounts: %v", err)
 			}
 		}
-		id, err := r.b.build(t.Context(), file, dir)
+		id, _, err := r.e.build(t.Context(), file, dir, "")
 		switch {
 		case err == nil:
-			r.b.removeImages(t, []string{id})
+			r.e.removeImage(id)
 		case i == 0:
 			t.Fatalf("the cache-mount probe does not build: %v", err)
 		default:
-			t.Logf("docker %s leaves a cache mount's files (%s); pruning the whole build cache instead", strings.Join(pruneMountsArgs, " "), lastLine(err.Error()))
-			r.prune = pruneAllArgs
+			t.Fatalf("%s leaves a cache mount's files: %s", pruneCommand, lastLine(err.Error()))
 		}
 	}
 	r.prunes, r.pruneTime = 0, 0
-	t.Logf("between builds with cache mounts: docker %s", strings.Join(r.prune, " "))
+	t.Logf("between builds with cache mounts: %s", pruneCommand)
 }
 
-// pruneCacheMounts removes every BuildKit cache mount (docker builder prune
-// --filter type=exec.cachemount, which the 20.10 engine knows; see
-// choosePrune), so that what
-// a build finds in its cache mounts never comes from an earlier build, of
-// this case or another, or of another test on the same engine: each build
-// with a cache mount, original and rewritten alike, starts with them empty.
-// Only a build with a cache mount can see one, so build prunes before those
-// alone. Layers stay cached: a cached layer is what the same instruction on
-// the same parent made, so it changes no result, and it spares the mirror
-// repeated apt-get updates.
+// pruneCommand is what pruneCacheMounts runs, for the log.
+const pruneCommand = "buildctl prune --filter type==exec.cachemount"
+
+// pruneCacheMounts removes every BuildKit cache mount of the daemon (see
+// engine.pruneCacheMounts and checkPrune), so that what a build finds in
+// its cache mounts never comes from an earlier build, of this case or
+// another, or of another test on the same daemon: each build with a cache
+// mount, original and rewritten alike, starts with them empty. Only a
+// build with a cache mount can see one, so build prunes before those
+// alone. Layers stay cached: a cached layer is what the same instruction
+// on the same parent made, so it changes no result, and it spares the
+// mirror repeated apt-get updates.
 func (r *advRun) pruneCacheMounts(ctx context.Context) error {
 	start := time.Now()
-	_, err := r.b.e.run(ctx, r.b.env(), r.prune...)
+	err := r.e.pruneCacheMounts(ctx)
 	r.mu.Lock()
 	r.pruneTime += time.Since(start)
 	r.prunes++
@@ -299,7 +292,7 @@ func (r *advRun) build(t *testing.T, c *advCase, text []byte) advOutcome {
 		defer r.mounts.RUnlock()
 	}
 	start := time.Now()
-	id, err := r.b.build(ctx, file, c.dir)
+	id, _, err := r.e.build(ctx, file, c.dir, "")
 	r.mu.Lock()
 	r.buildTime += time.Since(start)
 	r.builds++
@@ -312,7 +305,7 @@ func (r *advRun) build(t *testing.T, c *advCase, text []byte) advOutcome {
 		r.images = append(r.images, id)
 	}
 	r.mu.Unlock()
-	img, err := builtOf(ctx, r.b, id)
+	img, err := r.e.read(id)
 	if err != nil {
 		t.Fatalf("read the image: %v", err)
 	}
@@ -413,11 +406,14 @@ func compareOutcomes(c *advCase, before, after advOutcome, row *advRow) {
 // failure is how a build failed, in words that a rewrite of the failing RUN
 // does not change: the error messages the failing step printed (apt's "E:"
 // lines, "npm ERR!", "not found", …; its last line where none reads as
-// one), and docker's last line with the RUN's command line (in brackets) left
-// out, which keeps the exit code.
+// one), and buildctl's last line with what changes from one build to the
+// next left out (volatileError): the RUN's command line in
+// process "/bin/sh -c ..." did not complete successfully: exit code: 100
+// goes, the exit code stays.
 type failure struct {
 	said []string // sorted: standard output and error interleave differently from one build to the next
 	end  string
+	out  string // the failing step's output, its lines joined by "\n"
 }
 
 func (f failure) String() string {
@@ -429,16 +425,50 @@ func (f failure) String() string {
 // merged RUN prints what the RUNs merged into it printed too. A build that
 // now stops at another command, or with another error, fails otherwise.
 func sameFailure(a, b failure) bool {
-	return a.end == b.end && (subset(a.said, b.said) || subset(b.said, a.said))
+	return a.end == b.end && (saidIn(a.said, b) || saidIn(b.said, a))
 }
 
-func subset(a, b []string) bool {
-	for _, s := range a {
-		if !slices.Contains(b, s) {
+// saidIn says whether every message of said is one f said too, or is in
+// f's output with other output interleaved into it: a tool's standard
+// error and output reach the log as they are written, and one build may
+// read "E" + "Package curl is not available..." + ": Version ... was not
+// found" where another read the message in one piece.
+func saidIn(said []string, f failure) bool {
+	for _, s := range said {
+		if !slices.Contains(f.said, s) && !interleaved(s, f.out) {
 			return false
 		}
 	}
 	return true
+}
+
+// maxInterleaved is how much other output may come between the first and
+// the last byte of a message that interleaved reads as one.
+const maxInterleaved = 1024
+
+// interleaved says whether out holds the bytes of s in order, over at most
+// len(s)+maxInterleaved bytes: s written while other output was written
+// too. The window keeps a short message from being found scattered over a
+// long log.
+func interleaved(s, out string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(out); i++ {
+		if out[i] != s[0] {
+			continue
+		}
+		k, limit := 1, min(len(out), i+len(s)+maxInterleaved)
+		for j := i + 1; j < limit && k < len(s); j++ {
+			if out[j] == s[k] {
+				k++
+			}
+		}
+		if k == len(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // failureOf reads a failed build's error. Only the failing step's output
@@ -459,6 +489,7 @@ func failureOf(err error) failure {
 		if m == nil || strings.TrimSpace(m[1]) == "" || step != "" && !strings.HasPrefix(line, "#"+step+" ") {
 			continue
 		}
+		f.out += m[1] + "\n"
 		for _, part := range splitMessages(m[1]) {
 			last = part
 			if errorMessage.MatchString(part) && !slices.Contains(f.said, part) {
@@ -471,12 +502,22 @@ func failureOf(err error) failure {
 	}
 	slices.Sort(f.said)
 	f.end = lastLine(err.Error())
-	if i := strings.Index(f.end, " ["); i >= 0 {
-		if j := strings.LastIndex(f.end, "]"); j > i {
-			f.end = f.end[:i] + f.end[j+1:]
-		}
+	for _, v := range volatileError {
+		f.end = v.re.ReplaceAllString(f.end, v.with)
 	}
 	return f
+}
+
+// volatileError are the parts of BuildKit's last line that a rewrite
+// changes, or that change from one build to the next, whatever the
+// Dockerfile: the failing command line, which BuildKit quotes (%q), and
+// the cache ref a COPY could not find its source in.
+var volatileError = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`process ".*" did not complete`), "process did not complete"},
+	{regexp.MustCompile(`checksum of ref [^ :]+::[^ :]+:`), "checksum of ref:"},
 }
 
 // splitMessages cuts a line of output where an error message starts in its
@@ -675,21 +716,20 @@ func logRow(t *testing.T, row advRow) {
 }
 
 // buildTools builds advToolsImage from advToolsDir, removed when t ends.
-func buildTools(t *testing.T, b *builder) {
+func buildTools(t *testing.T, e *engine) {
 	t.Helper()
-	ctx := t.Context()
-	if _, err := b.e.run(ctx, b.env(), "build", "--network=host", "-q", "-t", advToolsImage, advToolsDir); err != nil {
+	if _, _, err := e.build(t.Context(), filepath.Join(advToolsDir, "Dockerfile"), advToolsDir, advToolsImage); err != nil {
 		t.Fatalf("build %s: %v", advToolsImage, err)
 	}
-	t.Cleanup(func() { b.removeImages(t, []string{advToolsImage}) })
+	t.Cleanup(func() { e.removeImage(advToolsImage) })
 }
 
 // advSkip says why a case cannot be built here, or "".
-func advSkip(t *testing.T, b *builder, c *advCase) string {
+func advSkip(e *engine, c *advCase) string {
 	if slices.Contains(c.req.images, debianBase) && os.Getenv("DFOPT_REALBUILD_DEBIAN") != "1" {
-		return "builds on debian:bookworm: set DFOPT_REALBUILD_DEBIAN=1 (and start the engine with it)"
+		return "builds on debian:bookworm: set DFOPT_REALBUILD_DEBIAN=1"
 	}
-	return c.req.whyNot(t.Context(), b)
+	return c.req.whyNot(e)
 }
 
 // TestAdversarial builds every case of testdata/adversarial before and after
@@ -708,16 +748,9 @@ func TestAdversarial(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	t.Setenv("DFOPT_REALBUILD_BUILDERS", "buildkit") // cache, tmpfs and bind mounts need it
-	b := builders(t, e)[0]
-	buildTools(t, b)
-	t.Cleanup(func() {
-		if _, err := b.e.run(context.WithoutCancel(t.Context()), b.env(), "builder", "prune", "-a", "-f"); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	})
-	r := newAdvRun(t, b)
-	r.choosePrune(t)
+	buildTools(t, e)
+	r := newAdvRun(t, e)
+	r.checkPrune(t)
 	var rows []advRow
 	for _, c := range cases {
 		ran := false
@@ -725,7 +758,7 @@ func TestAdversarial(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ran = true
 			t.Logf("probes: %s", c.hazard)
-			if why := advSkip(t, b, c); why != "" {
+			if why := advSkip(e, c); why != "" {
 				caseRows = []advRow{{caseName: c.name, base: c.base(), variant: "-", changed: "-", result: resSkipped, detail: why, hazard: c.hazard}}
 				t.Skip(why)
 			}
@@ -762,8 +795,8 @@ func advTable(rows []advRow, r *advRun, wall time.Duration) string {
 	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		fmt.Fprintf(&buf, " %s %d;", k, counts[k])
 	}
-	fmt.Fprintf(&buf, "\n%d builds took %s; %d cache-mount prunes (docker %s, before each build with a cache mount) took %s in all (%s each)\n",
-		r.builds, secs(r.buildTime), r.prunes, strings.Join(r.prune, " "), secs(r.pruneTime), perPrune(r))
+	fmt.Fprintf(&buf, "\n%d builds took %s; %d cache-mount prunes (%s, before each build with a cache mount) took %s in all (%s each)\n",
+		r.builds, secs(r.buildTime), r.prunes, pruneCommand, secs(r.pruneTime), perPrune(r))
 	for _, row := range rows {
 		if !row.failing() {
 			continue

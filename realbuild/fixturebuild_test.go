@@ -2,7 +2,6 @@ package realbuild
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -44,22 +43,13 @@ import (
 // proposal the fixture applies (its .args has propose) changes.
 func TestRealBuildFixtures(t *testing.T) {
 	e := requireEngine(t)
-	var b *builder
-	for _, x := range builders(t, e) {
-		if x.name == "buildkit" {
-			b = x
-		}
-	}
-	if b == nil {
-		t.Skip("the engine has no BuildKit builder")
-	}
-	buildTools(t, b)
-	r := newAdvRun(t, b)
-	r.choosePrune(t)
+	buildTools(t, e)
+	r := newAdvRun(t, e)
+	r.checkPrune(t)
 	root := repoRoot(t)
 	cases := fixtureBuildCases(t, root)
-	stand := &standIns{b: b, made: map[string]string{}}
-	t.Cleanup(func() { stand.remove(t) })
+	stand := &standIns{e: e, made: map[string]string{}}
+	t.Cleanup(stand.remove)
 	start := time.Now()
 	var rows []advRow
 	var rowsMu sync.Mutex
@@ -105,7 +95,7 @@ func buildFixture(t *testing.T, r *advRun, stand *standIns, fc fixtureBuildCase,
 	row.base = strings.Join(bases, ",")
 	if why == "" {
 		req.images = nil // every image is there now, or stood in for
-		why = req.whyNot(t.Context(), r.b)
+		why = req.whyNot(r.e)
 	}
 	if why != "" {
 		row.result, row.detail = resSkipped, why
@@ -295,12 +285,12 @@ func copySources(src []byte) []string {
 // standIns tags local images under the names fixtures build FROM.
 type standIns struct {
 	mu   sync.Mutex
-	b    *builder
+	e    *engine
 	made map[string]string // image reference -> the stand-in tagged as it
 }
 
-// localImages are the images engine.sh and the tests make; every other base
-// is stood in for (a tag an earlier run left is made again).
+// localImages are the images the store is given and the tests make; every
+// other base is stood in for.
 var localImages = []string{"busybox", "busybox:latest", debianBase, advToolsImage}
 
 // debianFamily are the images debian:bookworm stands in for.
@@ -312,7 +302,6 @@ func (s *standIns) forImages(t *testing.T, images []string) (bases []string, why
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ctx := t.Context()
 	for _, img := range images {
 		if slices.Contains(localImages, img) {
 			bases = append(bases, img)
@@ -326,7 +315,7 @@ func (s *standIns) forImages(t *testing.T, images []string) (bases []string, why
 			return bases, img + " is stood in for by debian:bookworm: set DFOPT_REALBUILD_DEBIAN=1"
 		}
 		if s.made[img] == "" {
-			if _, err := s.b.e.run(ctx, nil, "tag", stand, img); err != nil {
+			if err := s.e.tag(stand, img); err != nil {
 				return bases, fmt.Sprintf("tag %s as %s: %v", stand, img, err)
 			}
 			s.made[img] = stand
@@ -353,13 +342,10 @@ func standInFor(ref string) (string, string) {
 	return advToolsImage, ""
 }
 
-// remove untags the stand-ins (with a context of its own: the test's is
-// done when cleanups run).
-func (s *standIns) remove(t *testing.T) {
+// remove untags the stand-ins.
+func (s *standIns) remove() {
 	for img := range s.made {
-		if _, err := s.b.e.run(context.WithoutCancel(t.Context()), nil, "rmi", "--no-prune", img); err != nil {
-			t.Logf("untag %s: %v", img, err)
-		}
+		s.e.removeImage(img)
 	}
 }
 

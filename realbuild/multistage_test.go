@@ -4,17 +4,14 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dfopt/dfopt/internal/imagefs"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 )
@@ -56,10 +53,8 @@ func multiStageApps() []multiStageApp {
 }
 
 // slimBase is the stand-in for debian:bookworm-slim, which no registry
-// serves here: debian:bookworm without documentation, manual pages and
-// locales (what the slim image leaves out), with Docker's apt
-// configuration that keeps no package cache, squashed into one layer so
-// that its size is what it holds.
+// serves here: buildkit.sh's folder of it (see makeSlimBase), imported as
+// one layer, so that its size is what it holds.
 const slimBase = "debian:bookworm-slim"
 
 // TestMultiStage proves multi-stage by behaviour: for each app it applies
@@ -73,11 +68,11 @@ const slimBase = "debian:bookworm-slim"
 // (build-tools-shipped's purge of the compiler its RUN used). The sizes go
 // in the log (and in DFOPT_REALBUILD_REPORT).
 func TestMultiStage(t *testing.T) {
-	b, base := splitEngine(t, "builds the multi-stage apps on debian:bookworm")
+	e, base := splitEngine(t, "builds the multi-stage apps on debian:bookworm")
 	rows := []string{fmt.Sprintf("%-13s %10s %10s %10s %8s  %s", "app", "original", "dfopt", "reference", "ratio", "runtime base (or the rule)")}
 	for _, app := range multiStageApps() {
 		t.Run(app.name, func(t *testing.T) {
-			row, err := checkMultiStage(t, b, base, app)
+			row, err := checkMultiStage(t, e, base, app)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,30 +83,18 @@ func TestMultiStage(t *testing.T) {
 	appendReport(t, append([]string{"multi-stage: image sizes (uncompressed)"}, rows...))
 }
 
-// splitEngine is the engine the split's real builds run on: its BuildKit
-// builder (the test skips without one), whose cache goes when the test
-// ends, the base the apps' toolchains build on (trustingBase) and the
+// splitEngine is the engine the split's real builds run on, with the base
+// the apps' toolchains build on (trustingBase) and the
 // debian:bookworm-slim stand-in. what says what the test builds.
-func splitEngine(t *testing.T, what string) (*builder, string) {
+func splitEngine(t *testing.T, what string) (*engine, string) {
 	t.Helper()
 	e := requireDebianEngine(t, what)
-	var b *builder
-	for _, x := range builders(t, e) {
-		if x.name == "buildkit" {
-			b = x
-		}
+	if e.runc == "" {
+		t.Fatal(errNoRunc)
 	}
-	if b == nil {
-		t.Skip("the engine has no BuildKit builder: multi-stage builds need it")
-	}
-	t.Cleanup(func() {
-		if _, err := b.e.run(context.WithoutCancel(t.Context()), b.env(), "builder", "prune", "-a", "-f"); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	})
-	base := trustingBase(t, b)
-	makeSlimBase(t, b)
-	return b, base
+	base := trustingBase(t, e)
+	makeSlimBase(t, e)
+	return e, base
 }
 
 // proposeApp reads the Dockerfile of an app's build context (dir) and
@@ -139,7 +122,7 @@ func proposeApp(t *testing.T, dir string, use []*rewrite.Rule, rule string) (ori
 // buildOnBase builds one Dockerfile of an app (name says which, for
 // errors) with its first stage on base, and removes the image when the
 // test ends.
-func buildOnBase(t *testing.T, b *builder, base, name string, text []byte, dir string) (string, error) {
+func buildOnBase(t *testing.T, e *engine, base, name string, text []byte, dir string) (string, error) {
 	text, err := onBase(text, base)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
@@ -148,70 +131,41 @@ func buildOnBase(t *testing.T, b *builder, base, name string, text []byte, dir s
 	if err := os.WriteFile(file, text, 0o644); err != nil {
 		return "", err
 	}
-	id, err := b.build(t.Context(), file, dir)
+	id, _, err := e.build(t.Context(), file, dir, "")
 	if err != nil {
 		return "", fmt.Errorf("build the %s: %w", name, err)
 	}
-	t.Cleanup(func() { b.removeImage(t, id) })
+	t.Cleanup(func() { e.removeImage(id) })
 	return id, nil
 }
 
-// makeSlimBase builds the debian:bookworm-slim stand-in, unless the engine
-// has that image.
-func makeSlimBase(t *testing.T, b *builder) {
+// makeSlimBase imports the debian:bookworm-slim stand-in buildkit.sh
+// makes (its debian:bookworm folder less what Docker's slim images leave
+// out, with their dpkg configuration that keeps leaving it out of the
+// packages installed later, and Docker's apt configuration that keeps no
+// package cache), unless the store has that image. A stand-in without
+// the dpkg configuration hid a failure of the real image: a JRE installed
+// on it could link its manual pages, which on the slim image fails.
+func makeSlimBase(t *testing.T, e *engine) {
 	t.Helper()
-	ctx := t.Context()
-	if b.e.hasImage(ctx, slimBase) {
+	if e.hasImage(slimBase) {
 		return
 	}
-	dir := t.TempDir()
-	file := filepath.Join(dir, "Dockerfile")
-	// Docker's debian images also keep apt from caching package lists and
-	// .debs (docker-clean): a runtime stage that installs a library with
-	// apt-get then ships no 80 MB of pkgcache.bin.
-	text := "FROM " + debianBase + "\nRUN rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* /var/cache/debconf/*-old" +
-		` && printf '%s\n' 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };'` +
-		` 'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };'` +
-		` 'Dir::Cache::pkgcache "";' 'Dir::Cache::srcpkgcache "";' > /etc/apt/apt.conf.d/docker-clean` + "\n"
-	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	id, err := b.build(ctx, file, dir)
-	if err != nil {
-		t.Fatalf("build the %s stand-in: %v", slimBase, err)
-	}
-	defer b.removeImage(t, id)
-	cid, err := b.e.run(ctx, nil, "create", id, "true")
+	root, err := baseFolder(t.Context(), "debian-slim")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.e.run(context.WithoutCancel(ctx), nil, "rm", "-f", cid) //nolint:errcheck // best effort
-	export := b.e.command(ctx, nil, "export", cid)
-	imp := b.e.command(ctx, nil, "import", "--change", `CMD ["bash"]`,
-		"--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "-", slimBase)
-	pipe, err := export.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	cfg := imagefs.Config{Env: []string{defaultPath}, Cmd: []string{"bash"}}
+	if _, err := e.store.importRoot(t.Context(), slimBase, root, cfg); err != nil {
+		t.Fatalf("import the %s stand-in from %s: %v", slimBase, root, err)
 	}
-	imp.Stdin = pipe
-	var stderr bytes.Buffer
-	imp.Stderr = &stderr
-	if err := export.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := imp.Run(); err != nil {
-		t.Fatalf("docker import %s: %v\n%s", slimBase, err, stderr.String())
-	}
-	if err := export.Wait(); err != nil {
-		t.Fatalf("docker export: %v", err)
-	}
-	t.Cleanup(func() { b.removeImages(t, []string{slimBase}) })
-	t.Logf("%s stands in for %s: %s without documentation, manual pages and locales, in one layer", slimBase, slimBase, debianBase)
+	t.Cleanup(func() { e.removeImage(slimBase) })
+	t.Logf("%s stands in for %s: buildkit.sh's %s", slimBase, slimBase, root)
 }
 
 // checkMultiStage builds and runs one app's three images and returns its
 // row of the size table.
-func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (string, error) {
+func checkMultiStage(t *testing.T, e *engine, base string, app multiStageApp) (string, error) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "multistage", app.name))); err != nil {
@@ -237,13 +191,13 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 		if v.text == nil {
 			continue // no reference
 		}
-		id, err := buildOnBase(t, b, base, v.name, v.text, dir)
+		id, err := buildOnBase(t, e, base, v.name, v.text, dir)
 		if err != nil {
 			return "", err
 		}
 		images[v.name] = id
 	}
-	want, err := runImage(ctx, b.e, images["original"])
+	want, err := runProgram(ctx, e, images["original"])
 	if err != nil {
 		return "", err
 	}
@@ -251,7 +205,7 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 		if images[name] == "" {
 			continue
 		}
-		got, err := runImage(ctx, b.e, images[name])
+		got, err := runProgram(ctx, e, images[name])
 		if err != nil {
 			return "", err
 		}
@@ -262,7 +216,7 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 	t.Logf("both run: %s", want)
 	sums := map[string]string{}
 	for _, name := range []string{"original", "dfopt"} {
-		sum, err := fileSum(ctx, b.e, images[name], app.artifact)
+		sum, err := fileSum(e, images[name], app.artifact)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", name, err)
 		}
@@ -278,7 +232,7 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 	}
 	sizes := map[string]int64{}
 	for name, id := range images {
-		info, err := b.e.inspect(ctx, id)
+		info, err := e.inspect(id)
 		if err != nil {
 			return "", err
 		}
@@ -305,50 +259,27 @@ func checkMultiStage(t *testing.T, b *builder, base string, app multiStageApp) (
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
-// runImage runs an image's command with no network and returns what it
-// printed (standard output and error) and its exit code.
-func runImage(ctx context.Context, e *engine, id string) (string, error) {
-	cmd := e.command(ctx, nil, "run", "--rm", "--network", "none", id)
+// runProgram runs an image's command in a container with no network
+// (runc, see engine.runImage) and returns what it printed (standard output
+// and error) and its exit code.
+func runProgram(ctx context.Context, e *engine, id string) (string, error) {
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		return "", fmt.Errorf("docker run %s: %w", id, err)
+	code, err := e.runImage(ctx, id, runOptions{}, &out, &out)
+	if err != nil {
+		return "", err
 	}
 	return fmt.Sprintf("%q, exit %d", strings.TrimSpace(out.String()), code), nil
 }
 
-// fileSum reads one file of an image (docker cp from a container never
-// started) and returns its SHA-256.
-func fileSum(ctx context.Context, e *engine, id, file string) (string, error) {
-	cid, err := e.run(ctx, nil, "create", id, "dfopt-realbuild-never-started")
+// fileSum returns the SHA-256 of one file of an image, from its layers.
+func fileSum(e *engine, id, file string) (string, error) {
+	img, err := e.read(id)
 	if err != nil {
 		return "", err
 	}
-	defer e.run(context.WithoutCancel(ctx), nil, "rm", "-f", cid) //nolint:errcheck // best effort
-	cmd := e.command(ctx, nil, "cp", cid+":"+file, "-")
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("docker cp %s: %w\n%s", file, err, stderr.String())
+	entry, ok := img.tree[file]
+	if !ok || entry.Type != tar.TypeReg {
+		return "", fmt.Errorf("no file %s in the image", file)
 	}
-	tr := tar.NewReader(&out)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			return "", fmt.Errorf("docker cp %s: no file in the archive: %w", file, err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			sum := sha256.New()
-			if _, err := io.Copy(sum, tr); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("%x", sum.Sum(nil)), nil
-		}
-	}
+	return entry.Sum, nil
 }

@@ -2,7 +2,6 @@ package realbuild
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -106,29 +105,12 @@ func fixtureContext(t *testing.T, path string) string {
 	return t.TempDir()
 }
 
-// requirements is what building a Dockerfile asks of the builder and the engine.
+// requirements is what building a Dockerfile asks of the engine.
 type requirements struct {
 	heredocs   bool
-	buildkit   []string // instructions with flags the classic builder rejects: "line 3: RUN --mount"
 	syntax     string   // the frontend image of a # syntax= directive
 	images     []string // images from outside the file: FROM and COPY --from
 	unresolved []string // FROM lines whose image is an ARG without a default
-}
-
-// classicFlags are the flags of an instruction that the classic builder
-// knows; any other needs BuildKit.
-func classicFlags(keyword string) []string {
-	switch keyword {
-	case "from":
-		return []string{"platform"}
-	case "copy":
-		return []string{"from", "chown"}
-	case "add":
-		return []string{"chown"}
-	case "healthcheck":
-		return []string{"interval", "timeout", "start-period", "start-interval", "retries"}
-	}
-	return nil
 }
 
 // requirementsOf reads src with BuildKit's parser and lists what it needs.
@@ -150,12 +132,6 @@ func requirementsOf(src []byte) (requirements, error) {
 		keyword := strings.ToLower(n.Value)
 		if len(n.Heredocs) > 0 {
 			req.heredocs = true
-		}
-		for _, f := range n.Flags {
-			name, _, _ := strings.Cut(strings.TrimPrefix(f, "--"), "=")
-			if !slices.Contains(classicFlags(keyword), name) {
-				req.buildkit = append(req.buildkit, fmt.Sprintf("line %d: %s --%s", n.StartLine, strings.ToUpper(keyword), name))
-			}
 		}
 		switch keyword {
 		case "arg":
@@ -212,30 +188,27 @@ func (m envMap) Keys() []string {
 	return keys
 }
 
-// whyNot says why b cannot build a Dockerfile with these requirements on this
-// engine, or "" when it can.
-func (r requirements) whyNot(ctx context.Context, b *builder) string {
+// whyNot says why e cannot build a Dockerfile with these requirements, or
+// "" when it can.
+func (r requirements) whyNot(e *engine) string {
 	var why []string
-	if r.heredocs && !b.heredocs {
-		why = append(why, "uses heredocs, which the "+b.name+" builder of this engine rejects")
+	if r.heredocs && !e.heredocs {
+		why = append(why, "uses heredocs, which the daemon's Dockerfile frontend rejects")
 	}
-	if len(r.buildkit) > 0 && b.name != "buildkit" {
-		why = append(why, "needs BuildKit for "+strings.Join(r.buildkit, ", "))
-	}
-	if r.syntax != "" && (b.name != "buildkit" || !b.e.hasImage(ctx, r.syntax)) {
-		why = append(why, "has a # syntax= directive ("+r.syntax+"), which needs BuildKit and that image, and no registry is reachable")
+	if r.syntax != "" && !e.hasImage(r.syntax) {
+		why = append(why, "has a # syntax= directive ("+r.syntax+"), which needs that frontend image, and no registry is reachable")
 	}
 	if len(r.unresolved) > 0 {
 		why = append(why, "its base image is an ARG without a default: "+strings.Join(r.unresolved, ", "))
 	}
 	var missing []string
 	for _, img := range r.images {
-		if !slices.Contains(missing, img) && !b.e.hasImage(ctx, img) {
+		if !slices.Contains(missing, img) && !e.hasImage(img) {
 			missing = append(missing, img)
 		}
 	}
 	if len(missing) > 0 {
-		why = append(why, "needs "+strings.Join(missing, ", ")+", which the engine does not have (engine.sh makes busybox:latest, and debian:bookworm with DFOPT_REALBUILD_DEBIAN=1)")
+		why = append(why, "needs "+strings.Join(missing, ", ")+", which the image store does not have (it has busybox:latest, and debian:bookworm with DFOPT_REALBUILD_DEBIAN=1)")
 	}
 	return strings.Join(why, "; ")
 }
@@ -249,27 +222,22 @@ type built struct {
 
 // buildImage builds text as a Dockerfile in contextDir, reads the image's
 // configuration and file system, and removes the image when t ends.
-func buildImage(t *testing.T, b *builder, contextDir, name string, text []byte) (*built, error) {
+func buildImage(t *testing.T, e *engine, contextDir, name string, text []byte) (*built, error) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), name+".Dockerfile")
 	if err := os.WriteFile(file, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx := t.Context()
-	id, err := b.build(ctx, file, contextDir)
+	id, _, err := e.build(t.Context(), file, contextDir, "")
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(func() { b.removeImage(t, id) })
-	info, err := b.e.inspect(ctx, id)
+	t.Cleanup(func() { e.removeImage(id) })
+	img, err := e.read(id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := b.e.exportTree(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &built{id: id, info: info, tree: tree}, nil
+	return img, nil
 }
 
 // differences lists how after differs from before: file system, then configuration.
@@ -302,42 +270,38 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// frontendRejects says whether a build failed because the builder's Dockerfile
-// frontend does not know the syntax (an older frontend and RUN --network, say)
-// rather than because a command failed, and gives docker's words for it.
+// frontendRejects says whether a build failed because the daemon's
+// Dockerfile frontend does not know the syntax (a flag it does not have,
+// say) rather than because a command failed, and gives its words for it.
 func frontendRejects(err error) (string, bool) {
 	for _, line := range strings.Split(err.Error(), "\n") {
-		// Both builders say "dockerfile parse error" for what their parser
-		// rejects; the classic builder says "requires BuildKit" for RUN --mount.
-		for _, sign := range []string{"dockerfile parse error", "requires BuildKit"} {
-			if strings.Contains(line, sign) {
-				return strings.TrimSpace(line), true
-			}
+		if strings.Contains(line, "dockerfile parse error") {
+			return strings.TrimSpace(line), true
 		}
 	}
 	return "", false
 }
 
-// checkRewrite builds src and dfopt's output of it with b and fails t when the
+// checkRewrite builds src and dfopt's output of it on e and fails t when the
 // two images differ; it sets *note to a line for TestRealBuild's summary.
-func checkRewrite(t *testing.T, b *builder, contextDir, name string, src, out []byte, note *string) {
+func checkRewrite(t *testing.T, e *engine, contextDir, name string, src, out []byte, note *string) {
 	t.Helper()
-	before, err := buildImage(t, b, contextDir, "before", src)
+	before, err := buildImage(t, e, contextDir, "before", src)
 	if err != nil {
 		if why, ok := frontendRejects(err); ok {
-			*note = "skipped: the " + b.name + " builder rejects the input: " + why
-			t.Skipf("the %s builder of this engine rejects %s before any rewrite: %s", b.name, name, why)
+			*note = "skipped: the frontend rejects the input: " + why
+			t.Skipf("the daemon's Dockerfile frontend rejects %s before any rewrite: %s", name, why)
 		}
 		*note = "FAILED: the input does not build"
 		t.Fatalf("%s does not build before dfopt, so it cannot show what dfopt keeps (fix the fixture, or its base image):\n%v", name, err)
 	}
-	after, err := buildImage(t, b, contextDir, "after", out)
+	after, err := buildImage(t, e, contextDir, "after", out)
 	if err != nil {
 		*note = "FAILED: dfopt's output does not build"
 		t.Fatalf("dfopt's output of %s does not build, the input does:\n%v\n--- dfopt's output:\n%s", name, err, out)
 	}
 	sizes := sizeChange(before, after)
-	t.Logf("%s (%s): %s", name, b.name, sizes)
+	t.Logf("%s: %s", name, sizes)
 	if diffs := differences(before, after); len(diffs) > 0 {
 		*note = fmt.Sprintf("FAILED: %d differences; %s", len(diffs), sizes)
 		t.Errorf("%s: the rewrite changes the image (%d differences, before -> after):\n%s\n--- dfopt's output:\n%s", name, len(diffs), report(diffs), out)
@@ -356,34 +320,32 @@ func TestRealBuild(t *testing.T) {
 		t.Skipf("no fixtures match %v or carry a .realbuild marker", fixtureGlobs())
 	}
 	var summary []string
-	for _, b := range builders(t, e) {
-		for _, path := range files {
-			rel, _ := filepath.Rel(filepath.Join(root, "fixtures"), path)
-			name := strings.TrimSuffix(rel, ".Dockerfile")
-			note := "FAILED"
-			t.Run(b.name+"/"+name, func(t *testing.T) {
-				src, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				req, err := requirementsOf(src)
-				if err != nil {
-					note = "skipped: BuildKit's parser rejects it"
-					t.Skipf("BuildKit's parser rejects %s: %v", rel, err)
-				}
-				if why := req.whyNot(t.Context(), b); why != "" {
-					note = "skipped: " + why
-					t.Skip(why)
-				}
-				res := optimizeFixture(t, path, src)
-				if !res.Changed(src) {
-					note = "skipped: dfopt leaves it unchanged"
-					t.Skip("dfopt leaves it unchanged: nothing to prove")
-				}
-				checkRewrite(t, b, fixtureContext(t, path), rel, src, res.Output, &note)
-			})
-			summary = append(summary, fmt.Sprintf("%-10s %-45s %s", b.name, name, note))
-		}
+	for _, path := range files {
+		rel, _ := filepath.Rel(filepath.Join(root, "fixtures"), path)
+		name := strings.TrimSuffix(rel, ".Dockerfile")
+		note := "FAILED"
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := requirementsOf(src)
+			if err != nil {
+				note = "skipped: BuildKit's parser rejects it"
+				t.Skipf("BuildKit's parser rejects %s: %v", rel, err)
+			}
+			if why := req.whyNot(e); why != "" {
+				note = "skipped: " + why
+				t.Skip(why)
+			}
+			res := optimizeFixture(t, path, src)
+			if !res.Changed(src) {
+				note = "skipped: dfopt leaves it unchanged"
+				t.Skip("dfopt leaves it unchanged: nothing to prove")
+			}
+			checkRewrite(t, e, fixtureContext(t, path), rel, src, res.Output, &note)
+		})
+		summary = append(summary, fmt.Sprintf("%-45s %s", name, note))
 	}
 	t.Logf("summary:\n%s", strings.Join(summary, "\n"))
 }
@@ -398,58 +360,56 @@ func TestRealBuildPairs(t *testing.T) {
 	if err != nil || len(cases) == 0 {
 		t.Fatalf("no cases in testdata/same: %v", err)
 	}
-	for _, b := range builders(t, e) {
-		for _, dir := range cases {
-			t.Run(b.name+"/"+filepath.Base(dir), func(t *testing.T) {
-				src, err := os.ReadFile(filepath.Join(dir, "before.Dockerfile"))
+	for _, dir := range cases {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join(dir, "before.Dockerfile"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hand, err := os.ReadFile(filepath.Join(dir, "after.Dockerfile"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := requirementsOf(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if why := req.whyNot(e); why != "" {
+				t.Skip(why)
+			}
+			contextDir := filepath.Join(dir, "context")
+			if _, err := os.Stat(contextDir); err != nil {
+				contextDir = t.TempDir()
+			}
+			before, err := buildImage(t, e, contextDir, "before", src)
+			if err != nil {
+				t.Fatalf("before.Dockerfile does not build: %v", err)
+			}
+			variants := map[string][]byte{"after.Dockerfile": hand}
+			res, err := rewrite.Source(src, rewrite.Options{Path: "before.Dockerfile", Rules: rules.All(), MergeAll: true})
+			if err != nil {
+				t.Fatalf("dfopt: %v", err)
+			}
+			switch {
+			case !res.Changed(src):
+				t.Logf("dfopt leaves before.Dockerfile unchanged")
+			case bytes.Equal(res.Output, hand):
+				t.Logf("dfopt's output is after.Dockerfile")
+			default:
+				variants["dfopt's output"] = res.Output
+			}
+			for _, name := range slices.Sorted(maps.Keys(variants)) {
+				after, err := buildImage(t, e, contextDir, "after", variants[name])
 				if err != nil {
-					t.Fatal(err)
+					t.Errorf("%s does not build: %v\n---\n%s", name, err, variants[name])
+					continue
 				}
-				hand, err := os.ReadFile(filepath.Join(dir, "after.Dockerfile"))
-				if err != nil {
-					t.Fatal(err)
+				t.Logf("%s: %s", name, sizeChange(before, after))
+				if diffs := differences(before, after); len(diffs) > 0 {
+					t.Errorf("%s gives another image than before.Dockerfile (%d differences):\n%s\n---\n%s", name, len(diffs), report(diffs), variants[name])
 				}
-				req, err := requirementsOf(src)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if why := req.whyNot(t.Context(), b); why != "" {
-					t.Skip(why)
-				}
-				contextDir := filepath.Join(dir, "context")
-				if _, err := os.Stat(contextDir); err != nil {
-					contextDir = t.TempDir()
-				}
-				before, err := buildImage(t, b, contextDir, "before", src)
-				if err != nil {
-					t.Fatalf("before.Dockerfile does not build: %v", err)
-				}
-				variants := map[string][]byte{"after.Dockerfile": hand}
-				res, err := rewrite.Source(src, rewrite.Options{Path: "before.Dockerfile", Rules: rules.All(), MergeAll: true})
-				if err != nil {
-					t.Fatalf("dfopt: %v", err)
-				}
-				switch {
-				case !res.Changed(src):
-					t.Logf("dfopt leaves before.Dockerfile unchanged")
-				case bytes.Equal(res.Output, hand):
-					t.Logf("dfopt's output is after.Dockerfile")
-				default:
-					variants["dfopt's output"] = res.Output
-				}
-				for _, name := range slices.Sorted(maps.Keys(variants)) {
-					after, err := buildImage(t, b, contextDir, "after", variants[name])
-					if err != nil {
-						t.Errorf("%s does not build: %v\n---\n%s", name, err, variants[name])
-						continue
-					}
-					t.Logf("%s: %s", name, sizeChange(before, after))
-					if diffs := differences(before, after); len(diffs) > 0 {
-						t.Errorf("%s gives another image than before.Dockerfile (%d differences):\n%s\n---\n%s", name, len(diffs), report(diffs), variants[name])
-					}
-				}
-			})
-		}
+			}
+		})
 	}
 }
 
@@ -469,7 +429,9 @@ func TestCompareDetectsDifference(t *testing.T) {
 		"/d/kind: type file, 0 bytes, mode 0644 -> dir, mode 0755",
 		"/d/gone: only in before (file, 0 bytes, mode 0644)",
 		"/d/new: only in after (file, 0 bytes, mode 0644)",
-		"/d/x-hard: hard link target /d/same -> /d/content",
+		// A hard link reads as a copy of the file it links to (see
+		// imagefs.ApplyLayer): /d/same's 5 bytes, then /d/content's 4.
+		"/d/x-hard: size 5 -> 4 bytes",
 		`config Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","MODE=before"] -> ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","MODE=after"]`,
 		`config WorkingDir: "/d" -> "/"`,
 		`config User: "" -> "1"`,
@@ -484,35 +446,31 @@ func TestCompareDetectsDifference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range builders(t, e) {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := t.TempDir()
-			bi, err := buildImage(t, b, ctx, "before", before)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ai, err := buildImage(t, b, ctx, "after", after)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := differences(bi, ai)
-			t.Logf("reported:\n%s", report(got))
-			// Each want is the start of exactly one reported line.
-			for _, w := range want {
-				if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) }) {
-					t.Errorf("not reported: %s", w)
-				}
-			}
-			for _, g := range got {
-				if !slices.ContainsFunc(want, func(w string) bool { return strings.HasPrefix(g, w) }) {
-					t.Errorf("reported, but not a difference the Dockerfiles make: %s", g)
-				}
-			}
-			// The same image against itself: nothing.
-			if diffs := differences(bi, bi); len(diffs) > 0 {
-				t.Errorf("an image differs from itself:\n%s", report(diffs))
-			}
-		})
+	ctx := t.TempDir()
+	bi, err := buildImage(t, e, ctx, "before", before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ai, err := buildImage(t, e, ctx, "after", after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := differences(bi, ai)
+	t.Logf("reported:\n%s", report(got))
+	// Each want is the start of exactly one reported line.
+	for _, w := range want {
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) }) {
+			t.Errorf("not reported: %s", w)
+		}
+	}
+	for _, g := range got {
+		if !slices.ContainsFunc(want, func(w string) bool { return strings.HasPrefix(g, w) }) {
+			t.Errorf("reported, but not a difference the Dockerfiles make: %s", g)
+		}
+	}
+	// The same image against itself: nothing.
+	if diffs := differences(bi, bi); len(diffs) > 0 {
+		t.Errorf("an image differs from itself:\n%s", report(diffs))
 	}
 }
 
@@ -542,7 +500,6 @@ HEALTHCHECK --interval=5s CMD true
 	}
 	want := requirements{
 		heredocs:   true,
-		buildkit:   []string{"line 5: RUN --mount", "line 10: COPY --chmod"},
 		syntax:     "docker/dockerfile:1",
 		images:     []string{"busybox:latest", "alpine:3.20"},
 		unresolved: []string{"line 14: FROM debian:${TAG}"},

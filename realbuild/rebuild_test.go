@@ -61,8 +61,8 @@ func rebuildRuns(t *testing.T) int {
 	return n
 }
 
-// stepName is how both builders name an instruction in their output, with
-// single spaces between words: "RUN npm ci --omit=dev".
+// stepName is how BuildKit names an instruction in its output, with single
+// spaces between words: "RUN npm ci --omit=dev".
 func stepName(text string) string {
 	f := strings.Fields(text)
 	if len(f) > 0 {
@@ -224,7 +224,7 @@ const appBase = "dfopt-realbuild-rebuild-base:bookworm"
 // localCADir, where the apps' apt-get install ca-certificates adds them to the
 // bundle that npm, node and go read. Original and optimized build on the same
 // base, so it changes neither what the comparison sees nor the rewrite.
-func trustingBase(t *testing.T, b *builder) string {
+func trustingBase(t *testing.T, e *engine) string {
 	t.Helper()
 	cas, err := hostCAs()
 	if err != nil {
@@ -252,11 +252,10 @@ func trustingBase(t *testing.T, b *builder) string {
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx := t.Context()
-	if _, err := b.e.run(ctx, b.env(), "build", "--network=host", "-q", "-t", appBase, "-f", file, dir); err != nil {
+	if _, _, err := e.build(t.Context(), file, dir, appBase); err != nil {
 		t.Fatalf("build %s: %v", appBase, err)
 	}
-	t.Cleanup(func() { b.removeImages(t, []string{appBase}) })
+	t.Cleanup(func() { e.removeImage(appBase) })
 	t.Logf("the apps build on %s: %s with the host's own CA certificates from %s (%s), which HTTPS from this machine needs",
 		appBase, debianBase, localCADir, strings.Join(cas, ", "))
 	return appBase
@@ -291,10 +290,9 @@ type buildRun struct {
 }
 
 // timedBuild builds text as a Dockerfile in contextDir, with each step in the
-// output (BuildKit's plain progress, the classic builder's log), and measures
-// the wall time of docker build. The Dockerfile and the image ID file go to
-// scratch.
-func timedBuild(ctx context.Context, b *builder, scratch, contextDir string, text []byte) (*buildRun, error) {
+// output (BuildKit's plain progress), and measures the wall time of the
+// build and its export into the store. The Dockerfile goes to scratch.
+func timedBuild(ctx context.Context, e *engine, scratch, contextDir string, text []byte) (*buildRun, error) {
 	f, err := os.CreateTemp(scratch, "*.Dockerfile")
 	if err != nil {
 		return nil, err
@@ -306,33 +304,13 @@ func timedBuild(ctx context.Context, b *builder, scratch, contextDir string, tex
 	if err != nil {
 		return nil, err
 	}
-	iid := strings.TrimSuffix(f.Name(), ".Dockerfile") + ".iid"
-	args := []string{"build", "--network=host", "--iidfile", iid, "-f", f.Name()}
-	if b.name == "buildkit" {
-		args = append(args, "--progress=plain")
-	} else {
-		args = append(args, "--force-rm")
-	}
-	var out bytes.Buffer
-	cmd := b.e.command(ctx, b.env(), append(args, contextDir)...)
-	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err = cmd.Run()
+	id, out, err := e.build(ctx, f.Name(), contextDir, "")
 	wall := time.Since(start)
 	if err != nil {
-		return nil, fmt.Errorf("docker %s: %w\n%s", strings.Join(args, " "), err, tailLines(out.String(), 40))
+		return nil, err
 	}
-	id, err := os.ReadFile(iid)
-	if err != nil {
-		return nil, fmt.Errorf("docker build wrote no image ID: %w", err)
-	}
-	r := &buildRun{id: strings.TrimSpace(string(id)), wall: wall, out: out.String()}
-	if b.name == "buildkit" {
-		r.steps = buildkitSteps(r.out)
-	} else {
-		r.steps = classicSteps(r.out)
-	}
-	return r, nil
+	return &buildRun{id: id, wall: wall, steps: buildkitSteps(out), out: out}, nil
 }
 
 var (
@@ -340,8 +318,6 @@ var (
 	buildkitVertex = regexp.MustCompile(`^#(\d+) \[[^\]]*\] (.*)$`)
 	// "#9 CACHED", "#9 DONE 1.2s"
 	buildkitStatus = regexp.MustCompile(`^#(\d+) (CACHED|DONE ([0-9.]+)s)\s*$`)
-	// "Step 5/7 : RUN npm ci"
-	classicStep = regexp.MustCompile(`^Step \d+/\d+ : (.*)$`)
 )
 
 // buildkitSteps reads BuildKit's plain progress output: each vertex's name
@@ -373,27 +349,6 @@ func buildkitSteps(out string) map[string]stepRun {
 	return steps
 }
 
-// classicSteps reads the classic builder's output: each "Step k/n : ..." and
-// whether a "---> Using cache" follows it before the next step.
-func classicSteps(out string) map[string]stepRun {
-	steps := map[string]stepRun{}
-	cur := ""
-	for line := range strings.Lines(out) {
-		line = strings.TrimRight(line, "\r\n")
-		if m := classicStep.FindStringSubmatch(line); m != nil {
-			cur = stepName(m[1])
-			steps[cur] = stepRun{secs: -1}
-			continue
-		}
-		if cur != "" && strings.TrimSpace(line) == "---> Using cache" {
-			s := steps[cur]
-			s.cached = true
-			steps[cur] = s
-		}
-	}
-	return steps
-}
-
 // step looks a step up in a build's output; a step the output does not name
 // fails the test with the output, since the check cannot be made without it.
 func (r *buildRun) step(t *testing.T, label, name string) stepRun {
@@ -403,17 +358,6 @@ func (r *buildRun) step(t *testing.T, label, name string) stepRun {
 		t.Fatalf("%s: the build output names no step %q; the output:\n%s", label, name, tailLines(r.out, 60))
 	}
 	return s
-}
-
-// removeImages removes the images the tests built, newest first (a classic
-// build's image is the parent of later ones), without pruning the build cache.
-func (b *builder) removeImages(t *testing.T, ids []string) {
-	ctx := context.WithoutCancel(t.Context())
-	for _, id := range slices.Backward(ids) {
-		if _, err := b.e.run(ctx, nil, "rmi", "-f", id); err != nil && !strings.Contains(err.Error(), "No such image") {
-			t.Logf("cleanup: %v", err)
-		}
-	}
 }
 
 // median of durations (the mean of the middle two for an even count).
@@ -433,7 +377,7 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
 
 // rebuildRow is one line of TestRebuildCache's table.
 type rebuildRow struct {
-	app, builder      string
+	app               string
 	toolchain         time.Duration // the cache warm-up, all apps in parallel
 	firstOrig         time.Duration
 	firstOpt          time.Duration
@@ -444,7 +388,7 @@ type rebuildRow struct {
 	sizeOrig, sizeOpt int64
 }
 
-const rebuildHeader = "app     builder   toolchain*  first build orig/opt  rebuild median orig/opt  speed-up         skipped**  install cached  image size orig/opt"
+const rebuildHeader = "app     toolchain*  first build orig/opt  rebuild median orig/opt  speed-up         skipped**  install cached  image size orig/opt"
 
 func (r rebuildRow) String() string {
 	mo, mp := median(r.rebuildOrig), median(r.rebuildOpt)
@@ -456,8 +400,8 @@ func (r rebuildRow) String() string {
 	if r.skipped >= 0 {
 		skipped = fmt.Sprintf("%.1fs", r.skipped)
 	}
-	return fmt.Sprintf("%-7s %-9s %-11s %-21s %-24s %-16s %-10s %-15s %s",
-		r.app, r.builder, secs(r.toolchain), secs(r.firstOrig)+" / "+secs(r.firstOpt),
+	return fmt.Sprintf("%-7s %-11s %-21s %-24s %-16s %-10s %-15s %s",
+		r.app, secs(r.toolchain), secs(r.firstOrig)+" / "+secs(r.firstOpt),
 		secs(mo)+" / "+secs(mp), speed, skipped, fmt.Sprintf("%d/%d", r.cached, r.rebuilds),
 		humanBytes(r.sizeOrig)+" / "+humanBytes(r.sizeOpt))
 }
@@ -494,7 +438,7 @@ type warmUp struct {
 
 // warmToolchains builds every app's toolchain lines at once, so that the
 // timed builds find them cached and the slow apt-get installs overlap.
-func warmToolchains(ctx context.Context, b *builder, scratch, base string, cases []*rebuildCase) []warmUp {
+func warmToolchains(ctx context.Context, e *engine, scratch, base string, cases []*rebuildCase) []warmUp {
 	out := make([]warmUp, len(cases))
 	var wg sync.WaitGroup
 	for i, c := range cases {
@@ -507,7 +451,7 @@ func warmToolchains(ctx context.Context, b *builder, scratch, base string, cases
 				out[i].err = err
 				return
 			}
-			r, err := timedBuild(ctx, b, scratch, scratch, text)
+			r, err := timedBuild(ctx, e, scratch, scratch, text)
 			if err != nil {
 				out[i].err = err
 				return
@@ -531,59 +475,40 @@ func warmToolchains(ctx context.Context, b *builder, scratch, base string, cases
 func TestRebuildCache(t *testing.T) {
 	e := requireDebianEngine(t, "builds apps on debian:bookworm")
 	runs := rebuildRuns(t)
-	// One builder unless DFOPT_REALBUILD_BUILDERS asks for more: each costs
-	// the apps' toolchain installs again.
-	bs := builders(t, e)
-	if os.Getenv("DFOPT_REALBUILD_BUILDERS") == "" {
-		bs = bs[:1]
-	}
-	for _, b := range bs {
-		if b.name == "buildkit" {
-			// Last, after every image is gone: the apps' builds share their
-			// cache until then.
-			t.Cleanup(func() {
-				if _, err := b.e.run(context.WithoutCancel(t.Context()), b.env(), "builder", "prune", "-a", "-f"); err != nil {
-					t.Logf("cleanup: %v", err)
-				}
-			})
-		}
-	}
-	base := trustingBase(t, bs[0])
+	base := trustingBase(t, e)
 	apps := rebuildApps()
 	var rows []string
-	for _, b := range bs {
-		cases := make([]*rebuildCase, len(apps))
-		errs := make([]error, len(apps))
-		for i, app := range apps {
-			cases[i], errs[i] = prepareRebuild(t.TempDir(), app)
+	cases := make([]*rebuildCase, len(apps))
+	errs := make([]error, len(apps))
+	for i, app := range apps {
+		cases[i], errs[i] = prepareRebuild(t.TempDir(), app)
+	}
+	scratch := t.TempDir()
+	start := time.Now()
+	warm := warmToolchains(t.Context(), e, scratch, base, cases)
+	var warmed []string
+	for _, w := range warm {
+		if w.id != "" {
+			warmed = append(warmed, w.id)
 		}
-		scratch := t.TempDir()
-		start := time.Now()
-		warm := warmToolchains(t.Context(), b, scratch, base, cases)
-		var warmed []string
-		for _, w := range warm {
-			if w.id != "" {
-				warmed = append(warmed, w.id)
+	}
+	t.Cleanup(func() { e.removeImage(warmed...) })
+	t.Logf("toolchains of %d apps built in parallel in %s", len(apps), secs(time.Since(start)))
+	for i, app := range apps {
+		row := rebuildRow{app: app.name, toolchain: warm[i].wall}
+		ok := t.Run(app.name, func(t *testing.T) {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
 			}
-		}
-		t.Cleanup(func() { b.removeImages(t, warmed) })
-		t.Logf("%s: toolchains of %d apps built in parallel in %s", b.name, len(apps), secs(time.Since(start)))
-		for i, app := range apps {
-			row := rebuildRow{app: app.name, builder: b.name, toolchain: warm[i].wall}
-			ok := t.Run(b.name+"/"+app.name, func(t *testing.T) {
-				if errs[i] != nil {
-					t.Fatal(errs[i])
-				}
-				if warm[i].err != nil {
-					t.Fatalf("the toolchain lines do not build:\n%v", warm[i].err)
-				}
-				checkRebuilds(t, b, base, cases[i], warm[i].id, runs, &row)
-			})
-			if ok {
-				rows = append(rows, row.String())
-			} else {
-				rows = append(rows, fmt.Sprintf("%-7s %-9s FAILED", app.name, b.name))
+			if warm[i].err != nil {
+				t.Fatalf("the toolchain lines do not build:\n%v", warm[i].err)
 			}
+			checkRebuilds(t, e, base, cases[i], warm[i].id, runs, &row)
+		})
+		if ok {
+			rows = append(rows, row.String())
+		} else {
+			rows = append(rows, fmt.Sprintf("%-7s FAILED", app.name))
 		}
 	}
 	t.Logf("rebuild after a source change, %d runs each:\n%s\n%s\n%s", runs, rebuildHeader, strings.Join(rows, "\n"), rebuildFootnote)
@@ -594,7 +519,7 @@ func TestRebuildCache(t *testing.T) {
 // changes its source file and builds both again, runs times, checking the
 // dependency step of each rebuild; then compares the last two images. It
 // removes the app's images, its toolchain image too, when it ends.
-func checkRebuilds(t *testing.T, b *builder, base string, c *rebuildCase, toolchain string, runs int, row *rebuildRow) {
+func checkRebuilds(t *testing.T, e *engine, base string, c *rebuildCase, toolchain string, runs int, row *rebuildRow) {
 	ctx := t.Context()
 	orig, err := onBase(c.orig, base)
 	if err != nil {
@@ -606,13 +531,11 @@ func checkRebuilds(t *testing.T, b *builder, base string, c *rebuildCase, toolch
 	}
 	t.Logf("dfopt's output:\n%s", c.opt)
 	scratch := t.TempDir()
-	// The toolchain image goes last: with the classic builder it is the
-	// parent of the others.
 	ids := []string{toolchain}
-	t.Cleanup(func() { b.removeImages(t, ids) })
+	t.Cleanup(func() { e.removeImage(ids...) })
 	build := func(label string, text []byte) *buildRun {
 		t.Helper()
-		r, err := timedBuild(ctx, b, scratch, c.dir, text)
+		r, err := timedBuild(ctx, e, scratch, c.dir, text)
 		if err != nil {
 			t.Fatalf("%s: %v", label, err)
 		}
@@ -677,11 +600,11 @@ func checkRebuilds(t *testing.T, b *builder, base string, c *rebuildCase, toolch
 		t.Logf("rebuild %d (%s changed): original %s (%s: ran %s), dfopt's output %s (%s: cached %v)", run, c.app.source,
 			secs(lastOrig.wall), c.origSteps.install, stepSecs(inst), secs(lastOpt.wall), c.optSteps.install, dep.cached)
 	}
-	before, err := builtOf(ctx, b, lastOrig.id)
+	before, err := e.read(lastOrig.id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, err := builtOf(ctx, b, lastOpt.id)
+	after, err := e.read(lastOpt.id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -709,21 +632,8 @@ func stepSecs(s stepRun) string {
 	return fmt.Sprintf("%.1fs", s.secs)
 }
 
-// builtOf reads what the comparison looks at of an image that is already built.
-func builtOf(ctx context.Context, b *builder, id string) (*built, error) {
-	info, err := b.e.inspect(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := b.e.exportTree(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return &built{id: id, info: info, tree: tree}, nil
-}
-
-// TestRebuildSteps checks, without an engine, how the test reads the two
-// builders' output and the apps' Dockerfiles.
+// TestRebuildSteps checks, without an engine, how the test reads BuildKit's
+// output and the apps' Dockerfiles.
 func TestRebuildSteps(t *testing.T) {
 	bk := `#5 [2/5] RUN apt-get update
 #5 CACHED
@@ -744,23 +654,6 @@ func TestRebuildSteps(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("buildkitSteps:\n got %v\nwant %v", got, want)
-	}
-	classic := `Step 4/7 : COPY . .
- ---> 1a2b3c
-Step 5/7 : RUN npm ci
- ---> Running in 4d5e6f
-Step 6/7 : COPY package.json ./
- ---> Using cache
- ---> 7a8b9c
-`
-	got = classicSteps(classic)
-	want = map[string]stepRun{
-		"COPY . .":             {secs: -1},
-		"RUN npm ci":           {secs: -1},
-		"COPY package.json ./": {cached: true, secs: -1},
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("classicSteps:\n got %v\nwant %v", got, want)
 	}
 	for _, app := range rebuildApps() {
 		t.Run(app.name, func(t *testing.T) {

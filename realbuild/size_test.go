@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// debianBase is the base image of the apt size fixtures; engine.sh makes it
-// with debootstrap when DFOPT_REALBUILD_DEBIAN=1.
+// debianBase is the base image of the apt size fixtures; the store imports
+// it from buildkit.sh's debootstrap folder when DFOPT_REALBUILD_DEBIAN=1.
 const debianBase = "debian:bookworm"
 
 // sizeFixtures lists the Dockerfiles whose image size TestAptImageSize reports:
@@ -53,8 +53,6 @@ func TestAptImageSize(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no size fixtures: testdata/apt-heavy/Dockerfile is missing")
 	}
-	// One builder is enough for a size: the first that works (BuildKit if it does).
-	b := builders(t, e)[0]
 	var lines []string
 	for _, path := range files {
 		rel, _ := filepath.Rel(root, path)
@@ -67,7 +65,7 @@ func TestAptImageSize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if why := req.whyNot(t.Context(), b); why != "" {
+			if why := req.whyNot(e); why != "" {
 				t.Skip(why)
 			}
 			res := optimizeFixture(t, path, src)
@@ -75,13 +73,13 @@ func TestAptImageSize(t *testing.T) {
 				t.Logf("dfopt leaves it unchanged: built once")
 			}
 			contextDir := sizeContext(t, path)
-			before, err := buildImage(t, b, contextDir, "before", src)
+			before, err := buildImage(t, e, contextDir, "before", src)
 			if err != nil {
 				t.Fatalf("does not build before dfopt: %v", err)
 			}
 			after := before
 			if res.Changed(src) {
-				if after, err = buildImage(t, b, contextDir, "after", res.Output); err != nil {
+				if after, err = buildImage(t, e, contextDir, "after", res.Output); err != nil {
 					t.Fatalf("dfopt's output does not build, the input does: %v\n--- dfopt's output:\n%s", err, res.Output)
 				}
 			}
@@ -90,8 +88,8 @@ func TestAptImageSize(t *testing.T) {
 			if before.info.Size > 0 {
 				pct = 100 * float64(delta) / float64(before.info.Size)
 			}
-			line := fmt.Sprintf("%s (%s): size %d -> %d bytes (%+d, %+.1f%%), %s -> %s, layers %d -> %d",
-				rel, b.name, before.info.Size, after.info.Size, delta, pct,
+			line := fmt.Sprintf("%s: size %d -> %d bytes (%+d, %+.1f%%), %s -> %s, layers %d -> %d",
+				rel, before.info.Size, after.info.Size, delta, pct,
 				humanBytes(before.info.Size), humanBytes(after.info.Size),
 				len(before.info.RootFS.Layers), len(after.info.RootFS.Layers))
 			t.Log(line)

@@ -1,6 +1,7 @@
 package realbuild
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -48,12 +49,12 @@ const nginxBase = "nginx:stable-alpine"
 // network namespace, and checks that the status codes and the bodies are
 // the same. The sizes go in the log (and in DFOPT_REALBUILD_REPORT).
 func TestStaticSite(t *testing.T) {
-	b, base := splitEngine(t, "builds the static-site apps on debian:bookworm")
-	makeNginxBase(t, b)
+	e, base := splitEngine(t, "builds the static-site apps on debian:bookworm")
+	makeNginxBase(t, e)
 	rows := []string{fmt.Sprintf("%-13s %10s %10s %8s  %s", "app", "original", "dfopt", "ratio", "runtime base")}
 	for _, app := range staticSiteApps() {
 		t.Run(app.name, func(t *testing.T) {
-			row, err := checkStaticSite(t, b, base, app)
+			row, err := checkStaticSite(t, e, base, app)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +63,7 @@ func TestStaticSite(t *testing.T) {
 	}
 	// dfopt's image is the runtime base and the site: the stand-in is
 	// Debian's slim stand-in with nginx-light, not Alpine's nginx.
-	if info, err := b.e.inspect(t.Context(), nginxBase); err == nil {
+	if info, err := e.inspect(nginxBase); err == nil {
 		rows = append(rows, fmt.Sprintf("(the %s stand-in alone: %s)", nginxBase, mib(info.Size)))
 	}
 	t.Logf("static sites: image sizes (uncompressed)\n%s", strings.Join(rows, "\n"))
@@ -71,10 +72,9 @@ func TestStaticSite(t *testing.T) {
 
 // makeNginxBase builds the nginx:stable-alpine stand-in on the
 // debian:bookworm-slim stand-in, unless the engine has that image.
-func makeNginxBase(t *testing.T, b *builder) {
+func makeNginxBase(t *testing.T, e *engine) {
 	t.Helper()
-	ctx := t.Context()
-	if b.e.hasImage(ctx, nginxBase) {
+	if e.hasImage(nginxBase) {
 		return
 	}
 	dir := t.TempDir()
@@ -88,16 +88,16 @@ func makeNginxBase(t *testing.T, b *builder) {
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.e.run(ctx, b.env(), "build", "--network=host", "-q", "-t", nginxBase, "-f", file, dir); err != nil {
+	if _, _, err := e.build(t.Context(), file, dir, nginxBase); err != nil {
 		t.Fatalf("build the %s stand-in: %v", nginxBase, err)
 	}
-	t.Cleanup(func() { b.removeImages(t, []string{nginxBase}) })
+	t.Cleanup(func() { e.removeImage(nginxBase) })
 	t.Logf("%s stands in for %s: %s with Debian's nginx-light and no default site", nginxBase, nginxBase, slimBase)
 }
 
 // checkStaticSite builds one app's two images, compares their answers and
 // returns its row of the size table.
-func checkStaticSite(t *testing.T, b *builder, base string, app staticSiteApp) (string, error) {
+func checkStaticSite(t *testing.T, e *engine, base string, app staticSiteApp) (string, error) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "staticsite", app.name))); err != nil {
@@ -113,12 +113,12 @@ func checkStaticSite(t *testing.T, b *builder, base string, app staticSiteApp) (
 		name string
 		text []byte
 	}{{"original", orig}, {"dfopt", res.Output}} {
-		id, err := buildOnBase(t, b, base, v.name, v.text, dir)
+		id, err := buildOnBase(t, e, base, v.name, v.text, dir)
 		if err != nil {
 			return "", err
 		}
 		images[v.name] = id
-		got, err := askOverHTTP(ctx, b.e, id, app)
+		got, err := askOverHTTP(ctx, e, id, app)
 		if err != nil {
 			return "", fmt.Errorf("the %s image: %w", v.name, err)
 		}
@@ -130,7 +130,7 @@ func checkStaticSite(t *testing.T, b *builder, base string, app staticSiteApp) (
 	t.Logf("both answer:\n%s", answers["original"])
 	sizes := map[string]int64{}
 	for name, id := range images {
-		info, err := b.e.inspect(ctx, id)
+		info, err := e.inspect(id)
 		if err != nil {
 			return "", err
 		}
@@ -141,17 +141,17 @@ func checkStaticSite(t *testing.T, b *builder, base string, app staticSiteApp) (
 }
 
 // askOverHTTP runs an image detached with no network, then a busybox
-// container in its network namespace that waits for the port and sends a
-// GET for each path with nc (wget keeps no body of a 404): what it prints
-// is, for each path, the status code, the Cache-Control header and the
-// body. The containers are removed after.
+// container in its network namespace (as docker run --network container:)
+// that waits for the port and sends a GET for each path with nc (wget
+// keeps no body of a 404): what it prints is, for each path, the status
+// code, the Cache-Control header and the body. Both containers are
+// deleted after.
 func askOverHTTP(ctx context.Context, e *engine, id string, app staticSiteApp) (string, error) {
-	cid, err := e.run(ctx, nil, "run", "-d", "--network", "none", id)
+	server, err := e.startImage(ctx, id)
 	if err != nil {
-		return "", fmt.Errorf("docker run -d: %w", err)
+		return "", err
 	}
-	cid = strings.TrimSpace(cid)
-	defer e.run(context.WithoutCancel(ctx), nil, "rm", "-f", cid) //nolint:errcheck // best effort
+	defer server.remove()
 	// busybox nc stops reading when its input ends: the sleep keeps it
 	// open until the server has answered and closed (HTTP/1.0).
 	script := fmt.Sprintf(`i=0; until wget -q -O /dev/null http://127.0.0.1:%[1]d/; do i=$((i+1)); [ $i -lt 100 ] || { echo "no answer on port %[1]d"; exit 1; }; sleep 0.2; done
@@ -160,10 +160,15 @@ for p in %[2]s; do
 	echo "== $p: status $(head -n 1 /tmp/answer | cut -d ' ' -f 2), cache-control: $(sed '/^$/q' /tmp/answer | grep -i '^cache-control:' | cut -d : -f 2- | tr -d ' ')"
 	sed '1,/^$/d' /tmp/answer
 done`, app.port, strings.Join(app.paths, " "))
-	out, err := e.run(ctx, nil, "run", "--rm", "--network", "container:"+cid, probeBase, "sh", "-c", script)
-	if err != nil {
-		logs, _ := e.run(context.WithoutCancel(ctx), nil, "logs", cid)
-		return "", fmt.Errorf("ask over HTTP: %w\n%s\nthe server's log:\n%s", err, out, logs)
+	// Its standard output is the answer; wget's complaints while the server
+	// starts go to standard error, shown only where the probe fails.
+	var out, stderr bytes.Buffer
+	code, err := e.runImage(ctx, probeBase, runOptions{args: []string{"sh", "-c", script}, netnsPID: server.pid}, &out, &stderr)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("the probe exits %d", code)
 	}
-	return out, nil
+	if err != nil {
+		return "", fmt.Errorf("ask over HTTP: %w\n%s%s\nthe server's log:\n%s", err, out.String(), stderr.String(), server.logs())
+	}
+	return strings.TrimSpace(out.String()), nil
 }

@@ -158,7 +158,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&c.write, "write", "w", false, "write the result back to each file that changes")
 	fs.BoolVarP(&c.diff, "diff", "d", false, "print a unified diff of the changes (for git apply or patch -p1)")
 	fs.BoolVarP(&c.list, "list", "l", false, "print the paths of the files that would change")
-	fs.BoolVar(&c.check, "check", false, "print nothing on standard output; exit 1 if a file would change (-w still writes)")
+	fs.BoolVar(&c.check, "check", false, "print no rewritten file on standard output (-d and -l still print); exit 1 if a file would change (-w still writes)")
 	failOnValues := fs.StringSlice("fail-on", nil, "exit 1 also on findings of the kinds `KIND,...` (report, proposal, security), with --check, -l or -d")
 	format := fs.String("format", "text", "print findings as `text` (on standard error), or as json, sarif or github (on standard output, instead of the files)")
 	enable := fs.StringSlice("enable", nil, "switch on the rules `NAME,...` (or all)")
@@ -174,7 +174,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.skipNonDockerfiles, "skip-non-dockerfiles", false, "skip named files a walk would skip (README.txt, Dockerfile.md), as a git hook that passes every file needs")
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "do not print findings on standard error (--format=text)")
 	fs.BoolVarP(&c.verbose, "verbose", "v", false, "also print the files skipped, the findings ignore comments suppressed with their reasons, and a folder with no Dockerfile")
-	version := fs.Bool("version", false, "print the version and exit")
+	printVersion := fs.Bool("version", false, "print the version and exit")
 	help := fs.BoolP("help", "h", false, "print this help and exit")
 
 	if err := fs.Parse(args); err != nil {
@@ -186,7 +186,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		writeFlagUsages(stdout, fs)
 		fmt.Fprint(stdout, usageTail)
 		return exitOK
-	case *version:
+	case *printVersion:
 		fmt.Fprintf(stdout, "dfopt %s\n", moduleVersion())
 		return exitOK
 	}
@@ -306,8 +306,9 @@ func (c *cli) process(name string, src []byte, file bool) {
 		return
 	}
 	switch {
-	case c.check:
-		// --check prints nothing on stdout, whatever else was asked.
+	case c.check && !c.list && !c.diff:
+		// --check prints no rewritten file; with -d or -l it shows what
+		// fails it, as black's and ruff's --check --diff do.
 	case c.findingsOut && !c.list && !c.diff:
 		// The findings take standard output.
 	case c.list || c.diff || c.write:

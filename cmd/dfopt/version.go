@@ -6,8 +6,16 @@ import (
 	"strings"
 )
 
+// version is the version a build names with -ldflags "-X main.version=…",
+// for a build the go command cannot stamp: the Dockerfile's, whose context
+// has no .git. When set, it is what --version prints.
+var version string
+
 // moduleVersion is the version the running binary was built at.
 func moduleVersion() string {
+	if version != "" {
+		return version
+	}
 	bi, _ := debug.ReadBuildInfo()
 	return versionOf(bi)
 }

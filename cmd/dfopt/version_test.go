@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"testing"
 )
@@ -34,5 +36,27 @@ func TestVersionOf(t *testing.T) {
 	}
 	if got := versionOf(nil); got != "(devel)" {
 		t.Errorf("no build information: %q", got)
+	}
+}
+
+// TestVersionStamp builds dfopt with a version given to -ldflags
+// "-X main.version=…", as the Dockerfile does, and checks that --version
+// prints it.
+func TestVersionStamp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds dfopt")
+	}
+	bin := filepath.Join(t.TempDir(), "dfopt")
+	const stamp = "v9.8.7-test"
+	// No -trimpath or CGO_ENABLED=0: the packages go test compiled serve.
+	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version="+stamp, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("dfopt --version: %v", err)
+	}
+	if got, want := string(out), "dfopt "+stamp+"\n"; got != want {
+		t.Errorf("dfopt --version printed %q, want %q", got, want)
 	}
 }
