@@ -4,8 +4,12 @@
 # bench/results.json and bench/RESULTS.md. From the repository root, as root:
 #
 #   bash bench/run.sh                 # every app
-#   bash bench/run.sh --apps go-api   # some (go run ./bench --help for the flags)
+#   bash bench/run.sh --apps go-api   # some ((cd engine && go run ./bench --help) for the flags)
 #
+# The bench program is engine/bench, in the engine module (it links
+# BuildKit's client through package verify, which dfopt's own module leaves
+# out); run.sh builds it there and runs it from the repository's root, where
+# its paths (--apps-dir, --out) are read.
 # It starts realbuild/buildkit.sh's daemon unless one already runs, and then
 # stops it again; the base images (debian:bookworm, debian:bookworm-slim,
 # busybox, the nginx stand-in) are the OCI layouts buildkit.sh makes.
@@ -16,8 +20,10 @@ repo=$(cd "$here/.." && pwd)
 bk=$repo/realbuild/buildkit.sh
 
 started=0
+tmp=$(mktemp -d)
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop() {
+	rm -rf "$tmp"
 	if ((started)); then
 		bash "$bk" stop || echo "run.sh: stopping buildkitd failed" >&2
 	fi
@@ -25,6 +31,8 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+(cd "$repo/engine" && go build -o "$tmp/bench" ./bench)
 
 if ! bash "$bk" status >/dev/null 2>&1; then
 	bash "$bk" start </dev/null
@@ -41,6 +49,6 @@ done < <(bash "$bk" layouts)
 cd "$repo"
 start=$SECONDS
 status=0
-go run ./bench "${args[@]}" "$@" </dev/null || status=$?
+"$tmp/bench" "${args[@]}" "$@" </dev/null || status=$?
 echo "run.sh: the bench exited $status after $((SECONDS - start))s" >&2
 exit "$status"

@@ -120,7 +120,8 @@ func TestProjects(t *testing.T) {
 						t.Errorf("not idempotent; second run gives:\n%s", again.Output)
 					}
 					checkReparse(t, src, res.Output)
-					checkLint(t, src, res.Output, false)
+					// BuildKit's own checks of the output run in the engine
+					// module: engine/internal/buildlint.
 				})
 			}
 		}

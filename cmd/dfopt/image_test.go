@@ -132,7 +132,7 @@ func TestDockerignore(t *testing.T) {
 			t.Errorf("the build context lacks %s, which dfopt's build reads (.dockerignore keeps it out)", f)
 		}
 	}
-	for _, f := range []string{".git", "fixtures/all", "cmd/dfopt-verify/main.go", "cmd/dfopt/main_test.go", "cmd/dfopt/testdata/script/help.txtar"} {
+	for _, f := range []string{".git", "fixtures/all", "engine/cmd/dfopt-verify/main.go", "cmd/dfopt/main_test.go", "cmd/dfopt/testdata/script/help.txtar"} {
 		if !ctx.Ignored(f) {
 			t.Errorf(".dockerignore sends %s to the build", f)
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -103,29 +104,96 @@ func TestReadmeExample(t *testing.T) {
 }
 
 // TestReadmeInstall checks that what the README installs from a checkout
-// are the commands of this module.
+// are the commands of this repository: dfopt from dfopt's module, and
+// dfopt-verify from the engine module in engine/.
 func TestReadmeInstall(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pkgs []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "go install ./"); ok {
-			pkgs = strings.Fields("./" + rest)
-			break
+	type install struct{ dir, pkg string }
+	line := regexp.MustCompile(`^(?:go install (\S+)|\(cd (\S+) && go install (\S+)\))$`)
+	var got []install
+	for _, l := range strings.Split(string(data), "\n") {
+		if m := line.FindStringSubmatch(l); m != nil && len(got) < 2 {
+			if m[1] != "" {
+				got = append(got, install{".", m[1]})
+			} else {
+				got = append(got, install{m[2], m[3]})
+			}
 		}
 	}
-	if !slices.Equal(pkgs, []string{"./cmd/dfopt", "./cmd/dfopt-verify"}) {
-		t.Fatalf("README.md: the install from a checkout installs %q, want ./cmd/dfopt and ./cmd/dfopt-verify", pkgs)
+	want := []install{{".", "./cmd/dfopt"}, {"engine", "./cmd/dfopt-verify"}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("README.md: the install from a checkout installs %q, want %q", got, want)
 	}
-	cmd := exec.Command("go", append([]string{"list", "-f", "{{.Name}}"}, pkgs...)...)
-	cmd.Dir = filepath.Join("..", "..")
-	out, err := cmd.Output()
+	for _, in := range got {
+		cmd := exec.Command("go", "list", "-f", "{{.Name}}", in.pkg)
+		cmd.Dir = filepath.Join("..", "..", in.dir)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s in %s: %v", in.pkg, in.dir, err)
+		}
+		if name := strings.TrimSpace(string(out)); name != "main" {
+			t.Errorf("go list %s in %s: package %s, want a command", in.pkg, in.dir, name)
+		}
+	}
+}
+
+// TestReadmeTestCommand checks that the README's one command that runs
+// every test runs go test ./... in each of dfopt's modules (a go.mod whose
+// module is under github.com/dfopt/dfopt): go test ./... at the root does
+// not reach a nested module.
+func TestReadmeTestCommand(t *testing.T) {
+	root := filepath.Join("..", "..")
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
-		t.Skipf("go list: %v", err)
+		t.Fatal(err)
 	}
-	if got := strings.Fields(string(out)); !slices.Equal(got, []string{"main", "main"}) {
-		t.Errorf("go list %v: %q, want two commands", pkgs, got)
+	_, rest, ok := strings.Cut(string(data), "Run every test")
+	_, rest, ok2 := strings.Cut(rest, "```sh\n")
+	command, _, ok3 := strings.Cut(rest, "\n```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md: no ```sh block after \"Run every test\"")
+	}
+	form := regexp.MustCompile(`^go test \./\.\.\.((?: && \(cd \S+ && go test \./\.\.\.\))*)$`)
+	m := form.FindStringSubmatch(command)
+	if m == nil {
+		t.Fatalf("README.md: the test command %q is not go test ./... followed by (cd DIR && go test ./...) for each nested module", command)
+	}
+	tested := []string{"."}
+	for _, c := range regexp.MustCompile(`\(cd (\S+) &&`).FindAllStringSubmatch(m[1], -1) {
+		tested = append(tested, c[1])
+	}
+	var modules []string
+	err = filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() && (e.Name() == ".git" || e.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if e.Name() != "go.mod" {
+			return nil
+		}
+		gomod, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, l := range strings.Split(string(gomod), "\n") {
+			if mod, ok := strings.CutPrefix(l, "module "); ok && (mod == "github.com/dfopt/dfopt" || strings.HasPrefix(mod, "github.com/dfopt/dfopt/")) {
+				dir, _ := filepath.Rel(root, filepath.Dir(path))
+				modules = append(modules, filepath.ToSlash(dir))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(modules)
+	slices.Sort(tested)
+	if !slices.Equal(tested, modules) {
+		t.Errorf("README.md: the test command runs go test ./... in %q; dfopt's modules are in %q", tested, modules)
 	}
 }

@@ -48,5 +48,5 @@ func findVerify() (string, error) {
 	if p, err := exec.LookPath(verifyCommand); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("needs the %s command beside dfopt or on PATH: go install ./cmd/dfopt-verify (from a checkout of dfopt)", verifyCommand)
+	return "", fmt.Errorf("needs the %s command beside dfopt or on PATH: cd engine && go install ./cmd/dfopt-verify (in a checkout of dfopt)", verifyCommand)
 }

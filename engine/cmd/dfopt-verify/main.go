@@ -19,9 +19,9 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
 
+	"github.com/dfopt/dfopt/engine/verify"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
-	"github.com/dfopt/dfopt/verify"
 )
 
 func main() {

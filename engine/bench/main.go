@@ -5,8 +5,12 @@
 // times, whether each image matches the original, and the ratios to the
 // original.
 //
-//	bash bench/run.sh             # engine and bases, the bench, engine stopped
-//	go run ./bench --base REF=DIR ... [--apps a,b] [--out DIR]   # on a running engine
+//	bash bench/run.sh [--apps a,b] [--out DIR]   # from the repository's root
+//
+// run.sh starts a BuildKit engine with the bases unless one runs, builds this
+// program (in the engine module, as dfopt verify) and runs it from the
+// repository's root, whose bench/ holds the apps and the results: its paths
+// are read from there.
 package main
 
 import (
@@ -24,9 +28,9 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
 
+	"github.com/dfopt/dfopt/engine/verify"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
-	"github.com/dfopt/dfopt/verify"
 )
 
 func main() {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dfopt/dfopt/verify"
+	"github.com/dfopt/dfopt/engine/verify"
 )
 
 // row is one line of results.json: one image of one app.

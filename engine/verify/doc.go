@@ -6,7 +6,9 @@
 //
 // It drives BuildKit through github.com/moby/buildkit/client, as buildctl
 // does, so it works with a local buildkitd, Docker's BuildKit or a remote
-// one. It is a package of its own, used by the dfopt-verify command, so that
-// dfopt itself, which pre-commit hooks and editors start for each file,
-// links none of the engine's client.
+// one. It is a package of its own, used by the dfopt-verify command, in the
+// engine module beside dfopt's, so that dfopt itself, which pre-commit hooks
+// and editors start for each file, links none of the engine's client, and
+// building dfopt's module (go install ./..., as pre-commit does) downloads
+// and compiles none of it either.
 package verify

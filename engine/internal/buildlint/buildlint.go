@@ -1,8 +1,10 @@
 // Package buildlint runs BuildKit's own Dockerfile checks (the rules of its
 // frontend/dockerfile/linter package, as `docker build --check` runs them)
-// on a Dockerfile without an engine or a registry. dfopt's tests use it to
-// prove that what dfopt writes gets no warning its input did not have; dfopt
-// itself does not link it.
+// on a Dockerfile without an engine or a registry. Its tests use it to prove
+// that what dfopt writes gets no warning its input did not have (see
+// outputs_test.go). It is in the engine module, as dfopt verify is: BuildKit's
+// converter brings gRPC, OpenTelemetry and containerd, which neither dfopt
+// nor the build of dfopt's module needs.
 package buildlint
 
 import (

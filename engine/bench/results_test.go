@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dfopt/dfopt/verify"
+	"github.com/dfopt/dfopt/engine/verify"
 )
 
 // TestResults checks results.json's fields and RESULTS.md's figures on a
