@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"io/fs"
 	"path"
 	"regexp"
 	"strings"
@@ -499,11 +498,9 @@ func copiedSize(p *rewrite.Pass, in *rewrite.Instruction) (int64, bool) {
 			return 0, false
 		}
 		var n int64
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if !e.IsDir() {
-				if info, err := e.Info(); err == nil {
-					n += info.Size()
-				}
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			if !f.Dir {
+				n += f.Size
 			}
 			return false
 		})

@@ -3,7 +3,6 @@ package rules
 import (
 	"cmp"
 	"fmt"
-	"io/fs"
 	"path"
 	"slices"
 	"strconv"
@@ -81,16 +80,15 @@ func runDataInImage(p *rewrite.Pass) {
 	}
 	for _, c := range contextCopies(p.Doc, p.Doc.Shipping()) {
 		var found []shippedFile
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if e.IsDir() {
-				return slices.Contains([]string{".git", ".hg", ".svn"}, e.Name()) // the dockerignore rule's business
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			if f.Dir {
+				return slices.Contains([]string{".git", ".hg", ".svn"}, path.Base(f.Path)) // the dockerignore rule's business
 			}
-			info, err := e.Info()
-			if err != nil || !info.Mode().IsRegular() {
+			if !f.Mode.IsRegular() {
 				return false
 			}
-			if info.Size() > large || info.Size() >= large/10 && isShippedData(p.Doc, c, rel) {
-				found = append(found, shippedFile{rel, info.Size()})
+			if f.Size > large || f.Size >= large/10 && isShippedData(p.Doc, c, f.Path) {
+				found = append(found, shippedFile{f.Path, f.Size})
 			}
 			return false
 		})

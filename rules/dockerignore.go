@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -97,9 +96,9 @@ func reportSecrets(p *rewrite.Pass, ctx *rewrite.BuildContext, c *contextCopy, s
 			}
 		}
 	} else {
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			k := classify(ctx, rel, e.IsDir())
-			add(rel, e.IsDir(), k)
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			k := classify(ctx, f.Path, f.Dir)
+			add(f.Path, f.Dir, k)
 			return k != nil
 		})
 	}
@@ -469,14 +468,13 @@ var buildCommands = map[string][]string{
 }
 
 func exists(ctx *rewrite.BuildContext, rel string) bool {
-	_, err := os.Lstat(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
-	return err == nil
+	_, ok := ctx.Stat(rel)
+	return ok
 }
 
 func hasFileWithExt(ctx *rewrite.BuildContext, dir string, exts ...string) bool {
-	entries, _ := os.ReadDir(filepath.Join(ctx.Dir, filepath.FromSlash(dir)))
-	for _, e := range entries {
-		if !e.IsDir() && slices.Contains(exts, strings.ToLower(path.Ext(e.Name()))) {
+	for _, f := range ctx.ReadDir(dir) {
+		if !f.Dir && slices.Contains(exts, strings.ToLower(path.Ext(f.Path))) {
 			return true
 		}
 	}
@@ -501,17 +499,17 @@ type contextItem struct {
 // enter the folders it flags.
 func scanContext(ctx *rewrite.BuildContext) *contextScan {
 	s := &contextScan{}
-	walkSent(ctx, ".", func(rel string, e fs.DirEntry) bool {
-		if rel == "." {
+	ctx.Walk(".", func(f rewrite.ContextFile) bool {
+		if f.Path == "." {
 			return false
 		}
-		s.sent = append(s.sent, rel)
-		k, pattern := classifyPattern(ctx, rel, e.IsDir())
+		s.sent = append(s.sent, f.Path)
+		k, pattern := classifyPattern(ctx, f.Path, f.Dir)
 		if k == nil {
 			return false
 		}
-		s.items = append(s.items, contextItem{rel: rel, dir: e.IsDir(), kind: k, pattern: pattern})
-		return e.IsDir()
+		s.items = append(s.items, contextItem{rel: f.Path, dir: f.Dir, kind: k, pattern: pattern})
+		return f.Dir
 	})
 	return s
 }

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"io/fs"
 	"path"
 	"regexp"
 	"slices"
@@ -147,9 +146,9 @@ func cgoFree(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage) 
 	}
 	free := true
 	for _, c := range contextCopies(d, map[*rewrite.Stage]bool{st: true}) {
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			switch {
-			case e.IsDir():
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			switch rel := f.Path; {
+			case f.Dir:
 			case strings.HasSuffix(rel, ".go"):
 				if cgoImport.Match(head(ctx, rel, 64<<10)) {
 					free = false

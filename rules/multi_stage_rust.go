@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"io/fs"
 	"path"
 	"regexp"
 	"strings"
@@ -120,8 +119,8 @@ var cargoLockPackage = regexp.MustCompile(`(?m)^name = "([^"]+)"`)
 func systemCrates(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage) []string {
 	var out []string
 	for _, c := range contextCopies(d, map[*rewrite.Stage]bool{st: true}) {
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if !e.IsDir() && path.Base(rel) == "Cargo.lock" {
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			if rel := f.Path; !f.Dir && path.Base(rel) == "Cargo.lock" {
 				for _, mt := range cargoLockPackage.FindAllSubmatch(head(ctx, rel, 4<<20), -1) {
 					if name := string(mt[1]); runmodel.SystemCrate(name) {
 						out = append(out, name)
