@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -83,7 +84,9 @@ func contextCopies(d *rewrite.Document, stages map[*rewrite.Stage]bool) []*conte
 	return out
 }
 
-var varRef = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+var varRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+})
 
 // contextPath turns a COPY or ADD source into a path in the context, with
 // the variables that have values put in; ok is false for a URL, a git
@@ -93,8 +96,8 @@ func contextPath(src string, vars map[string]string) (string, bool) {
 		return "", false
 	}
 	unknown := false
-	src = varRef.ReplaceAllStringFunc(src, func(ref string) string {
-		m := varRef.FindStringSubmatch(ref)
+	src = varRef().ReplaceAllStringFunc(src, func(ref string) string {
+		m := varRef().FindStringSubmatch(ref)
 		v, ok := vars[m[1]+m[2]]
 		unknown = unknown || !ok
 		return v

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/images"
 	"github.com/dfopt/dfopt/internal/runmodel"
@@ -129,7 +130,7 @@ func findCompile(m *runmodel.Model, st *rewrite.Stage, lang string) (runmodel.Co
 }
 
 // cgoImport finds import "C" in a Go file's imports.
-var cgoImport = regexp.MustCompile(`(?m)^\s*(import\s+)?"C"\s*$`)
+var cgoImport = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*(import\s+)?"C"\s*$`) })
 
 // cgoModules are modules that build only with cgo.
 var cgoModules = []string{"github.com/mattn/go-sqlite3", "github.com/confluentinc/confluent-kafka-go", "github.com/google/gopacket",
@@ -150,7 +151,7 @@ func cgoFree(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage) 
 			switch rel := f.Path; {
 			case f.Dir:
 			case strings.HasSuffix(rel, ".go"):
-				if cgoImport.Match(head(ctx, rel, 64<<10)) {
+				if cgoImport().Match(head(ctx, rel, 64<<10)) {
 					free = false
 				}
 			case path.Base(rel) == "go.mod":

@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -112,7 +113,7 @@ func rustRuntime(base, triple string) (string, bool) {
 }
 
 // cargoLockPackage finds the names of Cargo.lock's packages.
-var cargoLockPackage = regexp.MustCompile(`(?m)^name = "([^"]+)"`)
+var cargoLockPackage = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^name = "([^"]+)"`) })
 
 // systemCrates lists the crates of the Cargo.lock files the stage copies
 // that bind a system library.
@@ -121,7 +122,7 @@ func systemCrates(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.St
 	for _, c := range contextCopies(d, map[*rewrite.Stage]bool{st: true}) {
 		c.walk(ctx, func(f rewrite.ContextFile) bool {
 			if rel := f.Path; !f.Dir && path.Base(rel) == "Cargo.lock" {
-				for _, mt := range cargoLockPackage.FindAllSubmatch(head(ctx, rel, 4<<20), -1) {
+				for _, mt := range cargoLockPackage().FindAllSubmatch(head(ctx, rel, 4<<20), -1) {
 					if name := string(mt[1]); runmodel.SystemCrate(name) {
 						out = append(out, name)
 					}

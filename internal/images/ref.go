@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Ref is an image reference, [registry/]repository[:tag][@digest], with
@@ -41,13 +42,13 @@ func Parse(s string) (Ref, error) {
 	name := s
 	if at := strings.Index(name, "@"); at >= 0 {
 		name, r.Digest = name[:at], name[at+1:]
-		if !digestRE.MatchString(r.Digest) {
+		if !digestRE().MatchString(r.Digest) {
 			return r, fmt.Errorf("image reference %q: bad digest", s)
 		}
 	}
 	if c := strings.LastIndex(name, ":"); c > strings.LastIndex(name, "/") {
 		name, r.Tag = name[:c], name[c+1:]
-		if !tagRE.MatchString(r.Tag) {
+		if !tagRE().MatchString(r.Tag) {
 			return r, fmt.Errorf("image reference %q: bad tag", s)
 		}
 	}
@@ -64,16 +65,18 @@ func Parse(s string) (Ref, error) {
 	if r.Domain == "docker.io" && !strings.Contains(r.Path, "/") {
 		r.Path = "library/" + r.Path
 	}
-	if !pathRE.MatchString(r.Path) {
+	if !pathRE().MatchString(r.Path) {
 		return r, fmt.Errorf("image reference %q: repository must be lower case letters, digits and separators", s)
 	}
 	return r, nil
 }
 
 var (
-	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	digestRE = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$`)
-	pathRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	tagRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`) })
+	digestRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$`) })
+	pathRE   = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	})
 )
 
 // Official returns the name of the Docker Official Image the reference

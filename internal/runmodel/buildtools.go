@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -127,7 +128,7 @@ var pyBuildTools = map[string][]string{
 	"setuptools-scm": nil,
 }
 
-var versionedCompiler = regexp.MustCompile(`^(gcc|g\+\+|cpp|clang|gfortran)-[0-9]+(\.[0-9]+)?$`)
+var versionedCompiler = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(gcc|g\+\+|cpp|clang|gfortran)-[0-9]+(\.[0-9]+)?$`) })
 
 // BuildTool says whether a package named on an install command of manager
 // mgr (the name of an entry of Managers) is a build tool, and of which
@@ -195,7 +196,7 @@ func lookupTool(mgr, pkg string) (buildTool, bool) {
 	if t, ok := systemTools[name]; ok {
 		return t, true
 	}
-	if versionedCompiler.MatchString(name) {
+	if versionedCompiler().MatchString(name) {
 		base, _, _ := strings.Cut(name, "-")
 		t := systemTools[base]
 		return buildTool{Toolchain, append(slices.Clone(t.programs), name)}, true
@@ -388,7 +389,7 @@ func ToolUse(c *Cmd, mgr, pkg string) Use {
 			name = baseName(v)
 		}
 	}
-	if name != "" && (slices.Contains(t.programs, name) || t.kind == Toolchain && versionedCompiler.MatchString(name) && slices.Contains(t.programs, name)) {
+	if name != "" && (slices.Contains(t.programs, name) || t.kind == Toolchain && versionedCompiler().MatchString(name) && slices.Contains(t.programs, name)) {
 		return Runs
 	}
 	if t.kind == PyBuild {
