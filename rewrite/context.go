@@ -311,6 +311,8 @@ func (c *BuildContext) walk(root string, visit func(ContextFile) bool) error {
 	return c.walkFrom(f, visit)
 }
 
+// walkFrom walks on past a folder it cannot read, and returns the first
+// such error.
 func (c *BuildContext) walkFrom(f ContextFile, visit func(ContextFile) bool) error {
 	if f.Path != "." && c.Ignored(f.Path) {
 		if !f.Dir || !c.matcher.Exclusions() {
@@ -324,8 +326,8 @@ func (c *BuildContext) walkFrom(f ContextFile, visit func(ContextFile) bool) err
 	}
 	children, err := c.tree.readDir(f.Path)
 	for _, child := range children {
-		if err := c.walkFrom(child, visit); err != nil {
-			return err
+		if e := c.walkFrom(child, visit); err == nil {
+			err = e
 		}
 	}
 	return err
@@ -375,9 +377,12 @@ func (t *contextTree) readDirLocked(rel string) ([]ContextFile, error) {
 	l.err = err
 	for _, e := range entries {
 		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed since the folder was read
+		}
 		if err != nil {
 			l.err = err
-			break
+			continue
 		}
 		l.files = append(l.files, contextFile(path.Join(rel, e.Name()), info))
 	}

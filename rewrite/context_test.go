@@ -220,3 +220,29 @@ func TestContextWalk(t *testing.T) {
 		t.Errorf("with an exclusion, Walk(logs) = %q, want %q", got, want)
 	}
 }
+
+// TestContextWalkError checks that a folder that cannot be read stops
+// neither Walk nor Files, and that Files says so. The folder here is one
+// removed after its parent was listed.
+func TestContextWalkError(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"a/x.txt": "x", "b/y.txt": "y", "c.txt": "c"})
+	c, err := OpenContext(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.ReadDir("."); len(got) != 3 {
+		t.Fatalf("ReadDir(.) = %v", got)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "a")); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	c.Walk(".", func(f ContextFile) bool { seen = append(seen, f.Path); return false })
+	if want := []string{".", "a", "b", "b/y.txt", "c.txt"}; !slices.Equal(seen, want) {
+		t.Errorf("Walk visited %q, want %q", seen, want)
+	}
+	if _, err := c.Files(); err == nil {
+		t.Error("Files() gave no error for a folder it could not read")
+	}
+}
