@@ -20,7 +20,8 @@
 #   - the start-up of dfopt --check on a small file, of dockerfmt --check on
 #     it and of a Go hello-world, each run $RUNS times in turn (compare.go's
 #     startup mode: the median wall-clock time);
-#   - the init work of dfopt's own packages (GODEBUG=inittrace=1).
+#   - the init work of dfopt's own packages (GODEBUG=inittrace=1, the
+#     median of 21 runs).
 set -euo pipefail
 
 if (($# < 1)); then
@@ -104,8 +105,19 @@ cmds+=("dockerfmt=$tmp/bin/dockerfmt --check $tmp/small/Dockerfile")
 
 for v in "${versions[@]}"; do
 	echo
-	echo "== init of dfopt's packages, dfopt $v (GODEBUG=inittrace=1, one run)"
-	GODEBUG=inittrace=1 "$tmp/bin/dfopt-$v" --check "$tmp/small/Dockerfile" 2>&1 >/dev/null |
-		awk '/^init / { all += $5; n++; if ($2 ~ /dfopt|^main$/) { own += $5; printf "  %-48s %s ms, %s bytes\n", $2, $5, $8 } }
-			END { printf "  all %d packages: %.2f ms; dfopt'"'"'s own: %.2f ms\n", n, all, own }'
+	echo "== init of dfopt's packages, dfopt $v (GODEBUG=inittrace=1: the median of 21 runs)"
+	for _ in $(seq 21); do
+		GODEBUG=inittrace=1 "$tmp/bin/dfopt-$v" --check "$tmp/small/Dockerfile" 2>&1 >/dev/null |
+			awk '/^init / { all += $5; if ($2 ~ /dfopt|^main$/) { own += $5; print $2, $5, $8 } }
+				END { print "all", all, 0; print "own", own, 0 }'
+	done | sort -k1,1 -k2,2n | awk '
+		{ v[$1, ++n[$1]] = $2; b[$1] = $3 }
+		END {
+			for (p in n) {
+				m = v[p, int((n[p] + 1) / 2)]
+				if (p == "all" || p == "own") total[p] = m
+				else printf "  %-48s %.3f ms, %s bytes\n", p, m, b[p]
+			}
+			printf "  all packages: %.2f ms; dfopt'"'"'s own: %.2f ms\n", total["all"], total["own"]
+		}'
 done
