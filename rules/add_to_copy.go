@@ -263,12 +263,11 @@ func matchSent(ctx *rewrite.BuildContext, pattern string) []string {
 		last := first+i == len(parts)-1
 		var next []string
 		for _, dir := range at {
-			entries, _ := os.ReadDir(filepath.Join(ctx.Dir, filepath.FromSlash(dir)))
-			for _, e := range entries {
-				if ok, _ := path.Match(part, e.Name()); !ok || !last && !e.IsDir() {
+			for _, f := range ctx.ReadDir(dir) {
+				if ok, _ := path.Match(part, path.Base(f.Path)); !ok || !last && !f.Dir {
 					continue
 				}
-				rel := path.Join(dir, e.Name())
+				rel := f.Path
 				if last && ctx.Ignored(rel) {
 					continue
 				}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -367,7 +368,7 @@ func recommendsConfigured(p *rewrite.Pass, in *rewrite.Instruction) bool {
 			}
 			switch c := x.Command.(type) {
 			case *instructions.RunCommand:
-				if text := d.Text(x); recommendsZero.MatchString(text) && strings.Contains(text, "apt.conf") {
+				if text := d.Text(x); recommendsZero().MatchString(text) && strings.Contains(text, "apt.conf") {
 					return true
 				}
 			case *instructions.CopyCommand:
@@ -386,7 +387,7 @@ func recommendsConfigured(p *rewrite.Pass, in *rewrite.Instruction) bool {
 
 // recommendsZero matches apt's setting that turns recommends off, as a
 // configuration file writes it.
-var recommendsZero = regexp.MustCompile(`(?i)APT::Install-Recommends\W{0,4}(0|false)\b`)
+var recommendsZero = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)APT::Install-Recommends\W{0,4}(0|false)\b`) })
 
 func aptConfDest(dest string) bool {
 	return strings.HasPrefix(path.Clean(dest)+"/", "/etc/apt/apt.conf.d/")
@@ -405,7 +406,7 @@ func contextSays(p *rewrite.Pass, srcs []string) bool {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
-		if err == nil && recommendsZero.Match(b) {
+		if err == nil && recommendsZero().Match(b) {
 			return true
 		}
 	}

@@ -2,13 +2,12 @@ package rules
 
 import (
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -85,7 +84,9 @@ func contextCopies(d *rewrite.Document, stages map[*rewrite.Stage]bool) []*conte
 	return out
 }
 
-var varRef = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+var varRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+})
 
 // contextPath turns a COPY or ADD source into a path in the context, with
 // the variables that have values put in; ok is false for a URL, a git
@@ -95,8 +96,8 @@ func contextPath(src string, vars map[string]string) (string, bool) {
 		return "", false
 	}
 	unknown := false
-	src = varRef.ReplaceAllStringFunc(src, func(ref string) string {
-		m := varRef.FindStringSubmatch(ref)
+	src = varRef().ReplaceAllStringFunc(src, func(ref string) string {
+		m := varRef().FindStringSubmatch(ref)
 		v, ok := vars[m[1]+m[2]]
 		unknown = unknown || !ok
 		return v
@@ -126,10 +127,11 @@ func (c *contextCopy) excluded(rel string) bool {
 // walk calls visit for every path the copy sends, each source's top
 // included ("." for the context itself); visit returns true to skip what is
 // below a folder.
-func (c *contextCopy) walk(ctx *rewrite.BuildContext, visit func(rel string, e fs.DirEntry) bool) {
+func (c *contextCopy) walk(ctx *rewrite.BuildContext, visit func(f rewrite.ContextFile) bool) {
 	for _, src := range c.srcs {
 		for _, root := range sourceRoots(ctx, src) {
-			walkSent(ctx, root, func(rel string, e fs.DirEntry) bool {
+			ctx.Walk(root, func(f rewrite.ContextFile) bool {
+				rel := f.Path
 				below := strings.TrimPrefix(rel, root+"/")
 				if root == "." {
 					below = rel
@@ -137,7 +139,7 @@ func (c *contextCopy) walk(ctx *rewrite.BuildContext, visit func(rel string, e f
 				if rel != root && c.excluded(below) {
 					return true // --exclude keeps it back
 				}
-				return visit(rel, e)
+				return visit(f)
 			})
 		}
 	}
@@ -154,7 +156,8 @@ func sourceRoots(ctx *rewrite.BuildContext, src string) []string {
 	}
 	depth := strings.Count(src, "/")
 	var out []string
-	walkSent(ctx, literalDir(src), func(rel string, e fs.DirEntry) bool {
+	ctx.Walk(literalDir(src), func(f rewrite.ContextFile) bool {
+		rel := f.Path
 		if rel == "." || strings.Count(rel, "/") < depth {
 			return false
 		}
@@ -176,36 +179,6 @@ func resolve(workdir, p string) string {
 		return ""
 	}
 	return path.Join(workdir, p)
-}
-
-// walkSent walks the context from root (a context path), calling visit for
-// every path the build sends, root included; visit returns true to skip
-// what is below a folder.
-func walkSent(ctx *rewrite.BuildContext, root string, visit func(rel string, e fs.DirEntry) bool) {
-	if root == "" {
-		root = "."
-	}
-	exclusions := slices.ContainsFunc(ctx.Patterns, func(p string) bool { return strings.HasPrefix(p, "!") })
-	_ = filepath.WalkDir(filepath.Join(ctx.Dir, filepath.FromSlash(root)), func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		rel, err := filepath.Rel(ctx.Dir, p)
-		if err != nil {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
-		if rel != "." && ctx.Ignored(rel) {
-			if e.IsDir() && !exclusions {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if visit(rel, e) && e.IsDir() {
-			return filepath.SkipDir
-		}
-		return nil
-	})
 }
 
 // literalDir is the part of a wildcard path before its first wildcard

@@ -2,10 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"io/fs"
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -202,8 +202,10 @@ func isFromStage(in *rewrite.Instruction) bool {
 }
 
 var (
-	ownerWord = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$`)
-	octalMode = regexp.MustCompile(`^0?[0-7]{3}$`)
+	ownerWord = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$`)
+	})
+	octalMode = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^0?[0-7]{3}$`) })
 )
 
 // ownCall is a chown or chmod read for this rule.
@@ -418,7 +420,7 @@ func reportCopyChown(p *rewrite.Pass, t *copyTarget, run *rewrite.Instruction, o
 		assumes = append(assumes, fmt.Sprintf("%s held nothing before the COPY that %s was meant to change too", t.dest, cmdText))
 	}
 	assumes = append(assumes, fmt.Sprintf("the folders the COPY creates on the way to %s may take the new %s", t.dest, what))
-	if flag == "--chown" && !numericOwner.MatchString(o.value) {
+	if flag == "--chown" && !numericOwner().MatchString(o.value) {
 		assumes = append(assumes, fmt.Sprintf("%s exists when the COPY runs", strings.Split(o.value, ":")[0]))
 	}
 	why := "it assumes that " + strings.Join(assumes, "; that ")
@@ -448,9 +450,9 @@ func systemFolder(dir string) bool {
 // number), or an octal mode.
 func flagValue(o ownCall) (string, bool) {
 	if o.c.Name == "chmod" {
-		return o.value, octalMode.MatchString(o.value)
+		return o.value, octalMode().MatchString(o.value)
 	}
-	if !ownerWord.MatchString(o.value) || strings.Contains(o.value, ".") && !strings.Contains(o.value, ":") {
+	if !ownerWord().MatchString(o.value) || strings.Contains(o.value, ".") && !strings.Contains(o.value, ":") {
 		return "", false // user.group, the old spelling, is not COPY's
 	}
 	if !strings.Contains(o.value, ":") {
@@ -499,11 +501,9 @@ func copiedSize(p *rewrite.Pass, in *rewrite.Instruction) (int64, bool) {
 			return 0, false
 		}
 		var n int64
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if !e.IsDir() {
-				if info, err := e.Info(); err == nil {
-					n += info.Size()
-				}
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			if !f.Dir {
+				n += f.Size
 			}
 			return false
 		})

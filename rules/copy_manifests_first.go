@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -1219,7 +1220,7 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 		}
 		// Scripts the build script applies (apply from: "$rootDir/deps.gradle")
 		// are read when the build is configured.
-		for _, m := range gradleApplyFrom.FindAllStringSubmatch(read("build.gradle")+read("build.gradle.kts"), -1) {
+		for _, m := range gradleApplyFrom().FindAllStringSubmatch(read("build.gradle")+read("build.gradle.kts"), -1) {
 			f := m[1]
 			for _, root := range []string{"$rootDir/", "${rootDir}/", "$projectDir/", "${projectDir}/"} {
 				f = strings.TrimPrefix(f, root)
@@ -1246,7 +1247,7 @@ func manifestsOf(ctx *rewrite.BuildContext, dir string, inst install) (files, mi
 }
 
 // gradleApplyFrom matches a script a Gradle build script applies.
-var gradleApplyFrom = regexp.MustCompile(`apply\s*\(?\s*from\s*[:=]\s*["']([^"']+)["']`)
+var gradleApplyFrom = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`apply\s*\(?\s*from\s*[:=]\s*["']([^"']+)["']`) })
 
 // goWorkUses reads the module folders a go.work file uses.
 func goWorkUses(work string) []string {

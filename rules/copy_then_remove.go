@@ -131,6 +131,12 @@ func runCopyThenRemove(p *rewrite.Pass) {
 		t.copies[c.in] = c
 	}
 	ship := d.Shipping()
+	if !removesAny(t.m, d, ship) {
+		// Nothing to report, and no need to list what each COPY brings (a
+		// COPY . of a large context) or the RUNs' effects.
+		reportRunRemovals(p, t.m, ship)
+		return
+	}
 	h := newHoldings()
 	for _, st := range d.Stages { // the shipping stages are one chain, parents first
 		if !ship[st] {
@@ -148,6 +154,29 @@ func runCopyThenRemove(p *rewrite.Pass) {
 		}
 	}
 	reportRunRemovals(p, t.m, ship)
+}
+
+// removesAny tells whether a RUN of the shipping stages removes anything
+// after a COPY or ADD, which is when a copy's files may be reported
+// removed.
+func removesAny(m *runmodel.Model, d *rewrite.Document, ship map[*rewrite.Stage]bool) bool {
+	copied := false
+	for _, st := range d.Stages { // in the order runCopyThenRemove takes them
+		if !ship[st] {
+			continue
+		}
+		for _, in := range st.Instructions {
+			switch in.Command.(type) {
+			case *instructions.CopyCommand, *instructions.AddCommand:
+				copied = true
+			case *instructions.RunCommand:
+				if r := m.Run(in); copied && r != nil && len(m.Removals(r)) > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // reportRunRemovals reports a RUN of a shipping stage that deletes what an

@@ -3,7 +3,6 @@ package rules
 import (
 	"cmp"
 	"fmt"
-	"io/fs"
 	"path"
 	"slices"
 	"strconv"
@@ -81,19 +80,11 @@ func runDataInImage(p *rewrite.Pass) {
 	}
 	for _, c := range contextCopies(p.Doc, p.Doc.Shipping()) {
 		var found []shippedFile
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if e.IsDir() {
-				return slices.Contains([]string{".git", ".hg", ".svn"}, e.Name()) // the dockerignore rule's business
+		for _, f := range sizeable(ctx, c, large/10) {
+			if f.Size > large || isShippedData(p.Doc, c, f.Path) {
+				found = append(found, shippedFile{f.Path, f.Size})
 			}
-			info, err := e.Info()
-			if err != nil || !info.Mode().IsRegular() {
-				return false
-			}
-			if info.Size() > large || info.Size() >= large/10 && isShippedData(p.Doc, c, rel) {
-				found = append(found, shippedFile{rel, info.Size()})
-			}
-			return false
-		})
+		}
 		if len(found) == 0 {
 			continue
 		}
@@ -114,6 +105,33 @@ func runDataInImage(p *rewrite.Pass) {
 		p.Report(rewrite.Finding{Line: c.in.StartLine, Message: msg})
 	}
 }
+
+// sizeable lists the regular files of at least min bytes that a copy
+// brings, leaving out version control's folders (the dockerignore rule's
+// business). For a copy of the whole context, the Dockerfiles that share
+// the context share the list.
+func sizeable(ctx *rewrite.BuildContext, c *contextCopy, min int64) []rewrite.ContextFile {
+	walk := func(c *contextCopy) []rewrite.ContextFile {
+		var out []rewrite.ContextFile
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			if f.Dir {
+				return slices.Contains([]string{".git", ".hg", ".svn"}, path.Base(f.Path))
+			}
+			if f.Mode.IsRegular() && f.Size >= min {
+				out = append(out, f)
+			}
+			return false
+		})
+		return out
+	}
+	if c.exclude != nil || !slices.Equal(c.srcs, []string{"."}) {
+		return walk(c)
+	}
+	return rewrite.Shared(ctx, sizeableKey{min}, func() []rewrite.ContextFile { return walk(&contextCopy{srcs: []string{"."}}) })
+}
+
+// sizeableKey names the list of sizeable files among a context's facts.
+type sizeableKey struct{ min int64 }
 
 // isShippedData tells whether a file is data or media by its extension, and
 // not something the build itself reads: an archive ADD unpacks, a file a

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -97,9 +98,9 @@ func reportSecrets(p *rewrite.Pass, ctx *rewrite.BuildContext, c *contextCopy, s
 			}
 		}
 	} else {
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			k := classify(ctx, rel, e.IsDir())
-			add(rel, e.IsDir(), k)
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			k := classify(ctx, f.Path, f.Dir)
+			add(f.Path, f.Dir, k)
 			return k != nil
 		})
 	}
@@ -262,12 +263,7 @@ type junkKind struct {
 // safeFor tells whether every Dockerfile sharing the ignore file can do
 // without the path rel of this kind.
 func (k *junkKind) safeFor(users dockerfileUses, rel string) bool {
-	for _, u := range users {
-		if u.whole && k.needs != nil && k.needs(u, rel) {
-			return false
-		}
-	}
-	return true
+	return k.needs == nil || !users.any("needs\x00"+rel, func(u *dockerfileUse) bool { return u.whole && k.needs(u, rel) })
 }
 
 func fileNamed(names ...string) func(*rewrite.BuildContext, string, string, bool) (string, bool) {
@@ -469,14 +465,13 @@ var buildCommands = map[string][]string{
 }
 
 func exists(ctx *rewrite.BuildContext, rel string) bool {
-	_, err := os.Lstat(filepath.Join(ctx.Dir, filepath.FromSlash(rel)))
-	return err == nil
+	_, ok := ctx.Stat(rel)
+	return ok
 }
 
 func hasFileWithExt(ctx *rewrite.BuildContext, dir string, exts ...string) bool {
-	entries, _ := os.ReadDir(filepath.Join(ctx.Dir, filepath.FromSlash(dir)))
-	for _, e := range entries {
-		if !e.IsDir() && slices.Contains(exts, strings.ToLower(path.Ext(e.Name()))) {
+	for _, f := range ctx.ReadDir(dir) {
+		if !f.Dir && slices.Contains(exts, strings.ToLower(path.Ext(f.Path))) {
 			return true
 		}
 	}
@@ -484,10 +479,13 @@ func hasFileWithExt(ctx *rewrite.BuildContext, dir string, exts ...string) bool 
 }
 
 // contextScan is what a whole-context copy sends, as far as the ignore file
-// is concerned.
+// is concerned. The Dockerfiles that share a context share its scan.
 type contextScan struct {
 	items []contextItem // paths of a junk kind, in lexical order
 	sent  []string      // every path sent, but the contents of the items' folders
+
+	mu   sync.Mutex
+	only map[string]bool // onlyItems' answers
 }
 
 type contextItem struct {
@@ -497,21 +495,29 @@ type contextItem struct {
 	pattern string // the entry for every path of its kind, with a leading **/
 }
 
+// scanKey names the scan of a context among its Shared facts.
+type scanKey struct{}
+
 // scanContext walks the paths the build sends, classifying them; it does not
-// enter the folders it flags.
+// enter the folders it flags. The Dockerfiles that share the context share
+// the scan.
 func scanContext(ctx *rewrite.BuildContext) *contextScan {
+	return rewrite.Shared(ctx, scanKey{}, func() *contextScan { return scanWalk(ctx) })
+}
+
+func scanWalk(ctx *rewrite.BuildContext) *contextScan {
 	s := &contextScan{}
-	walkSent(ctx, ".", func(rel string, e fs.DirEntry) bool {
-		if rel == "." {
+	ctx.Walk(".", func(f rewrite.ContextFile) bool {
+		if f.Path == "." {
 			return false
 		}
-		s.sent = append(s.sent, rel)
-		k, pattern := classifyPattern(ctx, rel, e.IsDir())
+		s.sent = append(s.sent, f.Path)
+		k, pattern := classifyPattern(ctx, f.Path, f.Dir)
 		if k == nil {
 			return false
 		}
-		s.items = append(s.items, contextItem{rel: rel, dir: e.IsDir(), kind: k, pattern: pattern})
-		return e.IsDir()
+		s.items = append(s.items, contextItem{rel: f.Path, dir: f.Dir, kind: k, pattern: pattern})
+		return f.Dir
 	})
 	return s
 }
@@ -521,6 +527,24 @@ func scanContext(ctx *rewrite.BuildContext) *contextScan {
 // folder the pattern matches need not be checked: the folder is sent too,
 // and is either an item or already a reason to say no.
 func (s *contextScan) onlyItems(pattern string, items []contextItem) bool {
+	key := pattern
+	for _, it := range items {
+		key += "\x00" + it.rel
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok, known := s.only[key]
+	if !known {
+		ok = s.keepsOnly(pattern, items)
+		if s.only == nil {
+			s.only = map[string]bool{}
+		}
+		s.only[key] = ok
+	}
+	return ok
+}
+
+func (s *contextScan) keepsOnly(pattern string, items []contextItem) bool {
 	isItem := map[string]bool{}
 	for _, it := range items {
 		isItem[it.rel] = true
@@ -547,7 +571,7 @@ func (s *contextScan) ignoresNamed(pattern string, users dockerfileUses) bool {
 	if err != nil {
 		return true
 	}
-	for _, u := range users {
+	return users.any("named\x00"+pattern, func(u *dockerfileUse) bool {
 		for _, n := range u.namedPaths(s) {
 			if ok, _ := pm.MatchesOrParentMatches(n); ok {
 				return true
@@ -560,8 +584,8 @@ func (s *contextScan) ignoresNamed(pattern string, users dockerfileUses) bool {
 				}
 			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // dockerfileUse is what a Dockerfile takes from the build context, as far as
@@ -580,7 +604,28 @@ type dockerfileUse struct {
 	versionFromVCS bool            // the project takes its version from git (setuptools-scm, …)
 }
 
-type dockerfileUses []*dockerfileUse
+// dockerfileUses are the Dockerfiles that read an ignore file: the one
+// being rewritten, and the other Dockerfiles of the context that read it
+// too, whose answers the Dockerfiles of the context share.
+type dockerfileUses struct {
+	self     *dockerfileUse
+	siblings *siblings // nil when the ignore file is the Dockerfile's own
+	selfAt   int       // self's place among the siblings, or -1
+}
+
+// any tells whether one of the Dockerfiles makes pred true. key names pred
+// among the questions asked of the siblings (the same key, the same
+// question), which each sibling answers once.
+func (users dockerfileUses) any(key string, pred func(u *dockerfileUse) bool) bool {
+	if pred(users.self) {
+		return true
+	}
+	if users.siblings == nil {
+		return false
+	}
+	n, first := users.siblings.ask(key, pred)
+	return n > 1 || n == 1 && first != users.selfAt
+}
 
 // builds tells whether a RUN runs the build tool that buildSystemOf named.
 func (u *dockerfileUse) builds(tool string) bool {
@@ -633,20 +678,20 @@ func (u *dockerfileUse) namedPaths(s *contextScan) []string {
 // mentionBlocks tells whether some Dockerfile names an item of a kind that
 // a mention keeps in, or cannot be read well enough to tell.
 func (users dockerfileUses) mentionBlocks(it contextItem) bool {
-	for _, u := range users {
+	return users.any("mention\x00"+it.rel, func(u *dockerfileUse) bool {
 		if u.unknown {
 			return true
 		}
 		if !it.kind.named {
-			continue
+			return false
 		}
 		for _, t := range u.text {
 			if mentions(t, path.Base(it.rel)) {
 				return true
 			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // mentions tells whether text holds name as a name of its own, not as part
@@ -673,32 +718,101 @@ func mentions(text, name string) bool {
 // ignoreFileUsers returns what the Dockerfiles that read the ignore file
 // take from the context: this one, and, for the context's shared
 // .dockerignore, the other Dockerfiles at the top of the context that have
-// no ignore file of their own.
+// no ignore file of their own. Those are read once for all the Dockerfiles
+// that share the context (until dfopt -w writes one of them).
 func ignoreFileUsers(p *rewrite.Pass, ctx *rewrite.BuildContext) dockerfileUses {
-	users := dockerfileUses{useOf(p.Doc, ctx)}
+	users := dockerfileUses{self: useOf(p.Doc, ctx), selfAt: -1}
 	if ctx.IgnoreFile != "" && filepath.Base(ctx.IgnoreFile) != ".dockerignore" {
 		return users
 	}
-	self, _ := os.Stat(p.Options.Path)
-	entries, _ := os.ReadDir(ctx.Dir)
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !isDockerfileName(name) || exists(ctx, name+".dockerignore") {
-			continue
-		}
-		full := filepath.Join(ctx.Dir, name)
-		if info, err := os.Stat(full); err != nil || self != nil && os.SameFile(info, self) {
-			continue
-		}
-		src, err := os.ReadFile(full)
-		if err != nil {
-			continue
-		}
-		if d, err := rewrite.Parse(full, src); err == nil {
-			users = append(users, useOf(d, ctx))
-		}
+	users.siblings = rewrite.Shared(ctx, siblingsKey{}, func() *siblings { return readSiblings(ctx) })
+	if self, err := os.Stat(p.Options.Path); err == nil {
+		users.selfAt = slices.IndexFunc(users.siblings.list, func(s *sibling) bool { return os.SameFile(s.info, self) })
 	}
 	return users
+}
+
+// siblings are the Dockerfiles at the top of a build context that have no
+// ignore file of their own, and the answers they gave to the questions of
+// dockerfileUses.any: for each, how many said yes and the first that did.
+type siblings struct {
+	list []*sibling
+
+	mu      sync.Mutex
+	answers map[string][2]int
+}
+
+// ask returns how many siblings make pred true, and the place of the first.
+func (s *siblings) ask(key string, pred func(u *dockerfileUse) bool) (n, first int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.answers[key]; ok {
+		return a[0], a[1]
+	}
+	first = -1
+	for i, sib := range s.list {
+		if pred(sib.use) {
+			if n++; n == 1 {
+				first = i
+			}
+		}
+	}
+	s.answers[key] = [2]int{n, first}
+	return n, first
+}
+
+// siblingsKey and siblingKey name the siblings of a context, and one of
+// them, among the facts of a context.
+type (
+	siblingsKey struct{}
+	siblingKey  struct{}
+)
+
+// readSiblings reads the Dockerfiles at the top of the context that have no
+// ignore file of their own.
+func readSiblings(ctx *rewrite.BuildContext) *siblings {
+	s := &siblings{answers: map[string][2]int{}}
+	for _, f := range ctx.ReadDir(".") {
+		name := f.Path
+		if f.Dir || !isDockerfileName(name) || exists(ctx, name+".dockerignore") {
+			continue
+		}
+		sib := rewrite.SharedFile(ctx, siblingKey{}, name, func() *sibling { return readSibling(ctx, name) })
+		if sib == nil {
+			continue
+		}
+		u := *sib.use
+		u.ctx = ctx
+		u.versionFromVCS = u.whole && versionFromVCS(ctx)
+		s.list = append(s.list, &sibling{info: sib.info, use: &u})
+	}
+	return s
+}
+
+// sibling is another Dockerfile at the top of the build context.
+type sibling struct {
+	info fs.FileInfo    // to tell it from the Dockerfile being rewritten
+	use  *dockerfileUse // what it takes from the context
+}
+
+// readSibling reads and parses a Dockerfile of the context, leaving out
+// of its use what depends on other files (ctx, versionFromVCS); nil when it
+// cannot be read or parsed.
+func readSibling(ctx *rewrite.BuildContext, name string) *sibling {
+	full := filepath.Join(ctx.Dir, name)
+	info, err := os.Stat(full)
+	if err != nil {
+		return nil
+	}
+	src, err := os.ReadFile(full)
+	if err != nil {
+		return nil
+	}
+	d, err := rewrite.Parse(full, src)
+	if err != nil {
+		return nil
+	}
+	return &sibling{info: info, use: useOf(d, nil)}
 }
 
 // isDockerfileName tells whether a file name is one docker build -f is
@@ -712,6 +826,8 @@ func isDockerfileName(name string) bool {
 var vcsVersioning = []string{"setuptools_scm", "setuptools-scm", "hatch-vcs", "versioneer", "dunamai", "dynamic-versioning",
 	"git describe", "git rev-parse", "git-rev-sync", "git-describe"}
 
+// useOf reads what a Dockerfile takes from the build context. With no
+// context (nil), versionFromVCS is left for the caller to set.
 func useOf(d *rewrite.Document, ctx *rewrite.BuildContext) *dockerfileUse {
 	u := &dockerfileUse{ctx: ctx, commands: map[string]bool{}}
 	wholeLines := map[int]bool{}
@@ -768,13 +884,25 @@ func useOf(d *rewrite.Document, ctx *rewrite.BuildContext) *dockerfileUse {
 			}
 		}
 	}
-	if u.whole {
+	u.versionFromVCS = u.whole && ctx != nil && versionFromVCS(ctx)
+	return u
+}
+
+// vcsKey names versionFromVCS's answer among the facts of a context.
+type vcsKey struct{}
+
+// versionFromVCS tells whether the project of the context takes its
+// version from git, by its manifests.
+func versionFromVCS(ctx *rewrite.BuildContext) bool {
+	return rewrite.Shared(ctx, vcsKey{}, func() bool {
 		for _, f := range []string{"pyproject.toml", "setup.py", "setup.cfg", "package.json"} {
 			text := string(head(ctx, f, 1<<20))
 			for _, t := range vcsVersioning {
-				u.versionFromVCS = u.versionFromVCS || strings.Contains(text, t)
+				if strings.Contains(text, t) {
+					return true
+				}
 			}
 		}
-	}
-	return u
+		return false
+	})
 }

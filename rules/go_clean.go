@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -417,11 +418,13 @@ func goCachesStay(names []string) string {
 // goVersionsInText find a Go version: in a download (go1.22.5.linux-amd64.tar.gz,
 // go1.2.1.src.tar.gz), in GOLANG_VERSION or GO_VERSION, or in a pinned
 // package (apk add go=1.22.10-r0).
-var goVersionsInText = []*regexp.Regexp{
-	regexp.MustCompile(`\bgo([0-9]+)\.([0-9]+)(\.[0-9]+)?\.(linux|src|darwin|freebsd)`),
-	regexp.MustCompile(`(GOLANG_VERSION|GO_VERSION)[= ]+["']?v?([0-9]+)\.([0-9]+)`),
-	regexp.MustCompile(`(^|\s)(go|golang)=v?([0-9]+)\.([0-9]+)`),
-}
+var goVersionsInText = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`\bgo([0-9]+)\.([0-9]+)(\.[0-9]+)?\.(linux|src|darwin|freebsd)`),
+		regexp.MustCompile(`(GOLANG_VERSION|GO_VERSION)[= ]+["']?v?([0-9]+)\.([0-9]+)`),
+		regexp.MustCompile(`(^|\s)(go|golang)=v?([0-9]+)\.([0-9]+)`),
+	}
+})
 
 // goAtLeast111 tells whether the image's Go is known to be 1.11 or later,
 // the first with both go clean -cache and -modcache (older releases stop on
@@ -452,10 +455,10 @@ func goAtLeast111(d *rewrite.Document, in *rewrite.Instruction) bool {
 		texts = append(texts, b.Line)
 	}
 	text := strings.Join(texts, "\n")
-	for _, re := range goVersionsInText {
+	for _, re := range goVersionsInText() {
 		if m := re.FindStringSubmatch(text); m != nil {
 			major, minor := m[len(m)-2], m[len(m)-1]
-			if re == goVersionsInText[0] {
+			if re == goVersionsInText()[0] {
 				major, minor = m[1], m[2]
 			}
 			return newEnough(major, minor)

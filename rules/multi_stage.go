@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -531,8 +530,8 @@ func sourcesOnly(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Sta
 		if c.unknown {
 			return false
 		}
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if !e.IsDir() && !source(rel) && !buildOnlyFile(rel) {
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			if !f.Dir && !source(f.Path) && !buildOnlyFile(f.Path) {
 				only = false
 			}
 			return !only

@@ -1,11 +1,11 @@
 package rules
 
 import (
-	"io/fs"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/images"
 	"github.com/dfopt/dfopt/internal/runmodel"
@@ -130,7 +130,7 @@ func findCompile(m *runmodel.Model, st *rewrite.Stage, lang string) (runmodel.Co
 }
 
 // cgoImport finds import "C" in a Go file's imports.
-var cgoImport = regexp.MustCompile(`(?m)^\s*(import\s+)?"C"\s*$`)
+var cgoImport = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*(import\s+)?"C"\s*$`) })
 
 // cgoModules are modules that build only with cgo.
 var cgoModules = []string{"github.com/mattn/go-sqlite3", "github.com/confluentinc/confluent-kafka-go", "github.com/google/gopacket",
@@ -147,11 +147,11 @@ func cgoFree(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage) 
 	}
 	free := true
 	for _, c := range contextCopies(d, map[*rewrite.Stage]bool{st: true}) {
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			switch {
-			case e.IsDir():
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			switch rel := f.Path; {
+			case f.Dir:
 			case strings.HasSuffix(rel, ".go"):
-				if cgoImport.Match(head(ctx, rel, 64<<10)) {
+				if cgoImport().Match(head(ctx, rel, 64<<10)) {
 					free = false
 				}
 			case path.Base(rel) == "go.mod":

@@ -2,10 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"io/fs"
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -113,16 +113,16 @@ func rustRuntime(base, triple string) (string, bool) {
 }
 
 // cargoLockPackage finds the names of Cargo.lock's packages.
-var cargoLockPackage = regexp.MustCompile(`(?m)^name = "([^"]+)"`)
+var cargoLockPackage = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^name = "([^"]+)"`) })
 
 // systemCrates lists the crates of the Cargo.lock files the stage copies
 // that bind a system library.
 func systemCrates(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage) []string {
 	var out []string
 	for _, c := range contextCopies(d, map[*rewrite.Stage]bool{st: true}) {
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if !e.IsDir() && path.Base(rel) == "Cargo.lock" {
-				for _, mt := range cargoLockPackage.FindAllSubmatch(head(ctx, rel, 4<<20), -1) {
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			if rel := f.Path; !f.Dir && path.Base(rel) == "Cargo.lock" {
+				for _, mt := range cargoLockPackage().FindAllSubmatch(head(ctx, rel, 4<<20), -1) {
 					if name := string(mt[1]); runmodel.SystemCrate(name) {
 						out = append(out, name)
 					}

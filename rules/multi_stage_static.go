@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"io/fs"
 	"path"
 	"slices"
 	"strconv"
@@ -247,8 +246,8 @@ func configIn(ctx *rewrite.BuildContext, d *rewrite.Document, st *rewrite.Stage)
 		if c.unknown {
 			return true
 		}
-		c.walk(ctx, func(rel string, e fs.DirEntry) bool {
-			if !e.IsDir() && runmodel.StaticServerConfig(rel, "package.json") {
+		c.walk(ctx, func(f rewrite.ContextFile) bool {
+			if !f.Dir && runmodel.StaticServerConfig(f.Path, "package.json") {
 				found = true
 			}
 			return found

@@ -99,7 +99,7 @@ var (
 // runNodeCache reports, for each RUN of a shipping stage, what keeps the
 // JavaScript, Ruby and PHP package managers' caches and docs out of its layer.
 func runNodeCache(p *rewrite.Pass) {
-	berry := sync.OnceValue(func() bool { return yarnBerry.Match(p.Doc.Src) }) // only read when yarn runs
+	berry := sync.OnceValue(func() bool { return yarnBerry().Match(p.Doc.Src) }) // only read when yarn runs
 	for _, cr := range cacheRuns(runmodel.Of(p.Doc)) {
 		var fix cacheFix
 		for _, c := range cr.cmds() {
@@ -149,7 +149,9 @@ func nodeNpm(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 
 // yarnBerry finds signs of Yarn 2 and later, whose Plug'n'Play installs run
 // packages straight from the cache that yarn cache clean would delete.
-var yarnBerry = regexp.MustCompile(`(?i)\.yarnrc\.yml|\.yarn/|\.pnp\.|corepack|yarn\s+set\s+version|set-version|--immutable|yarn\s+workspaces\s+focus|yarn\s+dlx|nodeLinker|YARN_NODE_LINKER|YARN_ENABLE_|yarn@(berry|stable|canary|[2-9])`)
+var yarnBerry = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\.yarnrc\.yml|\.yarn/|\.pnp\.|corepack|yarn\s+set\s+version|set-version|--immutable|yarn\s+workspaces\s+focus|yarn\s+dlx|nodeLinker|YARN_NODE_LINKER|YARN_ENABLE_|yarn@(berry|stable|canary|[2-9])`)
+})
 
 // nodeYarn cleans yarn 1's cache after yarn install, add and global add, or
 // gives the RUN a cache mount.
@@ -341,7 +343,9 @@ func (cr *cacheRun) gemrcNoDocument(c *runmodel.Cmd) bool {
 }
 
 // composerOne finds signs of composer 1, whose older releases lack --no-cache.
-var composerOne = regexp.MustCompile(`composer:1\b|composer-1\.|(composer|installer)[^\n]*--(1\b|version[= ]1\.)`)
+var composerOne = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`composer:1\b|composer-1\.|(composer|installer)[^\n]*--(1\b|version[= ]1\.)`)
+})
 
 // nodeComposer adds --no-cache to composer install, require and update.
 // (php composer.phar runs a file the model cannot see: it is left alone.)
@@ -353,7 +357,7 @@ func nodeComposer(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix)
 		return
 	}
 	if c.HasFlag("--no-cache", "--help", "-h") || cr.envSet(c, "COMPOSER_CACHE_DIR") ||
-		composerOne.MatchString(string(p.Doc.Src)) {
+		composerOne().MatchString(string(p.Doc.Src)) {
 		return
 	}
 	locs := cr.locations(composerM.Caches)

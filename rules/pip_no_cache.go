@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -203,12 +204,14 @@ func pipPoetry(p *rewrite.Pass, cr *cacheRun, c *runmodel.Cmd, fix *cacheFix) {
 
 // poetryPin finds a poetry version pinned in the file: poetry==1.1.15,
 // POETRY_VERSION=1.1.15, --version 1.1.15 after the installer.
-var poetryPin = regexp.MustCompile(`(?i)(poetry[=@]=?|POETRY_VERSION[= ]+["']?|install-poetry.*--version[= ])v?([0-9]+)\.([0-9]+)`)
+var poetryPin = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(poetry[=@]=?|POETRY_VERSION[= ]+["']?|install-poetry.*--version[= ])v?([0-9]+)\.([0-9]+)`)
+})
 
 // oldPoetry tells whether the file pins a poetry older than 1.2, which has
 // no --no-cache.
 func oldPoetry(d *rewrite.Document) bool {
-	for _, m := range poetryPin.FindAllStringSubmatch(string(d.Src), -1) {
+	for _, m := range poetryPin().FindAllStringSubmatch(string(d.Src), -1) {
 		if m[2] == "0" || m[2] == "1" && len(m[3]) == 1 && m[3] < "2" {
 			return true
 		}
@@ -305,11 +308,13 @@ func (cr *cacheRun) mountOnPkgs() bool {
 // oldDistroBase matches the distribution releases whose packaged pip (1.5,
 // before --no-cache-dir came in pip 6) or RubyGems (1.8, before
 // --no-document came in RubyGems 2) would reject the flag.
-var oldDistroBase = regexp.MustCompile(`^(docker\.io/)?(library/)?(ubuntu:(1[0-4]\.(04|10)|lucid|precise|trusty)|debian:(6|7|8|squeeze|wheezy|jessie)|centos:(5|6|centos5|centos6))([.-].*)?$`)
+var oldDistroBase = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(docker\.io/)?(library/)?(ubuntu:(1[0-4]\.(04|10)|lucid|precise|trusty)|debian:(6|7|8|squeeze|wheezy|jessie)|centos:(5|6|centos5|centos6))([.-].*)?$`)
+})
 
 // oldDistro tells whether the RUN's stages start from such a release.
 func (cr *cacheRun) oldDistro(d *rewrite.Document) bool {
-	return oldDistroBase.MatchString(strings.ToLower(chainRoot(d, cr.in.Stage).Base))
+	return oldDistroBase().MatchString(strings.ToLower(chainRoot(d, cr.in.Stage).Base))
 }
 
 // pipUpgrade tells whether a command upgrades pip itself: pip install -U

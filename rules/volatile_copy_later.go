@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dfopt/dfopt/internal/runmodel"
 	"github.com/dfopt/dfopt/rewrite"
@@ -294,8 +295,8 @@ type volatileCopy struct {
 }
 
 var (
-	varUse       = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
-	numericOwner = regexp.MustCompile(`^[0-9]+(:[0-9]+)?$`)
+	varUse       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`) })
+	numericOwner = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(:[0-9]+)?$`) })
 )
 
 // volatileCopyOf reads a COPY or ADD of context files that are not
@@ -338,7 +339,7 @@ func volatileCopyOf(ctx *rewrite.BuildContext, m *runmodel.Model, in *rewrite.In
 		return nil, false
 	}
 	c := &volatileCopy{in: in, relative: !path.IsAbs(dst), chown: chown != ""}
-	c.byName = c.chown && !numericOwner.MatchString(chown)
+	c.byName = c.chown && !numericOwner().MatchString(chown)
 	if c.relative {
 		if s.Workdir == "" {
 			return nil, false
@@ -350,7 +351,7 @@ func volatileCopyOf(ctx *rewrite.BuildContext, m *runmodel.Model, in *rewrite.In
 	}
 	first, _, _ := strings.Cut(strings.TrimPrefix(path.Clean(dst), "/"), "/")
 	c.top = "/" + first
-	for _, m := range varUse.FindAllStringSubmatch(in.Line, -1) {
+	for _, m := range varUse().FindAllStringSubmatch(in.Line, -1) {
 		c.vars = append(c.vars, m[1])
 	}
 	return c, true
@@ -381,7 +382,7 @@ var manifestPatterns = []string{
 }
 
 // lockName matches lockfiles: yarn.lock, package-lock.json, bun.lockb, Gemfile.lock, ...
-var lockName = regexp.MustCompile(`(?i)(^|[._-])lock(b|file)?([._-]|$)`)
+var lockName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(^|[._-])lock(b|file)?([._-]|$)`) })
 
 // manifestSamples stand for what the patterns above match, to test a COPY
 // source that is itself a pattern (package*.json).
@@ -411,7 +412,7 @@ func isManifestSource(src string) bool {
 			}
 			continue
 		}
-		if lockName.MatchString(elem) {
+		if lockName().MatchString(elem) {
 			return true
 		}
 		for _, m := range manifestPatterns {

@@ -118,6 +118,10 @@ type cli struct {
 
 	opts       rewrite.Options // Path and Context are set per input, the rest by the settings
 	contextDir string          // --context; "" means each Dockerfile's folder
+	// contexts are the build contexts of the run: the Dockerfiles of one
+	// folder share its reads, and what -w writes into it is seen by the
+	// Dockerfiles after.
+	contexts rewrite.Contexts
 
 	config *config.File    // --config, for every input
 	finder *config.Finder  // else the .dfopt.yaml above each input
@@ -281,7 +285,7 @@ func (c *cli) process(name string, src []byte, file bool) {
 	}
 	opts.Path = name
 	if dir := c.contextFor(name, file); dir != "" {
-		ctx, err := rewrite.OpenContext(dir, map[bool]string{true: name}[file])
+		ctx, err := c.contexts.Open(dir, map[bool]string{true: name}[file])
 		if err != nil {
 			c.fail(name, err)
 			return
@@ -297,7 +301,9 @@ func (c *cli) process(name string, src []byte, file bool) {
 	changed := res.Changed(src)
 	c.changed = c.changed || changed || len(res.Files) > 0
 	if changed && c.write && file {
-		if err := writeFile(name, res.Output); err != nil {
+		err := writeFile(name, res.Output)
+		c.wrote(name)
+		if err != nil {
 			c.fail(name, fmt.Errorf("write: %w", err))
 			return
 		}
@@ -341,12 +347,24 @@ func (c *cli) writeFiles(name string, files []rewrite.FileChange) bool {
 		} else {
 			err = writeFile(f.Path, f.New)
 		}
+		c.wrote(f.Path)
 		if err != nil {
 			c.fail(name, fmt.Errorf("write %s: %w", f.Path, err))
 			return false
 		}
 	}
 	return true
+}
+
+// wrote tells the build contexts of the run that a file in them may have
+// changed, and through a symlink its target too, so that the Dockerfiles
+// processed later see the folder as it is now: a .dockerignore written for
+// one Dockerfile is in force for the next in the same folder.
+func (c *cli) wrote(path string) {
+	c.contexts.Wrote(path)
+	if target, err := filepath.EvalSymlinks(path); err == nil && target != filepath.Clean(path) {
+		c.contexts.Wrote(target)
+	}
 }
 
 // createFile writes a new file, failing if one appeared meanwhile; the

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 )
 
 // version is the version a build names with -ldflags "-X main.version=…",
@@ -22,7 +23,7 @@ func moduleVersion() string {
 
 // pseudoVersion matches the end of a Go pseudo-version
 // (v0.0.0-20250102030405-abcdef123456), which names a commit, not a release.
-var pseudoVersion = regexp.MustCompile(`\d{14}-[0-9a-f]{12}$`)
+var pseudoVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\d{14}-[0-9a-f]{12}$`) })
 
 // versionOf says what a build is: the module's version when it was
 // installed at a release (go install …@v1.2.0); for a build of a checkout,
@@ -46,7 +47,7 @@ func versionOf(bi *debug.BuildInfo) string {
 		}
 	}
 	v := bi.Main.Version
-	release := v != "" && v != "(devel)" && !pseudoVersion.MatchString(v) && !strings.HasSuffix(v, "+dirty")
+	release := v != "" && v != "(devel)" && !pseudoVersion().MatchString(v) && !strings.HasSuffix(v, "+dirty")
 	switch {
 	case release && !dirty:
 		return v

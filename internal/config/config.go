@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/patternmatcher"
 	"go.yaml.in/yaml/v3"
@@ -279,9 +280,9 @@ func (p parser) errorf(line int, format string, args ...any) error {
 
 var (
 	// yamlLine finds the line in the YAML library's messages: "yaml: line 3: …".
-	yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 	// starPattern finds an unquoted pattern that starts with "*".
-	starPattern = regexp.MustCompile(`(^|[-:\[,]\s*)\*`)
+	starPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[-:\[,]\s*)\*`) })
 )
 
 // yamlError turns the YAML library's error into PATH:LINE: message. A
@@ -289,7 +290,7 @@ var (
 // puzzling message; the error says to quote it.
 func (p parser) yamlError(err error, src []byte) error {
 	msg := err.Error()
-	m := yamlLine.FindStringSubmatch(msg)
+	m := yamlLine().FindStringSubmatch(msg)
 	if m == nil {
 		return &Error{Path: p.path, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	}
@@ -297,7 +298,7 @@ func (p parser) yamlError(err error, src []byte) error {
 	msg = m[2]
 	lines := strings.Split(string(src), "\n")
 	for _, ln := range []int{line, line - 1} {
-		if ln >= 1 && ln <= len(lines) && starPattern.MatchString(lines[ln-1]) {
+		if ln >= 1 && ln <= len(lines) && starPattern().MatchString(lines[ln-1]) {
 			msg += ` (a pattern that starts with "*" must be quoted: "*.tmpl")`
 			break
 		}

@@ -1,7 +1,9 @@
 package images
 
 import (
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -244,6 +246,49 @@ func TestApproxMB(t *testing.T) {
 		got, ok := ApproxMB(tt.in)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("ApproxMB(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestValidators checks the reference's validators against the regular
+// expressions of the distribution spec they stand for, on every string of
+// up to six characters over an alphabet of each kind of character (and on
+// tags of the longest length).
+func TestValidators(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		valid func(string) bool
+		re    *regexp.Regexp
+		alpha string
+	}{
+		{"tag", validTag, regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`), "aZ9_.-:"},
+		{"digest", validDigest, regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$`), "a9.+_-:fG"},
+		{"path", validPath, regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`), "a9._-/A"},
+	} {
+		strs := []string{""}
+		for n := 1; n <= 6; n++ {
+			for _, s := range strs {
+				if len(s) != n-1 {
+					continue
+				}
+				for _, c := range tc.alpha {
+					strs = append(strs, s+string(c))
+				}
+			}
+		}
+		if tc.name == "tag" {
+			strs = append(strs, strings.Repeat("a", 128), strings.Repeat("a", 129), "_"+strings.Repeat("-", 127))
+		}
+		for _, s := range strs {
+			in := s
+			if tc.name == "digest" {
+				// The digest's hex must be 32 digits or more: padded here,
+				// so that the short strings test what comes before.
+				in = s + strings.Repeat("0", 31)
+			}
+			if got, want := tc.valid(in), tc.re.MatchString(in); got != want {
+				t.Errorf("%s %q: valid = %v, the spec's expression says %v", tc.name, in, got, want)
+			}
 		}
 	}
 }

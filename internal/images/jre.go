@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Runtime is the Java runtime image a program built on a JDK image runs on:
@@ -19,9 +20,13 @@ type Runtime struct {
 }
 
 var (
-	mavenTemurinTag = regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]+){0,2}-)?eclipse-temurin-([0-9]+)(?:-([a-z]+))?$`)
-	gradleJDKTag    = regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]+){0,2}-)?jdk([0-9]+)(?:-([a-z]+))?$`)
-	openjdkJDKTag   = regexp.MustCompile(`^([0-9]+)(?:\.[0-9]+){0,2}(?:-jdk)?(?:-([a-z]+))?$`)
+	mavenTemurinTag = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]+){0,2}-)?eclipse-temurin-([0-9]+)(?:-([a-z]+))?$`)
+	})
+	gradleJDKTag = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:[0-9]+(?:\.[0-9]+){0,2}-)?jdk([0-9]+)(?:-([a-z]+))?$`)
+	})
+	openjdkJDKTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)(?:\.[0-9]+){0,2}(?:-jdk)?(?:-([a-z]+))?$`) })
 )
 
 // temurinLTS are the Java versions Temurin publishes JRE images of.
@@ -61,18 +66,18 @@ func JREOf(r Ref) (Runtime, bool) {
 		}
 		return Runtime{To: "eclipse-temurin:" + s.To, Version: javaMajor(r.Tag)}, true
 	case "maven":
-		if m := mavenTemurinTag.FindStringSubmatch(r.Tag); m != nil {
+		if m := mavenTemurinTag().FindStringSubmatch(r.Tag); m != nil {
 			return temurin(m[1], m[2])
 		}
 	case "gradle":
-		if m := gradleJDKTag.FindStringSubmatch(r.Tag); m != nil {
+		if m := gradleJDKTag().FindStringSubmatch(r.Tag); m != nil {
 			return temurin(m[1], m[2])
 		}
 	case "openjdk":
 		if s, ok := SmallerOf(r); ok {
 			return Runtime{To: "openjdk:" + s.To, Version: javaMajor(r.Tag)}, true
 		}
-		m := openjdkJDKTag.FindStringSubmatch(r.Tag)
+		m := openjdkJDKTag().FindStringSubmatch(r.Tag)
 		if m == nil || m[1] == "8" || m[1] == "11" || m[2] != "" && m[2] != "slim" && !slices.Contains(debianCodenames, m[2]) {
 			return Runtime{}, false // alpine, oracle, windowsservercore, …
 		}

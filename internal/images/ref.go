@@ -8,7 +8,6 @@ package images
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -41,13 +40,13 @@ func Parse(s string) (Ref, error) {
 	name := s
 	if at := strings.Index(name, "@"); at >= 0 {
 		name, r.Digest = name[:at], name[at+1:]
-		if !digestRE.MatchString(r.Digest) {
+		if !validDigest(r.Digest) {
 			return r, fmt.Errorf("image reference %q: bad digest", s)
 		}
 	}
 	if c := strings.LastIndex(name, ":"); c > strings.LastIndex(name, "/") {
 		name, r.Tag = name[:c], name[c+1:]
-		if !tagRE.MatchString(r.Tag) {
+		if !validTag(r.Tag) {
 			return r, fmt.Errorf("image reference %q: bad tag", s)
 		}
 	}
@@ -64,17 +63,101 @@ func Parse(s string) (Ref, error) {
 	if r.Domain == "docker.io" && !strings.Contains(r.Path, "/") {
 		r.Path = "library/" + r.Path
 	}
-	if !pathRE.MatchString(r.Path) {
+	if !validPath(r.Path) {
 		return r, fmt.Errorf("image reference %q: repository must be lower case letters, digits and separators", s)
 	}
 	return r, nil
 }
 
-var (
-	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	digestRE = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$`)
-	pathRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-)
+// validTag tells whether a tag is one a registry takes: a word character
+// and up to 127 more, dots and dashes too.
+func validTag(tag string) bool {
+	if tag == "" || len(tag) > 128 || tag[0] == '.' || tag[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i]; !isLowerAlnum(c) && !(c >= 'A' && c <= 'Z') && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// validDigest tells whether a digest reads ALGORITHM:HEX: the algorithm
+// lower-case letters and digits in runs joined by one of . + _ -, the hex
+// at least 32 digits.
+func validDigest(d string) bool {
+	alg, hex, ok := strings.Cut(d, ":")
+	if !ok || len(hex) < 32 || !runsJoined(alg, func(s string) int {
+		if s[0] == '.' || s[0] == '+' || s[0] == '_' || s[0] == '-' {
+			return 1
+		}
+		return 0
+	}) {
+		return false
+	}
+	for i := 0; i < len(hex); i++ {
+		if c := hex[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// validPath tells whether a repository path is components joined by "/",
+// each lower-case letters and digits in runs joined by ".", "_", "__" or
+// dashes.
+func validPath(p string) bool {
+	for _, comp := range strings.Split(p, "/") {
+		if !runsJoined(comp, pathSeparator) {
+			return false
+		}
+	}
+	return true
+}
+
+// pathSeparator is the length of the separator a path component's s starts
+// with: ".", "_", "__" or any number of dashes; 0 for none.
+func pathSeparator(s string) int {
+	switch s[0] {
+	case '.':
+		return 1
+	case '_':
+		if len(s) > 1 && s[1] == '_' {
+			return 2
+		}
+		return 1
+	case '-':
+		return len(s) - len(strings.TrimLeft(s, "-"))
+	}
+	return 0
+}
+
+// runsJoined tells whether s is one or more runs of lower-case letters and
+// digits, each two joined by a separator (sep gives the length of the one
+// its argument starts with, 0 for none).
+func runsJoined(s string, sep func(string) int) bool {
+	i := 0
+	for {
+		start := i
+		for i < len(s) && isLowerAlnum(s[i]) {
+			i++
+		}
+		switch {
+		case i == start:
+			return false
+		case i == len(s):
+			return true
+		}
+		n := sep(s[i:])
+		if n == 0 {
+			return false
+		}
+		i += n
+	}
+}
+
+func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
 // Official returns the name of the Docker Official Image the reference
 // names ("python" for python, library/python, docker.io/library/python),

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Kind says what a smaller variant leaves out.
@@ -105,10 +106,10 @@ var (
 )
 
 var (
-	numericVersion = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`)
-	pythonVersion  = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}((a|b|rc)[0-9]+)?$`)
-	temurinVersion = regexp.MustCompile(`^([0-9]+)(u[0-9]+|(\.[0-9]+){0,3}(_[0-9]+)?)$`)
-	openjdkVersion = regexp.MustCompile(`^(8|11)(u[0-9]+|(\.[0-9]+){0,2})$`)
+	numericVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`) })
+	pythonVersion  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}((a|b|rc)[0-9]+)?$`) })
+	temurinVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)(u[0-9]+|(\.[0-9]+){0,3}(_[0-9]+)?)$`) })
+	openjdkVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(8|11)(u[0-9]+|(\.[0-9]+){0,2})$`) })
 )
 
 // slimDebianFirst reads the tags of python, ruby and perl:
@@ -119,9 +120,9 @@ func slimDebianFirst(image, tag string) (string, bool) {
 	words := tagWords(tag)
 	var head []string // the version, and python's rc
 	if len(words) > 0 && words[0] != "latest" && startsWithDigit(words[0]) {
-		re := numericVersion
+		re := numericVersion()
 		if image == "python" {
-			re = pythonVersion
+			re = pythonVersion()
 		}
 		if !re.MatchString(words[0]) {
 			return "", false
@@ -169,7 +170,7 @@ func slimNode(tag string) (string, bool) {
 		switch {
 		case w == "latest" && len(words) == 1:
 			words = nil
-		case startsWithDigit(w) && numericVersion.MatchString(w), w == "lts", w == "current", slices.Contains(nodeCodenames, w):
+		case startsWithDigit(w) && numericVersion().MatchString(w), w == "lts", w == "current", slices.Contains(nodeCodenames, w):
 			head, words = words[:1], words[1:]
 		}
 	}
@@ -192,7 +193,7 @@ func jreTemurin(tag string) (string, bool) {
 	if len(words) == 0 {
 		return "", false
 	}
-	m := temurinVersion.FindStringSubmatch(words[0])
+	m := temurinVersion().FindStringSubmatch(words[0])
 	if m == nil {
 		return "", false
 	}
@@ -225,7 +226,7 @@ func jreTemurin(tag string) (string, bool) {
 // later have no JRE tag there.
 func jreOpenJDK(tag string) (string, bool) {
 	words := tagWords(tag)
-	if len(words) == 0 || !openjdkVersion.MatchString(words[0]) {
+	if len(words) == 0 || !openjdkVersion().MatchString(words[0]) {
 		return "", false
 	}
 	head := words[:1]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/dfopt/dfopt/internal/report"
@@ -259,8 +260,10 @@ func (s *Server) fixOne(d *document, r *rewrite.Rule, f rewrite.Finding) (edit *
 
 // ignoreLine matches a comment that already ignores rules for the
 // instruction below, and only names them (no ;reason=), to which another
-// name is added.
-var ignoreLine = regexp.MustCompile(`^\s*#\s*dfopt\s+ignore=[A-Za-z0-9_,-]+(\s*)$`)
+// name is added; compiled on first use, not when dfopt starts.
+var ignoreLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*#\s*dfopt\s+ignore=[A-Za-z0-9_,-]+(\s*)$`)
+})
 
 // ignoreEdit writes the ignore comment dfopt reads, `# dfopt ignore=RULE`,
 // on a line of its own right above the finding's instruction, indented as
@@ -273,7 +276,7 @@ func ignoreEdit(t *text, doc *rewrite.Document, f rewrite.Finding) TextEdit {
 		in = &rewrite.Instruction{StartLine: first}
 	}
 	for ln := doc.CommentBlockStart(in); ln < in.StartLine; ln++ {
-		if m := ignoreLine.FindStringSubmatchIndex(doc.LineText(ln)); m != nil {
+		if m := ignoreLine().FindStringSubmatchIndex(doc.LineText(ln)); m != nil {
 			at := doc.LineStart(ln) + m[2] // before trailing blanks
 			return TextEdit{Range: t.rangeOf(at, at), NewText: "," + f.Rule}
 		}

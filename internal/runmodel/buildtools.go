@@ -2,7 +2,6 @@ package runmodel
 
 import (
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -127,7 +126,20 @@ var pyBuildTools = map[string][]string{
 	"setuptools-scm": nil,
 }
 
-var versionedCompiler = regexp.MustCompile(`^(gcc|g\+\+|cpp|clang|gfortran)-[0-9]+(\.[0-9]+)?$`)
+// versionedCompiler tells whether a name is a compiler's with its version,
+// as Debian names them: gcc-12, g++-12, clang-16, gfortran-12.
+func versionedCompiler(name string) bool {
+	base, version, ok := strings.Cut(name, "-")
+	if !ok || !slices.Contains([]string{"gcc", "g++", "cpp", "clang", "gfortran"}, base) {
+		return false
+	}
+	major, minor, dotted := strings.Cut(version, ".")
+	return allDigits(major) && (!dotted || allDigits(minor))
+}
+
+func allDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
 
 // BuildTool says whether a package named on an install command of manager
 // mgr (the name of an entry of Managers) is a build tool, and of which
@@ -195,7 +207,7 @@ func lookupTool(mgr, pkg string) (buildTool, bool) {
 	if t, ok := systemTools[name]; ok {
 		return t, true
 	}
-	if versionedCompiler.MatchString(name) {
+	if versionedCompiler(name) {
 		base, _, _ := strings.Cut(name, "-")
 		t := systemTools[base]
 		return buildTool{Toolchain, append(slices.Clone(t.programs), name)}, true
@@ -388,7 +400,7 @@ func ToolUse(c *Cmd, mgr, pkg string) Use {
 			name = baseName(v)
 		}
 	}
-	if name != "" && (slices.Contains(t.programs, name) || t.kind == Toolchain && versionedCompiler.MatchString(name) && slices.Contains(t.programs, name)) {
+	if name != "" && (slices.Contains(t.programs, name) || t.kind == Toolchain && versionedCompiler(name) && slices.Contains(t.programs, name)) {
 		return Runs
 	}
 	if t.kind == PyBuild {

@@ -3,6 +3,7 @@ package runmodel
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // makefile is what dfopt reads of a GNU Makefile: its explicit rules, their
@@ -32,7 +33,9 @@ type recipeLine struct {
 
 // makeAssign matches a variable assignment: NAME = value, with :=, ::=,
 // :::=, ?=, += or != and an optional override or export in front.
-var makeAssign = regexp.MustCompile(`^(?:(override|export|private)\s+)*([^\s:#=?+!$()]+)\s*(=|:=|::=|:::=|\?=|\+=|!=)(.*)$`)
+var makeAssign = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:(override|export|private)\s+)*([^\s:#=?+!$()]+)\s*(=|:=|::=|:::=|\?=|\+=|!=)(.*)$`)
+})
 
 // readMakefile reads a Makefile as GNU make would, for what dfopt needs: the
 // recipes of explicit targets. It returns nil for a Makefile whose reading
@@ -110,7 +113,7 @@ func readMakefile(text string) *makefile {
 			}
 		}
 		cur = nil
-		if m := makeAssign.FindStringSubmatch(line); m != nil {
+		if m := makeAssign().FindStringSubmatch(line); m != nil {
 			name, op, value := m[2], m[3], strings.TrimSpace(m[4])
 			switch name {
 			case "SHELL", ".SHELLFLAGS", ".RECIPEPREFIX", ".DEFAULT_GOAL", "MAKEFLAGS", "MAKEFILES", ".ONESHELL":

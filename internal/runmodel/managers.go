@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Manager is what dfopt knows of one package manager or toolchain: how to
@@ -100,7 +101,7 @@ type Manager struct {
 	// of local package files. GlobalOnly says an install writes the working
 	// folder unless it is global (-g). Zone lists where installs write.
 	PathFlags, TextFlags, FileFlags []string
-	PackageName                     *regexp.Regexp
+	PackageName                     func() *regexp.Regexp
 	URLs                            bool
 	Archives                        []string
 	GlobalOnly                      bool
@@ -190,7 +191,7 @@ var Managers = []*Manager{
 		Clean:       "clean",
 		PathFlags:   []string{"-c", "--config-file", "-p", "--pkg-cache", "--src-cache"},
 		TextFlags:   []string{"-o", "--option"},
-		PackageName: regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]*)?$`),
+		PackageName: lazyRegexp(`^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]*)?$`),
 		Archives:    []string{".deb"},
 		Zone:        SystemZone,
 	},
@@ -213,7 +214,7 @@ var Managers = []*Manager{
 		OfflineFlags: []string{"--no-network"},
 		PathFlags:    []string{"-p", "--root", "--keys-dir", "--repositories-file", "--cache-dir"},
 		TextFlags:    []string{"-X", "--repository"},
-		PackageName:  regexp.MustCompile(`^([a-z0-9]+:)?\.?[A-Za-z0-9][A-Za-z0-9_.+-]*(@[A-Za-z0-9_-]+)?([<>=~]{1,2}[A-Za-z0-9._+~-]*)?$`),
+		PackageName:  lazyRegexp(`^([a-z0-9]+:)?\.?[A-Za-z0-9][A-Za-z0-9_.+-]*(@[A-Za-z0-9_-]+)?([<>=~]{1,2}[A-Za-z0-9._+~-]*)?$`),
 		Archives:     []string{".apk"},
 		Zone:         SystemZone,
 	},
@@ -265,7 +266,7 @@ var Managers = []*Manager{
 		TextFlags: []string{"-f", "--find-links", "-i", "--index-url", "--extra-index-url", "--proxy",
 			"-C", "--config-settings", "--global-option", "--install-option"},
 		FileFlags:   []string{"-r", "-c", "-e", "--requirement", "--constraint", "--editable"},
-		PackageName: regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._ -]*\])?( *(===|==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]*)?( *, *(===|==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]*)*$`),
+		PackageName: lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._ -]*\])?( *(===|==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]*)?( *, *(===|==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!_-]*)*$`),
 		URLs:        true,
 		Archives:    []string{".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".egg"},
 		Zone:        langZone,
@@ -334,7 +335,7 @@ var Managers = []*Manager{
 		PathFlags:      []string{"--prefix", "-C", "--cache", "--userconfig", "--globalconfig"},
 		DirFlags:       []string{"--prefix", "-C"},
 		TextFlags:      []string{"--registry"},
-		PackageName:    regexp.MustCompile(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9.^~<>=*| -]*)?$`),
+		PackageName:    lazyRegexp(`^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9.^~<>=*| -]*)?$`),
 		GlobalOnly:     true,
 		Zone:           langZone,
 	},
@@ -394,7 +395,7 @@ var Managers = []*Manager{
 		Caches:      []Cache{{Dir: "~/.gem"}},
 		PathFlags:   []string{"-i", "--install-dir", "-n", "--bindir", "--build-root", "--file"},
 		TextFlags:   []string{"--source", "-s"},
-		PackageName: regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*(:[0-9A-Za-z.,<>=~ -]+)?$`),
+		PackageName: lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]*(:[0-9A-Za-z.,<>=~ -]+)?$`),
 		Archives:    []string{".gem"},
 		Zone:        langZone,
 	},
@@ -508,7 +509,7 @@ func rpmFamily(name string, commands []string, cacheOnly bool, caches ...Cache) 
 	return m
 }
 
-var rpmPackageName = regexp.MustCompile(`^@?[A-Za-z0-9_][A-Za-z0-9_.+ :-]*(\([A-Za-z0-9_:.-]+\))?([<>=]=?[A-Za-z0-9._+~:-]*)?$`)
+var rpmPackageName = lazyRegexp(`^@?[A-Za-z0-9_][A-Za-z0-9_.+ :-]*(\([A-Za-z0-9_:.-]+\))?([<>=]=?[A-Za-z0-9._+~:-]*)?$`)
 
 var rpmPathFlags = []string{"-c", "--config", "--installroot", "--downloaddir", "--destdir"}
 
@@ -799,4 +800,10 @@ func (m *Manager) OfflineEnvName(name string) bool {
 // OfflineValue tells whether a variable set to value makes the manager offline.
 func (m *Manager) OfflineValue(name, value string, known bool) bool {
 	return offlineValue(m, name, Word{Text: value, Lit: known})
+}
+
+// lazyRegexp compiles a regular expression on first use rather than when
+// the program starts, which most runs never pay for.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

@@ -57,7 +57,7 @@ func CompilerPackage(pkg string) bool {
 	case "gcc", "g++", "clang", "build-essential", "build-base", "gcc-c++":
 		return true
 	}
-	return versionedCompiler.MatchString(pkg) && !strings.HasPrefix(pkg, "cpp")
+	return versionedCompiler(pkg) && !strings.HasPrefix(pkg, "cpp")
 }
 
 // plainPackage is a package name without its version or architecture

@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Kind says what the model knows a program does.
@@ -30,9 +31,9 @@ const (
 )
 
 // kinds are the programs the model knows. Every other program is Unknown.
-var kinds = map[string]Kind{}
-
-func init() {
+// The table is made on first use, not when the program starts.
+var kinds = sync.OnceValue(func() map[string]Kind {
+	kinds := map[string]Kind{}
 	add := func(k Kind, names string) {
 		for _, n := range strings.Fields(names) {
 			kinds[n] = k
@@ -66,11 +67,12 @@ func init() {
 		apk yum dnf dnf5 microdnf tdnf zypper rpm pip pip3 uv pipx poetry pipenv conda mamba
 		micromamba npm yarn pnpm bun corepack gem bundle bundler composer go cargo rustup
 		mvn mvnw gradle gradlew dotnet mix pecl opam cabal stack luarocks cpanm nuget`)
-}
+	return kinds
+})
 
 // KindOf says what the model knows of a program, by its base name.
 func KindOf(name string) Kind {
-	if k, ok := kinds[name]; ok {
+	if k, ok := kinds()[name]; ok {
 		return k
 	}
 	if isPip(name) {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -197,7 +198,7 @@ func (fp *footprint) unfollowed(c *Cmd, why string) {
 		if strings.HasPrefix(v, "-") {
 			_, v, _ = strings.Cut(v, "=")
 		}
-		if v != "" && !remoteURL.MatchString(v) {
+		if v != "" && !remoteURL().MatchString(v) {
 			fp.named(c, v, cwd)
 		}
 	}
@@ -235,12 +236,14 @@ func (fp *footprint) addGlob(c *Cmd, pattern, cwd string) {
 }
 
 // remoteURL matches URLs of files elsewhere; a file:// URL is a local path.
-var remoteURL = regexp.MustCompile(`(?i)\b(https?|ftp|s3|gs|git|ssh|git\+https?|git\+ssh)://[^\s,;]*`)
+var remoteURL = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(https?|ftp|s3|gs|git|ssh|git\+https?|git\+ssh)://[^\s,;]*`)
+})
 
 // value records the paths in an option's value: pieces with a slash, or
 // starting with a dot, that are not part of a URL.
 func (fp *footprint) value(v, cwd, why string, may bool) {
-	v = strings.ReplaceAll(remoteURL.ReplaceAllString(v, ""), "file://", "")
+	v = strings.ReplaceAll(remoteURL().ReplaceAllString(v, ""), "file://", "")
 	for _, piece := range strings.FieldsFunc(v, func(c rune) bool { return strings.ContainsRune("=:,; \t", c) }) {
 		if strings.Contains(piece, "/") || strings.HasPrefix(piece, ".") || strings.HasPrefix(piece, "~") {
 			fp.add(piece, cwd, why, may)
@@ -457,9 +460,9 @@ func packageName(m *Manager, w Word) bool {
 		}
 	}
 	if w.Lit {
-		return m.PackageName.MatchString(w.Text)
+		return m.PackageName().MatchString(w.Text)
 	}
 	// A version pinned by a variable: curl=${CURL_VERSION}, flask==$V.
 	i := strings.IndexAny(w.Text, "=<>~@:")
-	return i > 0 && m.PackageName.MatchString(w.Text[:i])
+	return i > 0 && m.PackageName().MatchString(w.Text[:i])
 }
