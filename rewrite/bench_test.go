@@ -13,6 +13,19 @@ import (
 // BenchmarkCorpus runs the default pipeline over every corpus file buildkit
 // accepts and reports files per second.
 func BenchmarkCorpus(b *testing.B) {
+	benchCorpus(b, rewrite.Options{Path: "bench", Rules: rules.All()})
+}
+
+// BenchmarkFormat runs --fmt alone (no rules) over the same files, the work
+// a plain Dockerfile formatter does.
+func BenchmarkFormat(b *testing.B) {
+	benchCorpus(b, rewrite.Options{Path: "bench", Format: true})
+}
+
+// benchCorpus runs Source with opts over every corpus file buildkit accepts
+// and reports files per second.
+func benchCorpus(b *testing.B, opts rewrite.Options) {
+	b.Helper()
 	var srcs [][]byte
 	for _, path := range corpusFiles(b) {
 		src, err := os.ReadFile(path)
@@ -23,7 +36,6 @@ func BenchmarkCorpus(b *testing.B) {
 			srcs = append(srcs, src)
 		}
 	}
-	opts := rewrite.Options{Path: "bench", Rules: rules.All()}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
