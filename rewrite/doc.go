@@ -82,6 +82,9 @@ type Instruction struct {
 	Shell *Shell
 
 	seg []segment // maps offsets in Line to offsets in Src
+	// shellRead says Shell is the parse of Args under a POSIX shell (nil
+	// when that failed); link parses it only when it is not.
+	shellRead bool
 }
 
 // Shell is the shell program of a shell-form RUN, parsed once for every rule.
@@ -121,16 +124,36 @@ func Parse(path string, src []byte) (*Document, error) {
 		}
 		return nil, &ParseError{Path: path, Line: line, Err: cleanErr(err)}
 	}
-	d := &Document{Path: path, Src: src, Escape: res.EscapeToken, Newline: "\n"}
+	d := newDocument(path, src, res.EscapeToken)
+	b := newBuilder()
+	for _, n := range res.AST.Children {
+		in, err := b.instruction(d, n)
+		if err != nil {
+			// buildkit reads the instructions in order: an instruction
+			// above this one outside any stage is the error it names.
+			if line, err := d.link(b); err != nil {
+				return nil, &ParseError{Path: path, Line: line, Err: err}
+			}
+			return nil, &ParseError{Path: path, Line: n.StartLine, Err: err}
+		}
+		d.Instructions = append(d.Instructions, in)
+	}
+	if line, err := d.link(b); err != nil {
+		return nil, &ParseError{Path: path, Line: line, Err: err}
+	}
+	return d, nil
+}
+
+// newDocument makes the document of src, with its lines indexed and no
+// instructions yet.
+func newDocument(path string, src []byte, escape rune) *Document {
+	d := &Document{Path: path, Src: src, Escape: escape, Newline: "\n"}
 	d.BOM = bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
 	d.indexLines()
 	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
 		d.Newline = "\r\n"
 	}
-	if line, err := d.build(res.AST); err != nil {
-		return nil, &ParseError{Path: path, Line: line, Err: err}
-	}
-	return d, nil
+	return d
 }
 
 func errLine(err error) int {
@@ -177,10 +200,13 @@ func cleanErr(err error) error {
 
 func (d *Document) indexLines() {
 	d.lineStart = append(d.lineStart[:0], 0)
-	for i, c := range d.Src {
-		if c == '\n' && i+1 < len(d.Src) {
-			d.lineStart = append(d.lineStart, i+1)
+	for at := 0; ; {
+		i := bytes.IndexByte(d.Src[at:], '\n')
+		if i < 0 || at+i+1 >= len(d.Src) {
+			break
 		}
+		at += i + 1
+		d.lineStart = append(d.lineStart, at)
 	}
 	d.lineStart = append(d.lineStart, len(d.Src))
 }
@@ -213,38 +239,69 @@ func (d *Document) LineOf(off int) int {
 	return lo + 1
 }
 
-// build parses each instruction as buildkit's instructions.Parse does (once,
-// with a real linter) and checks what it checks: every instruction but ARG
-// belongs to a stage. It returns the line of what it rejects.
-func (d *Document) build(ast *parser.Node) (int, error) {
-	lint := linter.New(&linter.Config{})
+// builder is what building a document's instructions needs once, not once
+// per instruction: the linter buildkit's instructions package reports to, and
+// a shell parser.
+type builder struct {
+	lint  *linter.Linter
+	shell *syntax.Parser
+}
+
+func newBuilder() *builder {
+	return &builder{
+		lint:  linter.New(&linter.Config{}),
+		shell: syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)),
+	}
+}
+
+// instruction reads one node of buildkit's parse as buildkit's
+// instructions.Parse does (with a real linter) and maps its logical line back
+// to d's source. What an instruction is depends on its own bytes, the escape
+// token and the comments right above it (the node has them), never on other
+// instructions; link adds what does.
+func (b *builder) instruction(d *Document, n *parser.Node) (*Instruction, error) {
+	in := &Instruction{
+		Node:      n,
+		Keyword:   strings.ToLower(n.Value),
+		StartLine: n.StartLine,
+		EndLine:   n.EndLine,
+		Start:     d.LineStart(n.StartLine),
+		End:       d.LineEnd(n.EndLine),
+	}
+	cmd, err := instructions.ParseInstructionWithLinter(n, b.lint)
+	if err != nil {
+		return nil, cleanErr(err)
+	}
+	in.Command = cmd
+	in.joinLines(d)
+	if in.Line != n.Original {
+		return nil, errors.New("internal error: source map disagrees with buildkit's reading")
+	}
+	in.splitArgs(byte(d.Escape))
+	if c, ok := cmd.(*instructions.RunCommand); ok && c.PrependShell && n.Next != nil && in.Args != n.Next.Value {
+		return nil, errors.New("internal error: RUN arguments disagree with buildkit's reading")
+	}
+	return in, nil
+}
+
+// link builds the stages and gives each instruction what depends on the
+// instructions before it: its stage, whether its shell reads sh syntax, and
+// for a shell-form RUN under such a shell its parsed program (kept when an
+// earlier version of the document parsed it under one too). It checks what
+// buildkit's instructions.Parse checks across instructions (every
+// instruction but ARG belongs to a stage) and returns the line of what it
+// rejects.
+func (d *Document) link(b *builder) (int, error) {
+	d.Stages = nil
 	var stage *Stage
 	shellPOSIX := true
-	for _, n := range ast.Children {
-		in := &Instruction{
-			Node:      n,
-			Keyword:   strings.ToLower(n.Value),
-			StartLine: n.StartLine,
-			EndLine:   n.EndLine,
-			Start:     d.LineStart(n.StartLine),
-			End:       d.LineEnd(n.EndLine),
-		}
-		cmd, err := instructions.ParseInstructionWithLinter(n, lint)
-		if err != nil {
-			return n.StartLine, cleanErr(err)
-		}
-		if _, isArg := cmd.(*instructions.ArgCommand); stage == nil && !isArg {
-			if _, isStage := cmd.(*instructions.Stage); !isStage {
-				return n.StartLine, errors.New("no build stage in current context")
+	for _, in := range d.Instructions {
+		if _, isArg := in.Command.(*instructions.ArgCommand); stage == nil && !isArg {
+			if _, isStage := in.Command.(*instructions.Stage); !isStage {
+				return in.StartLine, errors.New("no build stage in current context")
 			}
 		}
-		in.Command = cmd
-		in.joinLines(d)
-		if in.Line != n.Original {
-			return n.StartLine, errors.New("internal error: source map disagrees with buildkit's reading")
-		}
-		in.splitArgs(byte(d.Escape))
-		switch c := cmd.(type) {
+		switch c := in.Command.(type) {
 		case *instructions.Stage:
 			shellPOSIX = !windowsImage(c.BaseName)
 			for _, prev := range d.Stages {
@@ -257,11 +314,11 @@ func (d *Document) build(ast *parser.Node) (int, error) {
 		case *instructions.ShellCommand:
 			shellPOSIX = isPOSIXShell(c.Shell)
 		case *instructions.RunCommand:
-			if c.PrependShell && n.Next != nil && in.Args != n.Next.Value {
-				return n.StartLine, errors.New("internal error: RUN arguments disagree with buildkit's reading")
-			}
-			if c.PrependShell && len(n.Heredocs) == 0 && shellPOSIX {
-				in.Shell = parseShell(in.Args)
+			switch {
+			case !c.PrependShell || len(in.Node.Heredocs) > 0 || !shellPOSIX:
+				in.Shell, in.shellRead = nil, false
+			case !in.shellRead:
+				in.Shell, in.shellRead = b.parseShell(in.Args), true
 			}
 		}
 		in.Stage = stage
@@ -270,7 +327,6 @@ func (d *Document) build(ast *parser.Node) (int, error) {
 			stage.posix = shellPOSIX
 			stage.Instructions = append(stage.Instructions, in)
 		}
-		d.Instructions = append(d.Instructions, in)
 	}
 	return 0, nil
 }
@@ -305,9 +361,8 @@ func isPOSIXShell(args []string) bool {
 
 // parseShell parses text as bash, the widest of the dialects a RUN may use;
 // a program it cannot read gets no tree, and rules leave that RUN alone.
-func parseShell(text string) *Shell {
-	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).
-		Parse(strings.NewReader(text), "")
+func (b *builder) parseShell(text string) *Shell {
+	f, err := b.shell.Parse(strings.NewReader(text), "")
 	if err != nil {
 		return nil
 	}

@@ -15,6 +15,11 @@ const maxPasses = 8
 // rewritten file with everything the rules found. A Dockerfile buildkit rejects
 // gives a *ParseError naming the line.
 func Source(src []byte, opts Options) (*Result, error) {
+	return source(src, opts, nil)
+}
+
+// source is Source; reparsed, when set, sees every document apply makes.
+func source(src []byte, opts Options, reparsed func(*Document)) (*Result, error) {
 	if opts.Path == "" {
 		opts.Path = "<stdin>"
 	}
@@ -22,7 +27,7 @@ func Source(src []byte, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &run{opts: opts, doc: doc, orig: identityLines(doc.Lines()), seen: map[string]bool{}}
+	st := &run{opts: opts, doc: doc, orig: identityLines(doc.Lines()), seen: map[string]bool{}, reparsed: reparsed}
 	// The rules run until they change nothing more; then --fmt formats, and
 	// when that changed the layout the rules look again (a rule may read the
 	// formatted file differently), so that the output is its own output.
@@ -78,7 +83,8 @@ type run struct {
 	// document's line endings: the way back from doc to the input's bytes.
 	steps [][]Edit
 
-	suppressed []Suppression // findings ignore comments switched off, once each
+	suppressed []Suppression   // findings ignore comments switched off, once each
+	reparsed   func(*Document) // a test's look at each document apply makes
 }
 
 // runRule runs one rule on the current document, reports what it found and
@@ -207,9 +213,9 @@ func safeRun(r *Rule, p *Pass) (err error) {
 	return nil
 }
 
-// apply writes edits into the document, parses the result again (a rule that
-// produces what buildkit rejects is a bug, reported as such) and carries the
-// map back to input lines along.
+// apply writes edits into the document, parses the result again around the
+// edits (a rule that produces what buildkit rejects is a bug, reported as
+// such) and carries the map back to input lines along.
 func (st *run) apply(edits []Edit, by string) error {
 	// An insertion at the offset where a replacement starts goes before it.
 	slices.SortStableFunc(edits, func(a, b Edit) int {
@@ -235,13 +241,16 @@ func (st *run) apply(edits []Edit, by string) error {
 	for i, e := range edits {
 		step[i] = Edit{Start: e.Start, End: e.End, New: withNewline(e.New, old.Newline)}
 	}
-	doc, err := Parse(old.Path, src)
+	doc, err := old.reparse(src, step)
 	if err != nil {
 		return fmt.Errorf("%s: rule %s made a Dockerfile that buildkit rejects (a dfopt bug): %w", old.Path, by, err)
 	}
 	st.orig = composeLines(st.orig, lineMap(old, doc, edits, old.Newline))
 	st.steps = append(st.steps, step)
 	st.doc = doc
+	if st.reparsed != nil {
+		st.reparsed(doc)
+	}
 	return nil
 }
 
