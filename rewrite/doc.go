@@ -225,6 +225,11 @@ func (d *Document) LineText(n int) string {
 	return strings.TrimRight(string(d.Src[d.LineStart(n):d.LineEnd(n)]), "\r\n")
 }
 
+// lineBytes returns line n without its line ending.
+func (d *Document) lineBytes(n int) []byte {
+	return bytes.TrimRight(d.Src[d.LineStart(n):d.LineEnd(n)], "\r\n")
+}
+
 // LineOf returns the 1-based line holding byte offset off.
 func (d *Document) LineOf(off int) int {
 	lo, hi := 0, len(d.lineStart)-2

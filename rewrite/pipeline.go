@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -300,7 +301,8 @@ func identityLines(n int) []int {
 // lineMap returns, for every line of doc (made from old by edits), the line of
 // old it comes from: lines outside the edits map one to one; a line an edit
 // wrote maps to the same text among the lines the edit replaced (so text a rule
-// moved keeps its line), else to the line the edit starts on.
+// moved keeps its line), else to the line the edit starts on. It takes time
+// in proportion to the lines of doc and of the edits.
 func lineMap(old, doc *Document, edits []Edit, nl string) []int {
 	spans := make([]editSpan, 0, len(edits))
 	shift := 0 // new offset minus old offset after the edits seen so far
@@ -310,16 +312,17 @@ func lineMap(old, doc *Document, edits []Edit, nl string) []int {
 		shift += n - (e.End - e.Start)
 	}
 	m := make([]int, doc.Lines()+1)
-	used := map[int]bool{} // old lines already matched by moved text
+	from := &origins{old: old, spans: spans, used: map[int]bool{}}
+	i := 0 // the first span that does not end before the line
 	for line := 1; line <= doc.Lines(); line++ {
 		off := doc.LineStart(line)
 		oldOff := off - shift
-		i := 0
-		for ; i < len(spans) && off >= spans[i].newEnd; i++ {
+		for i < len(spans) && off >= spans[i].newEnd {
+			i++
 		}
 		switch {
 		case i < len(spans) && off >= spans[i].newStart:
-			m[line] = origin(old, doc.LineText(line), spans, i, used)
+			m[line] = from.origin(doc.lineBytes(line), i)
 			continue
 		case i < len(spans):
 			oldOff = off - spans[i].shiftBefore
@@ -335,30 +338,92 @@ type editSpan struct {
 	edit                          Edit
 }
 
+// origins finds the old lines that lines of the edits' new text were
+// copied from. It indexes the old lines by their text, per edit and for all
+// edits, when a line first asks, so that each old line is looked at a few
+// times, not once for every new line.
+type origins struct {
+	old   *Document
+	spans []editSpan
+	own   []map[string]*lineQueue // per edit: its old lines by text
+	all   map[string]*lineQueue   // every edit's old lines by text, edit after edit
+	used  map[int]bool            // old lines already matched
+}
+
+// lineQueue lists old lines with one text, in order; the lines before next
+// are all used.
+type lineQueue struct {
+	lines []int
+	next  int
+}
+
+// take returns the first line of q not yet used, and marks it used.
+func (q *lineQueue) take(used map[int]bool) (int, bool) {
+	if q == nil {
+		return 0, false
+	}
+	for ; q.next < len(q.lines); q.next++ {
+		if ln := q.lines[q.next]; !used[ln] {
+			used[ln] = true
+			q.next++
+			return ln, true
+		}
+	}
+	return 0, false
+}
+
 // origin finds the old line that a line of edit i's new text was copied from:
 // the first unused line with the same text among the lines edit i replaced,
 // then among those the other edits replaced (a move is a deletion here and an
 // insertion there), else the line edit i starts on.
-func origin(old *Document, text string, spans []editSpan, i int, used map[int]bool) int {
-	lineAt := func(off int) int { return old.LineOf(max(0, min(off, len(old.Src)-1))) }
-	start := lineAt(spans[i].edit.Start)
-	if strings.TrimSpace(text) == "" {
+func (o *origins) origin(text []byte, i int) int {
+	start := o.lineAt(o.spans[i].edit.Start)
+	if len(bytes.TrimSpace(text)) == 0 {
 		return start
 	}
-	order := append([]int{i}, slices.DeleteFunc(identityLines(len(spans)-1), func(k int) bool { return k == i })...)
-	for _, k := range order {
-		e := spans[k].edit
-		if e.End <= e.Start {
-			continue
-		}
-		for ln := lineAt(e.Start); ln <= lineAt(e.End-1); ln++ {
-			if !used[ln] && old.LineText(ln) == text {
-				used[ln] = true
-				return ln
-			}
+	if o.own == nil {
+		o.own = make([]map[string]*lineQueue, len(o.spans))
+	}
+	if o.own[i] == nil {
+		o.own[i] = map[string]*lineQueue{}
+		o.index(o.own[i], i)
+	}
+	if ln, ok := o.own[i][string(text)].take(o.used); ok {
+		return ln
+	}
+	// Every line of edit i with this text is used: the first unused one of
+	// all edits, in order, is another edit's.
+	if o.all == nil {
+		o.all = map[string]*lineQueue{}
+		for k := range o.spans {
+			o.index(o.all, k)
 		}
 	}
+	if ln, ok := o.all[string(text)].take(o.used); ok {
+		return ln
+	}
 	return start
+}
+
+// index adds the old lines edit k replaced to idx.
+func (o *origins) index(idx map[string]*lineQueue, k int) {
+	e := o.spans[k].edit
+	if e.End <= e.Start {
+		return
+	}
+	for ln := o.lineAt(e.Start); ln <= o.lineAt(e.End-1); ln++ {
+		t := string(o.old.lineBytes(ln))
+		q := idx[t]
+		if q == nil {
+			q = &lineQueue{}
+			idx[t] = q
+		}
+		q.lines = append(q.lines, ln)
+	}
+}
+
+func (o *origins) lineAt(off int) int {
+	return o.old.LineOf(max(0, min(off, len(o.old.Src)-1)))
 }
 
 func composeLines(orig, step []int) []int {
