@@ -248,8 +248,9 @@ func (d *Document) LineOf(off int) int {
 // per instruction: the linter buildkit's instructions package reports to, and
 // a shell parser.
 type builder struct {
-	lint  *linter.Linter
-	shell *syntax.Parser
+	lint   *linter.Linter
+	shell  *syntax.Parser
+	shells map[string]*syntax.File // programs parsed before, by text (nil: they do not parse)
 }
 
 func newBuilder() *builder {
@@ -367,6 +368,12 @@ func isPOSIXShell(args []string) bool {
 // parseShell parses text as bash, the widest of the dialects a RUN may use;
 // a program it cannot read gets no tree, and rules leave that RUN alone.
 func (b *builder) parseShell(text string) *Shell {
+	if f, ok := b.shells[text]; ok {
+		if f == nil {
+			return nil
+		}
+		return &Shell{Text: text, File: f}
+	}
 	f, err := b.shell.Parse(strings.NewReader(text), "")
 	if err != nil {
 		return nil

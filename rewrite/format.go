@@ -60,6 +60,7 @@ Good:
 func (st *run) format() (bool, error) {
 	d := st.doc
 	ign := ignoresOf(d)
+	m := newMeanings()
 	var edits []Edit
 	for _, in := range d.Instructions {
 		if _, ok := covering(ign.global, FormatRule); ok {
@@ -73,13 +74,13 @@ func (st *run) format() (bool, error) {
 			start += 3
 		}
 		old := string(d.Src[start:d.LineTextEnd(in.EndLine)])
-		want := nodeMeaning(in.Node, in.POSIX)
+		want := m.of(in)
 		for _, level := range []fmtLevel{fmtFull, fmtAnd, fmtNoAnd, fmtKeyword} {
 			text := formatInstruction(d, in, level)
 			if text == old {
 				break
 			}
-			if got, ok := meaningOf(text, d.Escape, in.POSIX); ok && got == want {
+			if got, ok := m.text(text, d.Escape, in.POSIX); ok && got == want {
 				e := Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text}
 				edits = append(edits, e)
 				f := Finding{
@@ -99,6 +100,7 @@ func (st *run) format() (bool, error) {
 	if len(edits) == 0 {
 		return false, nil
 	}
+	st.shells = m.shells // the new document's RUNs are the programs just checked
 	return true, st.apply(edits, "--fmt")
 }
 
@@ -377,20 +379,51 @@ func indentWidth(l string) int {
 	return w
 }
 
-// meaningOf parses one instruction's text on its own and returns its meaning.
-func meaningOf(text string, escape rune, posixShell bool) (string, bool) {
-	src := fmt.Sprintf("# escape=%c\n%s\n", escape, text)
+// meanings renders what buildkit makes of instructions, with one shell
+// parser and printer for all of them. It keeps the shell programs it parsed,
+// so that the document made of the formatted text need not parse them again.
+type meanings struct {
+	parser  *syntax.Parser
+	printer *syntax.Printer
+	shells  map[string]*syntax.File // by text; nil when the text does not parse
+}
+
+func newMeanings() *meanings {
+	return &meanings{
+		parser:  syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)),
+		printer: syntax.NewPrinter(),
+		shells:  map[string]*syntax.File{},
+	}
+}
+
+// of returns the meaning of an instruction of a document, printing the
+// shell tree the document has.
+func (m *meanings) of(in *Instruction) string {
+	var tree *syntax.File
+	if in.Shell != nil {
+		tree = in.Shell.File
+	}
+	return m.node(in.Node, in.POSIX, in.Args, tree)
+}
+
+// text parses one instruction's text on its own and returns its meaning.
+func (m *meanings) text(text string, escape rune, posixShell bool) (string, bool) {
+	src := text + "\n"
+	if escape != parser.DefaultEscapeToken {
+		src = fmt.Sprintf("# escape=%c\n%s", escape, src)
+	}
 	res, err := parser.Parse(strings.NewReader(src))
 	if err != nil || len(res.AST.Children) != 1 {
 		return "", false
 	}
-	return nodeMeaning(res.AST.Children[0], posixShell), true
+	return m.node(res.AST.Children[0], posixShell, "", nil), true
 }
 
-// nodeMeaning renders what buildkit makes of an instruction: keyword, flags,
-// arguments, attributes and heredocs; for a shell-form RUN under a POSIX shell,
-// the shell program printed canonically, so that layout inside it does not count.
-func nodeMeaning(n *parser.Node, posixShell bool) string {
+// node renders what buildkit makes of an instruction: keyword, flags,
+// arguments, attributes and heredocs; for a shell-form RUN under a POSIX
+// shell, the shell program printed canonically, so that layout inside it
+// does not count. tree, when not nil, is the parsed program text.
+func (m *meanings) node(n *parser.Node, posixShell bool, text string, tree *syntax.File) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %q %v", strings.ToLower(n.Value), n.Flags, n.Attributes["json"])
 	if stageAs := strings.EqualFold(n.Value, "from") && n.Next != nil && n.Next.Next != nil &&
@@ -403,11 +436,15 @@ func nodeMeaning(n *parser.Node, posixShell bool) string {
 	for x := n.Next; x != nil; x = x.Next {
 		v := x.Value
 		if shellRun {
-			v = canonicalShell(v)
+			t := tree
+			if t == nil || v != text {
+				t = m.parse(v)
+			}
+			v = m.canonical(v, t)
 		}
 		fmt.Fprintf(&b, " %q", v)
 		for _, c := range x.Children {
-			fmt.Fprintf(&b, " (%s)", nodeMeaning(c, false))
+			fmt.Fprintf(&b, " (%s)", m.node(c, false, "", nil))
 		}
 	}
 	for _, h := range n.Heredocs {
@@ -416,16 +453,27 @@ func nodeMeaning(n *parser.Node, posixShell bool) string {
 	return b.String()
 }
 
-// canonicalShell prints a shell program the way mvdan/sh prints its tree, or
-// returns it unchanged when it does not parse.
-func canonicalShell(text string) string {
-	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).
-		Parse(strings.NewReader(text), "")
+// parse parses a shell program once.
+func (m *meanings) parse(text string) *syntax.File {
+	if f, ok := m.shells[text]; ok {
+		return f
+	}
+	f, err := m.parser.Parse(strings.NewReader(text), "")
 	if err != nil {
+		f = nil
+	}
+	m.shells[text] = f
+	return f
+}
+
+// canonical prints a shell program the way mvdan/sh prints its tree, or
+// returns it unchanged when it does not parse.
+func (m *meanings) canonical(text string, tree *syntax.File) string {
+	if tree == nil {
 		return text
 	}
 	var b bytes.Buffer
-	if err := syntax.NewPrinter().Print(&b, f); err != nil {
+	if err := m.printer.Print(&b, tree); err != nil {
 		return text
 	}
 	return b.String()
@@ -435,9 +483,10 @@ func canonicalShell(text string) string {
 // layout of shell programs left out. Two documents with equal meanings build
 // the same image; --fmt must keep it.
 func (d *Document) Meaning() []string {
+	m := newMeanings()
 	out := make([]string, len(d.Instructions))
 	for i, in := range d.Instructions {
-		out[i] = nodeMeaning(in.Node, in.POSIX)
+		out[i] = m.of(in)
 	}
 	return out
 }

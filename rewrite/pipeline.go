@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // maxPasses bounds how often the pipeline runs the whole rule list: a rule's
@@ -84,8 +86,12 @@ type run struct {
 	// document's line endings: the way back from doc to the input's bytes.
 	steps [][]Edit
 
-	suppressed []Suppression   // findings ignore comments switched off, once each
-	reparsed   func(*Document) // a test's look at each document apply makes
+	suppressed []Suppression // findings ignore comments switched off, once each
+	// shells are shell programs parsed (nil: they do not parse) since the
+	// document was made, by text; the next document takes its RUNs' trees
+	// from them.
+	shells   map[string]*syntax.File
+	reparsed func(*Document) // a test's look at each document apply makes
 }
 
 // runRule runs one rule on the current document, reports what it found and
@@ -242,7 +248,8 @@ func (st *run) apply(edits []Edit, by string) error {
 	for i, e := range edits {
 		step[i] = Edit{Start: e.Start, End: e.End, New: withNewline(e.New, old.Newline)}
 	}
-	doc, err := old.reparse(src, step)
+	doc, err := old.reparse(src, step, st.shells)
+	st.shells = nil
 	if err != nil {
 		return fmt.Errorf("%s: rule %s made a Dockerfile that buildkit rejects (a dfopt bug): %w", old.Path, by, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // reparse returns the document of src, which edits (sorted, apart, with the
@@ -27,10 +28,13 @@ import (
 // instruction gets. The escape token of a stretch at the top must not
 // change.
 //
+// shells are shell programs already parsed, by text (nil: they do not
+// parse); RUNs with those programs take their trees.
+//
 // d is spent: the commands of the instructions it hands over are moved to
 // their new lines in place.
-func (d *Document) reparse(src []byte, edits []Edit) (*Document, error) {
-	if nd, ok := d.splice(src, edits); ok {
+func (d *Document) reparse(src []byte, edits []Edit, shells map[string]*syntax.File) (*Document, error) {
+	if nd, ok := d.splice(src, edits, shells); ok {
 		return nd, nil
 	}
 	return Parse(d.Path, src)
@@ -46,7 +50,7 @@ type stretch struct {
 	next        int // index of the untouched instruction after it, or len(Instructions)
 }
 
-func (d *Document) splice(src []byte, edits []Edit) (*Document, bool) {
+func (d *Document) splice(src []byte, edits []Edit, shells map[string]*syntax.File) (*Document, bool) {
 	if len(edits) == 0 || len(d.Instructions) == 0 {
 		return nil, false
 	}
@@ -63,6 +67,7 @@ func (d *Document) splice(src []byte, edits []Edit) (*Document, bool) {
 	}
 	nd := newDocument(d.Path, src, d.Escape)
 	b := newBuilder()
+	b.shells = shells
 	for {
 		fresh, again, ok := d.parseStretches(nd, b, edits, touched)
 		if !ok {
