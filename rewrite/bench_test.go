@@ -26,16 +26,7 @@ func BenchmarkFormat(b *testing.B) {
 // and reports files per second.
 func benchCorpus(b *testing.B, opts rewrite.Options) {
 	b.Helper()
-	var srcs [][]byte
-	for _, path := range corpusFiles(b) {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if buildkitAccepts(src) {
-			srcs = append(srcs, src)
-		}
-	}
+	srcs := acceptedCorpus(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -46,6 +37,22 @@ func benchCorpus(b *testing.B, opts rewrite.Options) {
 		}
 	}
 	b.ReportMetric(float64(len(srcs)*b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// acceptedCorpus reads the corpus files buildkit accepts.
+func acceptedCorpus(b *testing.B) [][]byte {
+	b.Helper()
+	var srcs [][]byte
+	for _, path := range corpusFiles(b) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if buildkitAccepts(src) {
+			srcs = append(srcs, src)
+		}
+	}
+	return srcs
 }
 
 // FuzzSource checks Source's promises (see checkPromises) on any input, with
@@ -80,4 +87,21 @@ func FuzzSource(f *testing.F) {
 func corpusSeeds() []string {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "dockerfiles", "*"))
 	return files
+}
+
+// BenchmarkParse parses the same files into documents: the floor under
+// BenchmarkCorpus and BenchmarkFormat (buildkit's parser and instructions,
+// and mvdan/sh on every shell-form RUN).
+func BenchmarkParse(b *testing.B) {
+	srcs := acceptedCorpus(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, src := range srcs {
+			if _, err := rewrite.Parse("bench", src); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(srcs)*b.N)/b.Elapsed().Seconds(), "files/s")
 }
