@@ -62,6 +62,7 @@ func (st *run) format() (bool, error) {
 	ign := ignoresOf(d)
 	m := newMeanings()
 	var edits []Edit
+	nodes := map[int]*parser.Node{} // by edit start: what buildkit made of its new text
 	for _, in := range d.Instructions {
 		if _, ok := covering(ign.global, FormatRule); ok {
 			continue
@@ -80,9 +81,12 @@ func (st *run) format() (bool, error) {
 			if text == old {
 				break
 			}
-			if got, ok := m.text(text, d.Escape, in.POSIX); ok && got == want {
+			if got, node, ok := m.text(text, d.Escape, in.POSIX, d.LineEnd(in.EndLine) == len(d.Src)); ok && got == want {
 				e := Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text}
 				edits = append(edits, e)
+				if node != nil {
+					nodes[start] = node
+				}
 				f := Finding{
 					Rule: FormatRule.Name, Kind: Safe, Applied: true,
 					Message: "layout is not canonical (--fmt)",
@@ -100,7 +104,8 @@ func (st *run) format() (bool, error) {
 	if len(edits) == 0 {
 		return false, nil
 	}
-	st.shells = m.shells // the new document's RUNs are the programs just checked
+	// The new document's instructions are the texts just checked.
+	st.shells, st.nodes = m.shells, nodes
 	return true, st.apply(edits, "--fmt")
 }
 
@@ -406,17 +411,39 @@ func (m *meanings) of(in *Instruction) string {
 	return m.node(in.Node, in.POSIX, in.Args, tree)
 }
 
-// text parses one instruction's text on its own and returns its meaning.
-func (m *meanings) text(text string, escape rune, posixShell bool) (string, bool) {
-	src := text + "\n"
+// text parses one instruction's text on its own and returns its meaning,
+// and the node buildkit made of it, its lines counted in text. A text that
+// is no one instruction has none, nor has one that runs on into the line
+// after it (a continuation, a heredoc left open) unless it ends the file
+// (last): then it has a meaning but no node.
+func (m *meanings) text(text string, escape rune, posixShell, last bool) (string, *parser.Node, bool) {
+	var src strings.Builder
+	head := 0
 	if escape != parser.DefaultEscapeToken {
-		src = fmt.Sprintf("# escape=%c\n%s", escape, src)
+		fmt.Fprintf(&src, "# escape=%c\n", escape)
+		head = 1
 	}
-	res, err := parser.Parse(strings.NewReader(src))
-	if err != nil || len(res.AST.Children) != 1 {
-		return "", false
+	src.WriteString(text)
+	src.WriteString("\n")
+	if last {
+		res, err := parser.Parse(strings.NewReader(src.String()))
+		if err != nil || len(res.AST.Children) != 1 {
+			return "", nil, false
+		}
+		return m.node(res.AST.Children[0], posixShell, "", nil), nil, true
 	}
-	return m.node(res.AST.Children[0], posixShell, "", nil), true
+	src.WriteString(sentinel)
+	res, err := parser.Parse(strings.NewReader(src.String()))
+	if err != nil || len(res.AST.Children) != 2 {
+		return "", nil, false
+	}
+	n, end := res.AST.Children[0], res.AST.Children[1]
+	if at := head + strings.Count(text, "\n") + 2; end.StartLine != at || end.EndLine != at {
+		return "", nil, false
+	}
+	n.StartLine -= head
+	n.EndLine -= head
+	return m.node(n, posixShell, "", nil), n, true
 }
 
 // node renders what buildkit makes of an instruction: keyword, flags,

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -90,7 +91,10 @@ type run struct {
 	// shells are shell programs parsed (nil: they do not parse) since the
 	// document was made, by text; the next document takes its RUNs' trees
 	// from them.
-	shells   map[string]*syntax.File
+	shells map[string]*syntax.File
+	// nodes are what buildkit made of the new text of the edits apply gets
+	// next, parsed on its own, by edit start; nil when not known.
+	nodes    map[int]*parser.Node
 	reparsed func(*Document) // a test's look at each document apply makes
 }
 
@@ -248,8 +252,8 @@ func (st *run) apply(edits []Edit, by string) error {
 	for i, e := range edits {
 		step[i] = Edit{Start: e.Start, End: e.End, New: withNewline(e.New, old.Newline)}
 	}
-	doc, err := old.reparse(src, step, st.shells)
-	st.shells = nil
+	doc, err := old.reparse(src, step, st.shells, st.nodes)
+	st.shells, st.nodes = nil, nil
 	if err != nil {
 		return fmt.Errorf("%s: rule %s made a Dockerfile that buildkit rejects (a dfopt bug): %w", old.Path, by, err)
 	}

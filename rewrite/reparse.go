@@ -33,8 +33,8 @@ import (
 //
 // d is spent: the commands of the instructions it hands over are moved to
 // their new lines in place.
-func (d *Document) reparse(src []byte, edits []Edit, shells map[string]*syntax.File) (*Document, error) {
-	if nd, ok := d.splice(src, edits, shells); ok {
+func (d *Document) reparse(src []byte, edits []Edit, shells map[string]*syntax.File, nodes map[int]*parser.Node) (*Document, error) {
+	if nd, ok := d.splice(src, edits, shells, nodes); ok {
 		return nd, nil
 	}
 	return Parse(d.Path, src)
@@ -50,7 +50,7 @@ type stretch struct {
 	next        int // index of the untouched instruction after it, or len(Instructions)
 }
 
-func (d *Document) splice(src []byte, edits []Edit, shells map[string]*syntax.File) (*Document, bool) {
+func (d *Document) splice(src []byte, edits []Edit, shells map[string]*syntax.File, nodes map[int]*parser.Node) (*Document, bool) {
 	if len(edits) == 0 || len(d.Instructions) == 0 {
 		return nil, false
 	}
@@ -69,7 +69,7 @@ func (d *Document) splice(src []byte, edits []Edit, shells map[string]*syntax.Fi
 	b := newBuilder()
 	b.shells = shells
 	for {
-		fresh, again, ok := d.parseStretches(nd, b, edits, touched)
+		fresh, again, ok := d.parseStretches(nd, b, edits, touched, nodes)
 		if !ok {
 			return nil, false
 		}
@@ -96,7 +96,7 @@ func (d *Document) splice(src []byte, edits []Edit, shells map[string]*syntax.Fi
 // instructions. When the comments above an untouched instruction after a
 // stretch changed, it returns that instruction's index, which must then be
 // parsed again too; else -1.
-func (d *Document) parseStretches(nd *Document, b *builder, edits []Edit, touched []bool) ([]*Instruction, int, bool) {
+func (d *Document) parseStretches(nd *Document, b *builder, edits []Edit, touched []bool, nodes map[int]*parser.Node) ([]*Instruction, int, bool) {
 	var out []*Instruction
 	ei := 0
 	first := 1
@@ -117,7 +117,10 @@ func (d *Document) parseStretches(nd *Document, b *builder, edits []Edit, touche
 		if from == ei {
 			continue
 		}
-		ins, prev, ok := d.parseStretch(nd, b, s, edits, from, ei)
+		ins, prev, ok := d.knownStretch(nd, b, s, edits, from, ei, nodes)
+		if !ok {
+			ins, prev, ok = d.parseStretch(nd, b, s, edits, from, ei)
+		}
 		if !ok {
 			return nil, -1, false
 		}
@@ -191,6 +194,63 @@ func (d *Document) parseStretch(nd *Document, b *builder, s stretch, edits []Edi
 		out = append(out, in)
 	}
 	return out, last.PrevComment, true
+}
+
+// knownStretch makes the instructions of a stretch from nodes, what buildkit
+// made of each edit's new text on its own (lines counted in that text, by
+// edit start), without parsing: when each edit of the stretch replaces one
+// instruction, from the start of its first line to the end of its last, and
+// the stretch has no other instruction, the lines between them are as they
+// were, the new texts end where they end (nodes holds only such texts), and
+// each new instruction has the comments above it that the old one had.
+func (d *Document) knownStretch(nd *Document, b *builder, s stretch, edits []Edit, from, to int, nodes map[int]*parser.Node) ([]*Instruction, []string, bool) {
+	if len(nodes) == 0 {
+		return nil, nil, false
+	}
+	first := 0 // the first instruction of the stretch
+	if s.next > 0 {
+		first = s.next - 1
+		for first >= 0 && d.Instructions[first].StartLine >= s.first {
+			first--
+		}
+		first++
+	}
+	if s.next-first != to-from {
+		return nil, nil, false
+	}
+	delta := 0
+	for _, e := range edits[:from] {
+		delta += len(e.New) - (e.End - e.Start)
+	}
+	var out []*Instruction
+	for k, e := range edits[from:to] {
+		old := d.Instructions[first+k]
+		start := old.Start
+		if old.StartLine == 1 && d.BOM {
+			start += 3
+		}
+		n := nodes[e.Start]
+		if n == nil || e.Start != start || e.End != d.LineTextEnd(old.EndLine) ||
+			len(n.Heredocs) > 0 && d.Newline != "\n" { // a heredoc's body keeps its line endings
+			return nil, nil, false
+		}
+		c := *n
+		shift := nd.LineOf(e.Start+delta) - 1
+		c.StartLine += shift
+		c.EndLine += shift
+		c.PrevComment = old.Node.PrevComment
+		in, err := b.instruction(nd, &c)
+		if err != nil || in.End != e.Start+delta+len(e.New)+len(d.Src[e.End:d.LineEnd(old.EndLine)]) {
+			return nil, nil, false
+		}
+		out = append(out, in)
+		delta += len(e.New) - (e.End - e.Start)
+	}
+	var prev []string
+	if s.next < len(d.Instructions) {
+		prev = d.Instructions[s.next].Node.PrevComment
+	}
+	return out, prev, true
 }
 
 // moved returns an untouched instruction of d at its place in nd: its bytes

@@ -57,11 +57,11 @@ func TestSplice(t *testing.T) {
 			if len(want.Instructions) != c.instCount {
 				t.Fatalf("the edited file has %d instructions, the case says %d", len(want.Instructions), c.instCount)
 			}
-			if _, local := d.splice(src, []Edit{e}, nil); local != c.local {
+			if _, local := d.splice(src, []Edit{e}, nil, nil); local != c.local {
 				t.Errorf("splice taken: %v, want %v", local, c.local)
 			}
 			d, _ = Parse("in", []byte(c.src)) // splice spent the first
-			got, err := d.reparse(src, []Edit{e}, nil)
+			got, err := d.reparse(src, []Edit{e}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
