@@ -61,8 +61,7 @@ func (st *run) format() (bool, error) {
 	d := st.doc
 	ign := ignoresOf(d)
 	m := newMeanings()
-	var edits []Edit
-	nodes := map[int]*parser.Node{} // by edit start: what buildkit made of its new text
+	var pending []*fmtCandidate
 	for _, in := range d.Instructions {
 		if _, ok := covering(ign.global, FormatRule); ok {
 			continue
@@ -74,30 +73,44 @@ func (st *run) format() (bool, error) {
 		if in.StartLine == 1 && d.BOM {
 			start += 3
 		}
-		old := string(d.Src[start:d.LineTextEnd(in.EndLine)])
-		want := m.of(in)
-		for _, level := range []fmtLevel{fmtFull, fmtAnd, fmtNoAnd, fmtKeyword} {
-			text := formatInstruction(d, in, level)
-			if text == old {
-				break
+		pending = append(pending, &fmtCandidate{in: in, start: start, old: string(d.Src[start:d.LineTextEnd(in.EndLine)])})
+	}
+	// Each level is tried on the instructions no earlier level settled, and
+	// their new texts are checked together, in one parse.
+	var edits []Edit
+	nodes := map[int]*parser.Node{} // by edit start: what buildkit made of its new text
+	for _, level := range []fmtLevel{fmtFull, fmtAnd, fmtNoAnd, fmtKeyword} {
+		var check []*fmtCandidate
+		for _, c := range pending {
+			if c.text = formatInstruction(d, c.in, level); c.text == c.old {
+				continue // canonical as it is
 			}
-			if got, node, ok := m.text(text, d.Escape, in.POSIX, d.LineEnd(in.EndLine) == len(d.Src)); ok && got == want {
-				e := Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text}
-				edits = append(edits, e)
-				if node != nil {
-					nodes[start] = node
-				}
-				f := Finding{
-					Rule: FormatRule.Name, Kind: Safe, Applied: true,
-					Message: "layout is not canonical (--fmt)",
-					Edits:   []Edit{e}, InputEdits: st.inputEdits([]Edit{e}),
-				}
-				f.Line, f.EndLine = st.inputLines(in.StartLine)
-				if key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message); !st.seen[key] {
-					st.seen[key] = true // formatting again after the rules reports a line once
-					st.findings = append(st.findings, f)
-				}
-				break
+			if c.want == "" {
+				c.want = m.of(c.in)
+			}
+			check = append(check, c)
+		}
+		pending = pending[:0]
+		m.texts(check, d)
+		for _, c := range check {
+			if !c.ok || c.got != c.want {
+				pending = append(pending, c)
+				continue
+			}
+			e := Edit{Start: c.start, End: d.LineTextEnd(c.in.EndLine), New: c.text}
+			edits = append(edits, e)
+			if c.node != nil {
+				nodes[c.start] = c.node
+			}
+			f := Finding{
+				Rule: FormatRule.Name, Kind: Safe, Applied: true,
+				Message: "layout is not canonical (--fmt)",
+				Edits:   []Edit{e}, InputEdits: st.inputEdits([]Edit{e}),
+			}
+			f.Line, f.EndLine = st.inputLines(c.in.StartLine)
+			if key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message); !st.seen[key] {
+				st.seen[key] = true // formatting again after the rules reports a line once
+				st.findings = append(st.findings, f)
 			}
 		}
 	}
@@ -107,6 +120,20 @@ func (st *run) format() (bool, error) {
 	// The new document's instructions are the texts just checked.
 	st.shells, st.nodes = m.shells, nodes
 	return true, st.apply(edits, "--fmt")
+}
+
+// fmtCandidate is one instruction --fmt would print anew, and what the new
+// text means.
+type fmtCandidate struct {
+	in    *Instruction
+	start int    // where its text starts (its first line, past a BOM)
+	old   string // its text, from its first line to the end of its last
+	want  string // its meaning; "" until a new text needs it
+
+	text string       // the new text at the level tried
+	got  string       // its meaning
+	node *parser.Node // what buildkit made of it, lines counted in text; nil when unknown
+	ok   bool         // it is one instruction that ends where it ends
 }
 
 // dropLine marks a line that formatting removes.
@@ -409,6 +436,51 @@ func (m *meanings) of(in *Instruction) string {
 		tree = in.Shell.File
 	}
 	return m.node(in.Node, in.POSIX, in.Args, tree)
+}
+
+// texts works out what each candidate's new text means (see text), parsing
+// them in one go, each followed by a sentinel instruction; where that parse
+// does not split as it should (a text is not one instruction, runs on into
+// the sentinel, or buildkit rejects one), each text is parsed on its own.
+func (m *meanings) texts(cs []*fmtCandidate, d *Document) {
+	var src strings.Builder
+	head := 0
+	if d.Escape != parser.DefaultEscapeToken {
+		fmt.Fprintf(&src, "# escape=%c\n", d.Escape)
+		head = 1
+	}
+	var batch []*fmtCandidate
+	for _, c := range cs {
+		if d.LineEnd(c.in.EndLine) == len(d.Src) {
+			c.got, c.node, c.ok = m.text(c.text, d.Escape, c.in.POSIX, true)
+			continue
+		}
+		src.WriteString(c.text)
+		src.WriteString("\n" + sentinel)
+		batch = append(batch, c)
+	}
+	if len(batch) == 0 {
+		return
+	}
+	res, err := parser.Parse(strings.NewReader(src.String()))
+	split := err == nil && len(res.AST.Children) == 2*len(batch)
+	for i, line := 0, head+1; split && i < len(batch); i++ {
+		n, end := res.AST.Children[2*i], res.AST.Children[2*i+1]
+		at := line + strings.Count(batch[i].text, "\n") + 1
+		split = n.StartLine == line && end.StartLine == at && end.EndLine == at
+		line = at + 1
+	}
+	for i, c := range batch {
+		if !split {
+			c.got, c.node, c.ok = m.text(c.text, d.Escape, c.in.POSIX, false)
+			continue
+		}
+		n := res.AST.Children[2*i]
+		shift := n.StartLine - 1
+		n.StartLine -= shift
+		n.EndLine -= shift
+		c.got, c.node, c.ok = m.node(n, c.in.POSIX, "", nil), n, true
+	}
 }
 
 // text parses one instruction's text on its own and returns its meaning,
