@@ -87,7 +87,8 @@ type run struct {
 	// document's line endings: the way back from doc to the input's bytes.
 	steps [][]Edit
 
-	suppressed []Suppression // findings ignore comments switched off, once each
+	suppressed []Suppression       // findings ignore comments switched off, once each
+	ranOn      map[*Rule]*Document // the document each rule last ran on
 	// shells are shell programs parsed (nil: they do not parse) since the
 	// document was made, by text; the next document takes its RUNs' trees
 	// from them.
@@ -101,6 +102,16 @@ type run struct {
 // runRule runs one rule on the current document, reports what it found and
 // applies the edits it may apply. It tells whether the document changed.
 func (st *run) runRule(r *Rule) (changed bool, err error) {
+	if st.ranOn[r] == st.doc {
+		// A rule reads only the document and the options: on the document
+		// it last ran on it finds what it found then, all of it applied
+		// or recorded already.
+		return false, nil
+	}
+	if st.ranOn == nil {
+		st.ranOn = map[*Rule]*Document{}
+	}
+	st.ranOn[r] = st.doc
 	p := &Pass{Doc: st.doc, Rule: r, Options: st.opts, orig: st.orig}
 	if err := safeRun(r, p); err != nil {
 		return false, fmt.Errorf("%s: %w", st.opts.Path, err)
