@@ -27,6 +27,7 @@ type Document struct {
 
 	lineStart []int // lineStart[i] is the offset of line i+1; a final entry is len(Src)
 	facts     map[any]any
+	prev      *Document // the document edits made this one of, when parsed around them
 }
 
 // Fact returns what make computes of the document, computing it once: the
@@ -43,6 +44,25 @@ func (d *Document) Fact(key any, make func() any) any {
 	}
 	d.facts[key] = v
 	return v
+}
+
+// KnownFact returns what Fact computed for key, if it did.
+func (d *Document) KnownFact(key any) (any, bool) {
+	v, ok := d.facts[key]
+	return v, ok
+}
+
+// Carried returns, for an instruction that Source's last edits did not
+// touch, the document those edits were made on and the instruction there
+// that it was carried over from, its bytes the same (only its lines and
+// offsets moved); nil, nil for an instruction parsed anew. What a fact of
+// that document says of the instruction alone still holds, so that it
+// need not be worked out again.
+func (d *Document) Carried(in *Instruction) (*Document, *Instruction) {
+	if in.was == nil || d.prev == nil {
+		return nil, nil
+	}
+	return d.prev, in.was
 }
 
 // Stage is one FROM and the instructions after it.
@@ -85,6 +105,9 @@ type Instruction struct {
 	// shellRead says Shell is the parse of Args under a POSIX shell (nil
 	// when that failed); link parses it only when it is not.
 	shellRead bool
+	// was is the instruction of the document before the last edits that
+	// this one was carried over from, untouched; nil when parsed anew.
+	was *Instruction
 }
 
 // Shell is the shell program of a shell-form RUN, parsed once for every rule.

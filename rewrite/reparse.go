@@ -89,6 +89,10 @@ func (d *Document) splice(src []byte, edits []Edit, shells map[string]*syntax.Fi
 	if _, err := nd.link(b); err != nil {
 		return nil, false
 	}
+	nd.prev, d.prev = d, nil // one step back, not a chain of every version
+	for _, in := range d.Instructions {
+		in.was = nil
+	}
 	return nd, true
 }
 
@@ -278,6 +282,7 @@ func (d *Document) moved(nd *Document, in *Instruction, edits []Edit) *Instructi
 		c.seg[i].src += delta
 	}
 	c.Stage = nil
+	c.was = in
 	relocate(c.Command, lines)
 	return &c
 }
