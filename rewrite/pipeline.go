@@ -152,11 +152,9 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 func (st *run) inputLines(n int) (line, end int) {
 	at := func(n int) int { return st.orig[max(1, min(n, len(st.orig)-1))] }
 	line, end = at(n), at(n)
-	for _, in := range st.doc.Instructions {
-		if in.StartLine == n {
-			end = max(line, at(in.EndLine))
-			break
-		}
+	ins := st.doc.Instructions
+	if i, ok := slices.BinarySearchFunc(ins, n, func(in *Instruction, n int) int { return cmp.Compare(in.StartLine, n) }); ok {
+		end = max(line, at(ins[i].EndLine))
 	}
 	return line, end
 }

@@ -29,7 +29,9 @@ import (
 // change.
 //
 // shells are shell programs already parsed, by text (nil: they do not
-// parse); RUNs with those programs take their trees.
+// parse); RUNs with those programs take their trees. nodes, by edit start,
+// are what buildkit made of an edit's new text on its own (see
+// knownStretch); either may be nil.
 //
 // d is spent: the commands of the instructions it hands over are moved to
 // their new lines in place.
@@ -50,6 +52,8 @@ type stretch struct {
 	next        int // index of the untouched instruction after it, or len(Instructions)
 }
 
+// splice makes the document of src from d around the edits, as reparse
+// says, or reports that it cannot.
 func (d *Document) splice(src []byte, edits []Edit, shells map[string]*syntax.File, nodes map[int]*parser.Node) (*Document, bool) {
 	if len(edits) == 0 || len(d.Instructions) == 0 {
 		return nil, false
@@ -77,9 +81,13 @@ func (d *Document) splice(src []byte, edits []Edit, shells map[string]*syntax.Fi
 			touched[again] = true // the comments above it changed
 			continue
 		}
+		delta, k := 0, 0 // how far the edits before the instruction moved it
 		for i, in := range d.Instructions {
+			for ; k < len(edits) && edits[k].Start < in.Start; k++ {
+				delta += len(edits[k].New) - (edits[k].End - edits[k].Start)
+			}
 			if !touched[i] {
-				fresh = append(fresh, d.moved(nd, in, edits))
+				fresh = append(fresh, moved(nd, in, delta))
 			}
 		}
 		slices.SortFunc(fresh, func(a, b *Instruction) int { return a.StartLine - b.StartLine })
@@ -257,16 +265,10 @@ func (d *Document) knownStretch(nd *Document, b *builder, s stretch, edits []Edi
 	return out, prev, true
 }
 
-// moved returns an untouched instruction of d at its place in nd: its bytes
-// are the same, only their offset and lines moved by the edits before it.
-func (d *Document) moved(nd *Document, in *Instruction, edits []Edit) *Instruction {
-	delta := 0
-	for _, e := range edits {
-		if e.Start >= in.Start {
-			break
-		}
-		delta += len(e.New) - (e.End - e.Start)
-	}
+// moved returns an untouched instruction at its place in nd: its bytes are
+// the same, only their offset (by delta) and lines moved by the edits before
+// it.
+func moved(nd *Document, in *Instruction, delta int) *Instruction {
 	lines := nd.LineOf(in.Start+delta) - in.StartLine
 	c := *in
 	node := *in.Node
