@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
@@ -13,6 +14,46 @@ import (
 // BenchmarkCorpus runs the default pipeline over every corpus file buildkit
 // accepts and reports files per second.
 func BenchmarkCorpus(b *testing.B) {
+	benchCorpus(b, rewrite.Options{Path: "bench", Rules: rules.All()})
+}
+
+// BenchmarkFormat runs --fmt alone (no rules) over the same files, the work
+// a plain Dockerfile formatter does.
+func BenchmarkFormat(b *testing.B) {
+	benchCorpus(b, rewrite.Options{Path: "bench", Format: true})
+}
+
+// benchCorpus runs Source with opts over every corpus file buildkit accepts
+// and reports files per second.
+func benchCorpus(b *testing.B, opts rewrite.Options) {
+	b.Helper()
+	srcs := acceptedCorpus(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, _ := cpuTime()
+	for b.Loop() {
+		for _, src := range srcs {
+			if _, err := rewrite.Source(src, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportRates(b, len(srcs), cpu0)
+}
+
+// reportRates reports files per second, and the CPU time a file took (the
+// process's, garbage collection included), which a machine busy with other
+// work inflates less than the elapsed time.
+func reportRates(b *testing.B, files int, cpu0 time.Duration) {
+	b.ReportMetric(float64(files*b.N)/b.Elapsed().Seconds(), "files/s")
+	if cpu1, ok := cpuTime(); ok {
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(files*b.N), "cpu-µs/file")
+	}
+}
+
+// acceptedCorpus reads the corpus files buildkit accepts.
+func acceptedCorpus(b *testing.B) [][]byte {
+	b.Helper()
 	var srcs [][]byte
 	for _, path := range corpusFiles(b) {
 		src, err := os.ReadFile(path)
@@ -23,17 +64,7 @@ func BenchmarkCorpus(b *testing.B) {
 			srcs = append(srcs, src)
 		}
 	}
-	opts := rewrite.Options{Path: "bench", Rules: rules.All()}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		for _, src := range srcs {
-			if _, err := rewrite.Source(src, opts); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	b.ReportMetric(float64(len(srcs)*b.N)/b.Elapsed().Seconds(), "files/s")
+	return srcs
 }
 
 // FuzzSource checks Source's promises (see checkPromises) on any input, with
@@ -68,4 +99,22 @@ func FuzzSource(f *testing.F) {
 func corpusSeeds() []string {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "dockerfiles", "*"))
 	return files
+}
+
+// BenchmarkParse parses the same files into documents: the floor under
+// BenchmarkCorpus and BenchmarkFormat (buildkit's parser and instructions,
+// and mvdan/sh on every shell-form RUN).
+func BenchmarkParse(b *testing.B) {
+	srcs := acceptedCorpus(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, _ := cpuTime()
+	for b.Loop() {
+		for _, src := range srcs {
+			if _, err := rewrite.Parse("bench", src); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportRates(b, len(srcs), cpu0)
 }

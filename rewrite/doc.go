@@ -27,6 +27,7 @@ type Document struct {
 
 	lineStart []int // lineStart[i] is the offset of line i+1; a final entry is len(Src)
 	facts     map[any]any
+	prev      *Document // the document edits made this one of, when parsed around them
 }
 
 // Fact returns what make computes of the document, computing it once: the
@@ -43,6 +44,25 @@ func (d *Document) Fact(key any, make func() any) any {
 	}
 	d.facts[key] = v
 	return v
+}
+
+// KnownFact returns what Fact computed for key, if it did.
+func (d *Document) KnownFact(key any) (any, bool) {
+	v, ok := d.facts[key]
+	return v, ok
+}
+
+// Carried returns, for an instruction that Source's last edits did not
+// touch, the document those edits were made on and the instruction there
+// that it was carried over from, its bytes the same (only its lines and
+// offsets moved); nil, nil for an instruction parsed anew. What a fact of
+// that document says of the instruction alone still holds, so that it
+// need not be worked out again.
+func (d *Document) Carried(in *Instruction) (*Document, *Instruction) {
+	if in.was == nil || d.prev == nil {
+		return nil, nil
+	}
+	return d.prev, in.was
 }
 
 // Stage is one FROM and the instructions after it.
@@ -82,6 +102,12 @@ type Instruction struct {
 	Shell *Shell
 
 	seg []segment // maps offsets in Line to offsets in Src
+	// shellRead says Shell is the parse of Args under a POSIX shell (nil
+	// when that failed); link parses it only when it is not.
+	shellRead bool
+	// was is the instruction of the document before the last edits that
+	// this one was carried over from, untouched; nil when parsed anew.
+	was *Instruction
 }
 
 // Shell is the shell program of a shell-form RUN, parsed once for every rule.
@@ -121,16 +147,36 @@ func Parse(path string, src []byte) (*Document, error) {
 		}
 		return nil, &ParseError{Path: path, Line: line, Err: cleanErr(err)}
 	}
-	d := &Document{Path: path, Src: src, Escape: res.EscapeToken, Newline: "\n"}
+	d := newDocument(path, src, res.EscapeToken)
+	b := newBuilder()
+	for _, n := range res.AST.Children {
+		in, err := b.instruction(d, n)
+		if err != nil {
+			// buildkit reads the instructions in order: an instruction
+			// above this one outside any stage is the error it names.
+			if line, err := d.link(b); err != nil {
+				return nil, &ParseError{Path: path, Line: line, Err: err}
+			}
+			return nil, &ParseError{Path: path, Line: n.StartLine, Err: err}
+		}
+		d.Instructions = append(d.Instructions, in)
+	}
+	if line, err := d.link(b); err != nil {
+		return nil, &ParseError{Path: path, Line: line, Err: err}
+	}
+	return d, nil
+}
+
+// newDocument makes the document of src, with its lines indexed and no
+// instructions yet.
+func newDocument(path string, src []byte, escape rune) *Document {
+	d := &Document{Path: path, Src: src, Escape: escape, Newline: "\n"}
 	d.BOM = bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
 	d.indexLines()
 	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
 		d.Newline = "\r\n"
 	}
-	if line, err := d.build(res.AST); err != nil {
-		return nil, &ParseError{Path: path, Line: line, Err: err}
-	}
-	return d, nil
+	return d
 }
 
 func errLine(err error) int {
@@ -177,10 +223,13 @@ func cleanErr(err error) error {
 
 func (d *Document) indexLines() {
 	d.lineStart = append(d.lineStart[:0], 0)
-	for i, c := range d.Src {
-		if c == '\n' && i+1 < len(d.Src) {
-			d.lineStart = append(d.lineStart, i+1)
+	for at := 0; ; {
+		i := bytes.IndexByte(d.Src[at:], '\n')
+		if i < 0 || at+i+1 >= len(d.Src) {
+			break
 		}
+		at += i + 1
+		d.lineStart = append(d.lineStart, at)
 	}
 	d.lineStart = append(d.lineStart, len(d.Src))
 }
@@ -199,6 +248,11 @@ func (d *Document) LineText(n int) string {
 	return strings.TrimRight(string(d.Src[d.LineStart(n):d.LineEnd(n)]), "\r\n")
 }
 
+// lineBytes returns line n without its line ending.
+func (d *Document) lineBytes(n int) []byte {
+	return bytes.TrimRight(d.Src[d.LineStart(n):d.LineEnd(n)], "\r\n")
+}
+
 // LineOf returns the 1-based line holding byte offset off.
 func (d *Document) LineOf(off int) int {
 	lo, hi := 0, len(d.lineStart)-2
@@ -213,38 +267,70 @@ func (d *Document) LineOf(off int) int {
 	return lo + 1
 }
 
-// build parses each instruction as buildkit's instructions.Parse does (once,
-// with a real linter) and checks what it checks: every instruction but ARG
-// belongs to a stage. It returns the line of what it rejects.
-func (d *Document) build(ast *parser.Node) (int, error) {
-	lint := linter.New(&linter.Config{})
+// builder is what building a document's instructions needs once, not once
+// per instruction: the linter buildkit's instructions package reports to, and
+// a shell parser.
+type builder struct {
+	lint   *linter.Linter
+	shell  *syntax.Parser
+	shells map[string]*syntax.File // programs parsed before, by text (nil: they do not parse)
+}
+
+func newBuilder() *builder {
+	return &builder{
+		lint:  linter.New(&linter.Config{}),
+		shell: syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)),
+	}
+}
+
+// instruction reads one node of buildkit's parse as buildkit's
+// instructions.Parse does (with a real linter) and maps its logical line back
+// to d's source. What an instruction is depends on its own bytes, the escape
+// token and the comments right above it (the node has them), never on other
+// instructions; link adds what does.
+func (b *builder) instruction(d *Document, n *parser.Node) (*Instruction, error) {
+	in := &Instruction{
+		Node:      n,
+		Keyword:   strings.ToLower(n.Value),
+		StartLine: n.StartLine,
+		EndLine:   n.EndLine,
+		Start:     d.LineStart(n.StartLine),
+		End:       d.LineEnd(n.EndLine),
+	}
+	cmd, err := instructions.ParseInstructionWithLinter(n, b.lint)
+	if err != nil {
+		return nil, cleanErr(err)
+	}
+	in.Command = cmd
+	in.joinLines(d)
+	if in.Line != n.Original {
+		return nil, errors.New("internal error: source map disagrees with buildkit's reading")
+	}
+	in.splitArgs(byte(d.Escape))
+	if c, ok := cmd.(*instructions.RunCommand); ok && c.PrependShell && n.Next != nil && in.Args != n.Next.Value {
+		return nil, errors.New("internal error: RUN arguments disagree with buildkit's reading")
+	}
+	return in, nil
+}
+
+// link builds the stages and gives each instruction what depends on the
+// instructions before it: its stage, whether its shell reads sh syntax, and
+// for a shell-form RUN under such a shell its parsed program (kept when an
+// earlier version of the document parsed it under one too). It checks what
+// buildkit's instructions.Parse checks across instructions (every
+// instruction but ARG belongs to a stage) and returns the line of what it
+// rejects.
+func (d *Document) link(b *builder) (int, error) {
+	d.Stages = nil
 	var stage *Stage
 	shellPOSIX := true
-	for _, n := range ast.Children {
-		in := &Instruction{
-			Node:      n,
-			Keyword:   strings.ToLower(n.Value),
-			StartLine: n.StartLine,
-			EndLine:   n.EndLine,
-			Start:     d.LineStart(n.StartLine),
-			End:       d.LineEnd(n.EndLine),
-		}
-		cmd, err := instructions.ParseInstructionWithLinter(n, lint)
-		if err != nil {
-			return n.StartLine, cleanErr(err)
-		}
-		if _, isArg := cmd.(*instructions.ArgCommand); stage == nil && !isArg {
-			if _, isStage := cmd.(*instructions.Stage); !isStage {
-				return n.StartLine, errors.New("no build stage in current context")
+	for _, in := range d.Instructions {
+		if _, isArg := in.Command.(*instructions.ArgCommand); stage == nil && !isArg {
+			if _, isStage := in.Command.(*instructions.Stage); !isStage {
+				return in.StartLine, errors.New("no build stage in current context")
 			}
 		}
-		in.Command = cmd
-		in.joinLines(d)
-		if in.Line != n.Original {
-			return n.StartLine, errors.New("internal error: source map disagrees with buildkit's reading")
-		}
-		in.splitArgs(byte(d.Escape))
-		switch c := cmd.(type) {
+		switch c := in.Command.(type) {
 		case *instructions.Stage:
 			shellPOSIX = !windowsImage(c.BaseName)
 			for _, prev := range d.Stages {
@@ -257,11 +343,11 @@ func (d *Document) build(ast *parser.Node) (int, error) {
 		case *instructions.ShellCommand:
 			shellPOSIX = isPOSIXShell(c.Shell)
 		case *instructions.RunCommand:
-			if c.PrependShell && n.Next != nil && in.Args != n.Next.Value {
-				return n.StartLine, errors.New("internal error: RUN arguments disagree with buildkit's reading")
-			}
-			if c.PrependShell && len(n.Heredocs) == 0 && shellPOSIX {
-				in.Shell = parseShell(in.Args)
+			switch {
+			case !c.PrependShell || len(in.Node.Heredocs) > 0 || !shellPOSIX:
+				in.Shell, in.shellRead = nil, false
+			case !in.shellRead:
+				in.Shell, in.shellRead = b.parseShell(in.Args), true
 			}
 		}
 		in.Stage = stage
@@ -270,7 +356,6 @@ func (d *Document) build(ast *parser.Node) (int, error) {
 			stage.posix = shellPOSIX
 			stage.Instructions = append(stage.Instructions, in)
 		}
-		d.Instructions = append(d.Instructions, in)
 	}
 	return 0, nil
 }
@@ -305,9 +390,14 @@ func isPOSIXShell(args []string) bool {
 
 // parseShell parses text as bash, the widest of the dialects a RUN may use;
 // a program it cannot read gets no tree, and rules leave that RUN alone.
-func parseShell(text string) *Shell {
-	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).
-		Parse(strings.NewReader(text), "")
+func (b *builder) parseShell(text string) *Shell {
+	if f, ok := b.shells[text]; ok {
+		if f == nil {
+			return nil
+		}
+		return &Shell{Text: text, File: f}
+	}
+	f, err := b.shell.Parse(strings.NewReader(text), "")
 	if err != nil {
 		return nil
 	}

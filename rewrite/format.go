@@ -60,7 +60,8 @@ Good:
 func (st *run) format() (bool, error) {
 	d := st.doc
 	ign := ignoresOf(d)
-	var edits []Edit
+	m := newMeanings()
+	var pending []*fmtCandidate
 	for _, in := range d.Instructions {
 		if _, ok := covering(ign.global, FormatRule); ok {
 			continue
@@ -72,34 +73,67 @@ func (st *run) format() (bool, error) {
 		if in.StartLine == 1 && d.BOM {
 			start += 3
 		}
-		old := string(d.Src[start:d.LineTextEnd(in.EndLine)])
-		want := nodeMeaning(in.Node, in.POSIX)
-		for _, level := range []fmtLevel{fmtFull, fmtAnd, fmtNoAnd, fmtKeyword} {
-			text := formatInstruction(d, in, level)
-			if text == old {
-				break
+		pending = append(pending, &fmtCandidate{in: in, start: start, old: string(d.Src[start:d.LineTextEnd(in.EndLine)])})
+	}
+	// Each level is tried on the instructions no earlier level settled, and
+	// their new texts are checked together, in one parse.
+	var edits []Edit
+	nodes := map[int]*parser.Node{} // by edit start: what buildkit made of its new text
+	for _, level := range []fmtLevel{fmtFull, fmtAnd, fmtNoAnd, fmtKeyword} {
+		var check []*fmtCandidate
+		for _, c := range pending {
+			if c.text = formatInstruction(d, c.in, level); c.text == c.old {
+				continue // canonical as it is
 			}
-			if got, ok := meaningOf(text, d.Escape, in.POSIX); ok && got == want {
-				e := Edit{Start: start, End: d.LineTextEnd(in.EndLine), New: text}
-				edits = append(edits, e)
-				f := Finding{
-					Rule: FormatRule.Name, Kind: Safe, Applied: true,
-					Message: "layout is not canonical (--fmt)",
-					Edits:   []Edit{e}, InputEdits: st.inputEdits([]Edit{e}),
-				}
-				f.Line, f.EndLine = st.inputLines(in.StartLine)
-				if key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message); !st.seen[key] {
-					st.seen[key] = true // formatting again after the rules reports a line once
-					st.findings = append(st.findings, f)
-				}
-				break
+			if c.want == "" {
+				c.want = m.of(c.in)
+			}
+			check = append(check, c)
+		}
+		pending = pending[:0]
+		m.texts(check, d)
+		for _, c := range check {
+			if !c.ok || c.got != c.want {
+				pending = append(pending, c)
+				continue
+			}
+			e := Edit{Start: c.start, End: d.LineTextEnd(c.in.EndLine), New: c.text}
+			edits = append(edits, e)
+			if c.node != nil {
+				nodes[c.start] = c.node
+			}
+			f := Finding{
+				Rule: FormatRule.Name, Kind: Safe, Applied: true,
+				Message: "layout is not canonical (--fmt)",
+				Edits:   []Edit{e}, InputEdits: st.inputEdits([]Edit{e}),
+			}
+			f.Line, f.EndLine = st.inputLines(c.in.StartLine)
+			if key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message); !st.seen[key] {
+				st.seen[key] = true // formatting again after the rules reports a line once
+				st.findings = append(st.findings, f)
 			}
 		}
 	}
 	if len(edits) == 0 {
 		return false, nil
 	}
+	// The new document's instructions are the texts just checked.
+	st.shells, st.nodes = m.shells, nodes
 	return true, st.apply(edits, "--fmt")
+}
+
+// fmtCandidate is one instruction --fmt would print anew, and what the new
+// text means.
+type fmtCandidate struct {
+	in    *Instruction
+	start int    // where its text starts (its first line, past a BOM)
+	old   string // its text, from its first line to the end of its last
+	want  string // its meaning; "" until a new text needs it
+
+	text string       // the new text at the level tried
+	got  string       // its meaning
+	node *parser.Node // what buildkit made of it, lines counted in text; nil when unknown
+	ok   bool         // it is one instruction that ends where it ends
 }
 
 // dropLine marks a line that formatting removes.
@@ -377,20 +411,118 @@ func indentWidth(l string) int {
 	return w
 }
 
-// meaningOf parses one instruction's text on its own and returns its meaning.
-func meaningOf(text string, escape rune, posixShell bool) (string, bool) {
-	src := fmt.Sprintf("# escape=%c\n%s\n", escape, text)
-	res, err := parser.Parse(strings.NewReader(src))
-	if err != nil || len(res.AST.Children) != 1 {
-		return "", false
-	}
-	return nodeMeaning(res.AST.Children[0], posixShell), true
+// meanings renders what buildkit makes of instructions, with one shell
+// parser and printer for all of them. It keeps the shell programs it parsed,
+// so that the document made of the formatted text need not parse them again.
+type meanings struct {
+	parser  *syntax.Parser
+	printer *syntax.Printer
+	shells  map[string]*syntax.File // by text; nil when the text does not parse
 }
 
-// nodeMeaning renders what buildkit makes of an instruction: keyword, flags,
-// arguments, attributes and heredocs; for a shell-form RUN under a POSIX shell,
-// the shell program printed canonically, so that layout inside it does not count.
-func nodeMeaning(n *parser.Node, posixShell bool) string {
+func newMeanings() *meanings {
+	return &meanings{
+		parser:  syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)),
+		printer: syntax.NewPrinter(),
+		shells:  map[string]*syntax.File{},
+	}
+}
+
+// of returns the meaning of an instruction of a document, printing the
+// shell tree the document has.
+func (m *meanings) of(in *Instruction) string {
+	var tree *syntax.File
+	if in.Shell != nil {
+		tree = in.Shell.File
+	}
+	return m.node(in.Node, in.POSIX, in.Args, tree)
+}
+
+// texts works out what each candidate's new text means (see text), parsing
+// them in one go, each followed by a sentinel instruction; where that parse
+// does not split as it should (a text is not one instruction, runs on into
+// the sentinel, or buildkit rejects one), each text is parsed on its own.
+func (m *meanings) texts(cs []*fmtCandidate, d *Document) {
+	var src strings.Builder
+	head := 0
+	if d.Escape != parser.DefaultEscapeToken {
+		fmt.Fprintf(&src, "# escape=%c\n", d.Escape)
+		head = 1
+	}
+	var batch []*fmtCandidate
+	for _, c := range cs {
+		if d.LineEnd(c.in.EndLine) == len(d.Src) {
+			c.got, c.node, c.ok = m.text(c.text, d.Escape, c.in.POSIX, true)
+			continue
+		}
+		src.WriteString(c.text)
+		src.WriteString("\n" + sentinel)
+		batch = append(batch, c)
+	}
+	if len(batch) == 0 {
+		return
+	}
+	res, err := parser.Parse(strings.NewReader(src.String()))
+	split := err == nil && len(res.AST.Children) == 2*len(batch)
+	for i, line := 0, head+1; split && i < len(batch); i++ {
+		n, end := res.AST.Children[2*i], res.AST.Children[2*i+1]
+		at := line + strings.Count(batch[i].text, "\n") + 1
+		split = n.StartLine == line && end.StartLine == at && end.EndLine == at
+		line = at + 1
+	}
+	for i, c := range batch {
+		if !split {
+			c.got, c.node, c.ok = m.text(c.text, d.Escape, c.in.POSIX, false)
+			continue
+		}
+		n := res.AST.Children[2*i]
+		shift := n.StartLine - 1
+		n.StartLine -= shift
+		n.EndLine -= shift
+		c.got, c.node, c.ok = m.node(n, c.in.POSIX, "", nil), n, true
+	}
+}
+
+// text parses one instruction's text on its own and returns its meaning,
+// and the node buildkit made of it, its lines counted in text. A text that
+// is no one instruction has none, nor has one that runs on into the line
+// after it (a continuation, a heredoc left open) unless it ends the file
+// (last): then it has a meaning but no node.
+func (m *meanings) text(text string, escape rune, posixShell, last bool) (string, *parser.Node, bool) {
+	var src strings.Builder
+	head := 0
+	if escape != parser.DefaultEscapeToken {
+		fmt.Fprintf(&src, "# escape=%c\n", escape)
+		head = 1
+	}
+	src.WriteString(text)
+	src.WriteString("\n")
+	if last {
+		res, err := parser.Parse(strings.NewReader(src.String()))
+		if err != nil || len(res.AST.Children) != 1 {
+			return "", nil, false
+		}
+		return m.node(res.AST.Children[0], posixShell, "", nil), nil, true
+	}
+	src.WriteString(sentinel)
+	res, err := parser.Parse(strings.NewReader(src.String()))
+	if err != nil || len(res.AST.Children) != 2 {
+		return "", nil, false
+	}
+	n, end := res.AST.Children[0], res.AST.Children[1]
+	if at := head + strings.Count(text, "\n") + 2; end.StartLine != at || end.EndLine != at {
+		return "", nil, false
+	}
+	n.StartLine -= head
+	n.EndLine -= head
+	return m.node(n, posixShell, "", nil), n, true
+}
+
+// node renders what buildkit makes of an instruction: keyword, flags,
+// arguments, attributes and heredocs; for a shell-form RUN under a POSIX
+// shell, the shell program printed canonically, so that layout inside it
+// does not count. tree, when not nil, is the parsed program text.
+func (m *meanings) node(n *parser.Node, posixShell bool, text string, tree *syntax.File) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %q %v", strings.ToLower(n.Value), n.Flags, n.Attributes["json"])
 	if stageAs := strings.EqualFold(n.Value, "from") && n.Next != nil && n.Next.Next != nil &&
@@ -403,11 +535,15 @@ func nodeMeaning(n *parser.Node, posixShell bool) string {
 	for x := n.Next; x != nil; x = x.Next {
 		v := x.Value
 		if shellRun {
-			v = canonicalShell(v)
+			t := tree
+			if t == nil || v != text {
+				t = m.parse(v)
+			}
+			v = m.canonical(v, t)
 		}
 		fmt.Fprintf(&b, " %q", v)
 		for _, c := range x.Children {
-			fmt.Fprintf(&b, " (%s)", nodeMeaning(c, false))
+			fmt.Fprintf(&b, " (%s)", m.node(c, false, "", nil))
 		}
 	}
 	for _, h := range n.Heredocs {
@@ -416,16 +552,27 @@ func nodeMeaning(n *parser.Node, posixShell bool) string {
 	return b.String()
 }
 
-// canonicalShell prints a shell program the way mvdan/sh prints its tree, or
-// returns it unchanged when it does not parse.
-func canonicalShell(text string) string {
-	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).
-		Parse(strings.NewReader(text), "")
+// parse parses a shell program once.
+func (m *meanings) parse(text string) *syntax.File {
+	if f, ok := m.shells[text]; ok {
+		return f
+	}
+	f, err := m.parser.Parse(strings.NewReader(text), "")
 	if err != nil {
+		f = nil
+	}
+	m.shells[text] = f
+	return f
+}
+
+// canonical prints a shell program the way mvdan/sh prints its tree, or
+// returns it unchanged when it does not parse.
+func (m *meanings) canonical(text string, tree *syntax.File) string {
+	if tree == nil {
 		return text
 	}
 	var b bytes.Buffer
-	if err := syntax.NewPrinter().Print(&b, f); err != nil {
+	if err := m.printer.Print(&b, tree); err != nil {
 		return text
 	}
 	return b.String()
@@ -435,9 +582,10 @@ func canonicalShell(text string) string {
 // layout of shell programs left out. Two documents with equal meanings build
 // the same image; --fmt must keep it.
 func (d *Document) Meaning() []string {
+	m := newMeanings()
 	out := make([]string, len(d.Instructions))
 	for i, in := range d.Instructions {
-		out[i] = nodeMeaning(in.Node, in.POSIX)
+		out[i] = m.of(in)
 	}
 	return out
 }

@@ -28,10 +28,18 @@ type Suppression struct {
 	Reason  string // the comment's ";reason=", "" when it gives none
 }
 
-// ignoresOf reads `# dfopt ignore=…` and `# hadolint ignore=…` from the comment
-// block right above each instruction, and their `global` forms from the
-// comments before the first instruction.
+type ignoresKey struct{}
+
+// ignoresOf returns the ignore comments of a document, read once for every
+// rule that runs on it.
 func ignoresOf(d *Document) ignores {
+	return d.Fact(ignoresKey{}, func() any { return readIgnores(d) }).(ignores)
+}
+
+// readIgnores reads `# dfopt ignore=…` and `# hadolint ignore=…` from the
+// comment block right above each instruction, and their `global` forms from
+// the comments before the first instruction.
+func readIgnores(d *Document) ignores {
 	ig := ignores{byInst: map[int][]ignore{}}
 	first := d.Lines() + 1
 	if len(d.Instructions) > 0 {

@@ -1,10 +1,14 @@
 package rewrite
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // maxPasses bounds how often the pipeline runs the whole rule list: a rule's
@@ -15,6 +19,11 @@ const maxPasses = 8
 // rewritten file with everything the rules found. A Dockerfile buildkit rejects
 // gives a *ParseError naming the line.
 func Source(src []byte, opts Options) (*Result, error) {
+	return source(src, opts, nil)
+}
+
+// source is Source; reparsed, when set, sees every document apply makes.
+func source(src []byte, opts Options, reparsed func(*Document)) (*Result, error) {
 	if opts.Path == "" {
 		opts.Path = "<stdin>"
 	}
@@ -22,7 +31,7 @@ func Source(src []byte, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &run{opts: opts, doc: doc, orig: identityLines(doc.Lines()), seen: map[string]bool{}}
+	st := &run{opts: opts, doc: doc, orig: identityLines(doc.Lines()), seen: map[string]bool{}, reparsed: reparsed}
 	// The rules run until they change nothing more; then --fmt formats, and
 	// when that changed the layout the rules look again (a rule may read the
 	// formatted file differently), so that the output is its own output.
@@ -78,12 +87,31 @@ type run struct {
 	// document's line endings: the way back from doc to the input's bytes.
 	steps [][]Edit
 
-	suppressed []Suppression // findings ignore comments switched off, once each
+	suppressed []Suppression       // findings ignore comments switched off, once each
+	ranOn      map[*Rule]*Document // the document each rule last ran on
+	// shells are shell programs parsed (nil: they do not parse) since the
+	// document was made, by text; the next document takes its RUNs' trees
+	// from them.
+	shells map[string]*syntax.File
+	// nodes are what buildkit made of the new text of the edits apply gets
+	// next, parsed on its own, by edit start; nil when not known.
+	nodes    map[int]*parser.Node
+	reparsed func(*Document) // a test's look at each document apply makes
 }
 
 // runRule runs one rule on the current document, reports what it found and
 // applies the edits it may apply. It tells whether the document changed.
 func (st *run) runRule(r *Rule) (changed bool, err error) {
+	if st.ranOn[r] == st.doc {
+		// A rule reads only the document and the options: on the document
+		// it last ran on it finds what it found then, all of it applied
+		// or recorded already.
+		return false, nil
+	}
+	if st.ranOn == nil {
+		st.ranOn = map[*Rule]*Document{}
+	}
+	st.ranOn[r] = st.doc
 	p := &Pass{Doc: st.doc, Rule: r, Options: st.opts, orig: st.orig}
 	if err := safeRun(r, p); err != nil {
 		return false, fmt.Errorf("%s: %w", st.opts.Path, err)
@@ -124,11 +152,9 @@ func (st *run) runRule(r *Rule) (changed bool, err error) {
 func (st *run) inputLines(n int) (line, end int) {
 	at := func(n int) int { return st.orig[max(1, min(n, len(st.orig)-1))] }
 	line, end = at(n), at(n)
-	for _, in := range st.doc.Instructions {
-		if in.StartLine == n {
-			end = max(line, at(in.EndLine))
-			break
-		}
+	ins := st.doc.Instructions
+	if i, ok := slices.BinarySearchFunc(ins, n, func(in *Instruction, n int) int { return cmp.Compare(in.StartLine, n) }); ok {
+		end = max(line, at(ins[i].EndLine))
 	}
 	return line, end
 }
@@ -207,9 +233,9 @@ func safeRun(r *Rule, p *Pass) (err error) {
 	return nil
 }
 
-// apply writes edits into the document, parses the result again (a rule that
-// produces what buildkit rejects is a bug, reported as such) and carries the
-// map back to input lines along.
+// apply writes edits into the document, parses the result again around the
+// edits (a rule that produces what buildkit rejects is a bug, reported as
+// such) and carries the map back to input lines along.
 func (st *run) apply(edits []Edit, by string) error {
 	// An insertion at the offset where a replacement starts goes before it.
 	slices.SortStableFunc(edits, func(a, b Edit) int {
@@ -235,13 +261,17 @@ func (st *run) apply(edits []Edit, by string) error {
 	for i, e := range edits {
 		step[i] = Edit{Start: e.Start, End: e.End, New: withNewline(e.New, old.Newline)}
 	}
-	doc, err := Parse(old.Path, src)
+	doc, err := old.reparse(src, step, st.shells, st.nodes)
+	st.shells, st.nodes = nil, nil
 	if err != nil {
 		return fmt.Errorf("%s: rule %s made a Dockerfile that buildkit rejects (a dfopt bug): %w", old.Path, by, err)
 	}
 	st.orig = composeLines(st.orig, lineMap(old, doc, edits, old.Newline))
 	st.steps = append(st.steps, step)
 	st.doc = doc
+	if st.reparsed != nil {
+		st.reparsed(doc)
+	}
 	return nil
 }
 
@@ -291,7 +321,8 @@ func identityLines(n int) []int {
 // lineMap returns, for every line of doc (made from old by edits), the line of
 // old it comes from: lines outside the edits map one to one; a line an edit
 // wrote maps to the same text among the lines the edit replaced (so text a rule
-// moved keeps its line), else to the line the edit starts on.
+// moved keeps its line), else to the line the edit starts on. It takes time
+// in proportion to the lines of doc and of the edits.
 func lineMap(old, doc *Document, edits []Edit, nl string) []int {
 	spans := make([]editSpan, 0, len(edits))
 	shift := 0 // new offset minus old offset after the edits seen so far
@@ -301,16 +332,17 @@ func lineMap(old, doc *Document, edits []Edit, nl string) []int {
 		shift += n - (e.End - e.Start)
 	}
 	m := make([]int, doc.Lines()+1)
-	used := map[int]bool{} // old lines already matched by moved text
+	from := &origins{old: old, spans: spans, used: map[int]bool{}}
+	i := 0 // the first span that does not end before the line
 	for line := 1; line <= doc.Lines(); line++ {
 		off := doc.LineStart(line)
 		oldOff := off - shift
-		i := 0
-		for ; i < len(spans) && off >= spans[i].newEnd; i++ {
+		for i < len(spans) && off >= spans[i].newEnd {
+			i++
 		}
 		switch {
 		case i < len(spans) && off >= spans[i].newStart:
-			m[line] = origin(old, doc.LineText(line), spans, i, used)
+			m[line] = from.origin(doc.lineBytes(line), i)
 			continue
 		case i < len(spans):
 			oldOff = off - spans[i].shiftBefore
@@ -326,30 +358,92 @@ type editSpan struct {
 	edit                          Edit
 }
 
+// origins finds the old lines that lines of the edits' new text were
+// copied from. It indexes the old lines by their text, per edit and for all
+// edits, when a line first asks, so that each old line is looked at a few
+// times, not once for every new line.
+type origins struct {
+	old   *Document
+	spans []editSpan
+	own   []map[string]*lineQueue // per edit: its old lines by text
+	all   map[string]*lineQueue   // every edit's old lines by text, edit after edit
+	used  map[int]bool            // old lines already matched
+}
+
+// lineQueue lists old lines with one text, in order; the lines before next
+// are all used.
+type lineQueue struct {
+	lines []int
+	next  int
+}
+
+// take returns the first line of q not yet used, and marks it used.
+func (q *lineQueue) take(used map[int]bool) (int, bool) {
+	if q == nil {
+		return 0, false
+	}
+	for ; q.next < len(q.lines); q.next++ {
+		if ln := q.lines[q.next]; !used[ln] {
+			used[ln] = true
+			q.next++
+			return ln, true
+		}
+	}
+	return 0, false
+}
+
 // origin finds the old line that a line of edit i's new text was copied from:
 // the first unused line with the same text among the lines edit i replaced,
 // then among those the other edits replaced (a move is a deletion here and an
 // insertion there), else the line edit i starts on.
-func origin(old *Document, text string, spans []editSpan, i int, used map[int]bool) int {
-	lineAt := func(off int) int { return old.LineOf(max(0, min(off, len(old.Src)-1))) }
-	start := lineAt(spans[i].edit.Start)
-	if strings.TrimSpace(text) == "" {
+func (o *origins) origin(text []byte, i int) int {
+	start := o.lineAt(o.spans[i].edit.Start)
+	if len(bytes.TrimSpace(text)) == 0 {
 		return start
 	}
-	order := append([]int{i}, slices.DeleteFunc(identityLines(len(spans)-1), func(k int) bool { return k == i })...)
-	for _, k := range order {
-		e := spans[k].edit
-		if e.End <= e.Start {
-			continue
-		}
-		for ln := lineAt(e.Start); ln <= lineAt(e.End-1); ln++ {
-			if !used[ln] && old.LineText(ln) == text {
-				used[ln] = true
-				return ln
-			}
+	if o.own == nil {
+		o.own = make([]map[string]*lineQueue, len(o.spans))
+	}
+	if o.own[i] == nil {
+		o.own[i] = map[string]*lineQueue{}
+		o.index(o.own[i], i)
+	}
+	if ln, ok := o.own[i][string(text)].take(o.used); ok {
+		return ln
+	}
+	// Every line of edit i with this text is used: the first unused one of
+	// all edits, in order, is another edit's.
+	if o.all == nil {
+		o.all = map[string]*lineQueue{}
+		for k := range o.spans {
+			o.index(o.all, k)
 		}
 	}
+	if ln, ok := o.all[string(text)].take(o.used); ok {
+		return ln
+	}
 	return start
+}
+
+// index adds the old lines edit k replaced to idx.
+func (o *origins) index(idx map[string]*lineQueue, k int) {
+	e := o.spans[k].edit
+	if e.End <= e.Start {
+		return
+	}
+	for ln := o.lineAt(e.Start); ln <= o.lineAt(e.End-1); ln++ {
+		t := string(o.old.lineBytes(ln))
+		q := idx[t]
+		if q == nil {
+			q = &lineQueue{}
+			idx[t] = q
+		}
+		q.lines = append(q.lines, ln)
+	}
+}
+
+func (o *origins) lineAt(off int) int {
+	return o.old.LineOf(max(0, min(off, len(o.old.Src)-1)))
 }
 
 func composeLines(orig, step []int) []int {

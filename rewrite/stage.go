@@ -13,10 +13,18 @@ func (d *Document) Parent(s *Stage) *Stage {
 	return nil
 }
 
+type shippingKey struct{}
+
 // Shipping tells which stages' files reach the output image: the last stage
 // and the stages it is built FROM, one after the other. The others are builder
 // stages whose layers never ship (they feed COPY --from, or a --target build).
+// The map is worked out once per document and shared by every caller, which
+// must not change it.
 func (d *Document) Shipping() map[*Stage]bool {
+	return d.Fact(shippingKey{}, func() any { return d.shipping() }).(map[*Stage]bool)
+}
+
+func (d *Document) shipping() map[*Stage]bool {
 	ship := map[*Stage]bool{}
 	if len(d.Stages) == 0 {
 		return ship

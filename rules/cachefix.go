@@ -27,14 +27,18 @@ type cacheRun struct {
 	mounts []string               // targets of its type=cache mounts, as norm spells them
 }
 
+type cacheRunsKey struct{}
+
 // cacheRuns lists the RUNs of the stages that ship whose shell program dfopt
-// could read.
+// could read, read once per document for every cache rule.
 func cacheRuns(m *runmodel.Model) []*cacheRun {
-	var out []*cacheRun
-	for _, in := range shippedRuns(m.Doc) {
-		out = append(out, newCacheRun(m, in))
-	}
-	return out
+	return m.Doc.Fact(cacheRunsKey{}, func() any {
+		var out []*cacheRun
+		for _, in := range shippedRuns(m.Doc) {
+			out = append(out, newCacheRun(m, in))
+		}
+		return out
+	}).([]*cacheRun)
 }
 
 // newCacheRun reads what a RUN sees and runs.

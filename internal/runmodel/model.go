@@ -76,9 +76,35 @@ func (m *Model) Run(in *rewrite.Instruction) *Run {
 	if r, ok := m.runs[in]; ok {
 		return r
 	}
-	r := m.readRun(in)
+	r := m.carried(in)
+	if r == nil {
+		r = m.readRun(in)
+	}
 	m.runs[in] = r
 	return r
+}
+
+// carried returns the model of a RUN that the document's last edits did
+// not touch, when the model of the document before them read it already
+// and what it read it with is the same (its shell, whether the shell stops
+// at the first error): the same commands, of the instruction as it is now.
+func (m *Model) carried(in *rewrite.Instruction) *Run {
+	prev, was := m.Doc.Carried(in)
+	if was == nil {
+		return nil
+	}
+	v, ok := prev.KnownFact(modelKey{})
+	if !ok {
+		return nil
+	}
+	pm := v.(*Model)
+	pr, ok := pm.runs[was]
+	if !ok || pr == nil || was.POSIX != in.POSIX || pm.states[was].Errexit() != m.states[in].Errexit() {
+		return nil
+	}
+	r := *pr
+	r.In = in
+	return &r
 }
 
 func (m *Model) readRun(in *rewrite.Instruction) *Run {

@@ -120,7 +120,7 @@ func (s State) Expand(lex *shell.Lex, word string) (string, bool) {
 // states computes the state before each instruction of every stage; a
 // stage built FROM another starts with its state.
 func states(d *rewrite.Document, lex *shell.Lex) map[*rewrite.Instruction]State {
-	out := map[*rewrite.Instruction]State{}
+	out := make(map[*rewrite.Instruction]State, len(d.Instructions))
 	final := map[*rewrite.Stage]State{}
 	for _, st := range d.Stages {
 		cur := State{Env: Env{}}
