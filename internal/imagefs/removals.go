@@ -216,19 +216,38 @@ func allBelow(tree Tree, dir string, ok func(string) bool) bool {
 }
 
 // ApartStamps moves the same-size content differences of StampFiles
-// out of a difference list.
+// out of a difference list, and every difference of npm's debug logs,
+// which npm names by the time it ran (see npmDebugLog).
 func ApartStamps(diffs []string) (rest, stamps []string) {
 	rest, stamps = ApartContentOf(diffs, StampFiles())
 	var kept []string
 	for _, d := range rest {
 		p, _, ok := strings.Cut(d, ": content differs, same size ")
-		if ok && stampLike(p) {
+		if ok && stampLike(p) || npmDebugLog(d) {
 			stamps = append(stamps, d)
 			continue
 		}
 		kept = append(kept, d)
 	}
 	return kept, stamps
+}
+
+// npmDebugLog says whether a difference is of a debug log npm writes for
+// each command it runs, in its cache folder's _logs, named by the time it
+// started (_logs/2026-12-02T15_07_11_542Z-debug-0.log): two builds of one
+// Dockerfile have other names there, and a rule that adds an npm command
+// (npm cache clean) adds a log. It says how npm ran, not what the image
+// does: the bench found node apps equal but for these.
+func npmDebugLog(d string) bool {
+	p, _, ok := strings.Cut(d, ": ")
+	if !ok {
+		return false
+	}
+	dir, base := path.Split(p)
+	stamp, n, ok := strings.Cut(strings.TrimSuffix(base, ".log"), "Z-debug-")
+	return strings.HasSuffix(dir, "/_logs/") && strings.HasSuffix(base, ".log") && ok &&
+		len(stamp) == len("2006-01-02T15_04_05_000") && stamp[4] == '-' && stamp[10] == 'T' && n != "" &&
+		strings.Trim(n, "0123456789") == ""
 }
 
 // stampLike says whether a file, wherever it is, holds the time (or a

@@ -133,3 +133,21 @@ func TestStampLike(t *testing.T) {
 		t.Errorf("rest %q\nstamps %q", rest, stamps)
 	}
 }
+
+// TestNpmDebugLog checks that npm's debug logs, named by the time npm ran,
+// are set apart whether they appear, go or differ, and nothing else is.
+func TestNpmDebugLog(t *testing.T) {
+	diffs := []string{
+		"/root/.npm/_logs/2026-12-02T15_07_11_542Z-debug-0.log: only in after (file, 37854 bytes, mode 0644)",
+		"/home/node/.npm/_logs/2026-12-02T15_13_12_203Z-debug-12.log: only in before",
+		"/root/.npm/_logs/2026-12-02T15_13_12_203Z-debug-0.log: size 9 -> 10 bytes",
+		"/root/.npm/_logs/debug.log: only in after (file, 3 bytes, mode 0644)",
+		"/root/.npm/_cacache/2026-12-02T15_13_12_203Z-debug-0.log: only in after (file, 3 bytes, mode 0644)",
+		"/root/.npm/_logs/2026-12-02T15_13_12_203Z-debug-x.log: only in after (file, 3 bytes, mode 0644)",
+		"/app/server.js: only in after (file, 3 bytes, mode 0644)",
+	}
+	rest, stamps := ApartStamps(diffs)
+	if !slices.Equal(stamps, diffs[:3]) || !slices.Equal(rest, diffs[3:]) {
+		t.Errorf("rest %q\nstamps %q", rest, stamps)
+	}
+}
