@@ -859,6 +859,9 @@ func planManifestsFirst(p *rewrite.Pass, st *rewrite.Stage, i int, wp *wholeProj
 		if may != "" {
 			whys = append(whys, "the RUN also runs commands that may read or change what the COPY brings: "+may)
 		}
+		if lock := lockRewritten(inst, files); lock != "" {
+			whys = append(whys, fmt.Sprintf("%s may rewrite %s (where it is out of step with the manifest, or of an older format), and the COPY after it would put the build context's back over it", commandOf(inst.call), lock))
+		}
 	}
 	whys = append(whys, way.mays...)
 	copyText := manifestCopyText(d, wp, files, dir, inst.cwd, wds[cp])
@@ -1477,4 +1480,53 @@ func prefetchBeforeInstall(d *rewrite.Document, cp, last, run *rewrite.Instructi
 	runStart := d.CommentBlockStart(run)
 	text := copyText + lines(d, cp.EndLine+1, midEnd) + prefetch + lines(d, cpStart, cp.EndLine) + lines(d, midEnd+1, runStart-1)
 	return rewrite.Edit{Start: d.LineStart(cpStart), End: d.LineStart(runStart), New: text}
+}
+
+// lockRewritten names the lockfile among the manifests copied first that
+// the install may write, unless it is told to keep it as it is: npm
+// install (not npm ci) brings package-lock.json up to date, and so do
+// yarn, pnpm and bun without a frozen lockfile, bundle install without
+// --frozen or --deployment, pipenv install without --deploy or
+// --ignore-pipfile, and mix deps.get. Once the install moves above the
+// COPY of the whole project, that COPY puts the context's lockfile back
+// over the one the install wrote, where before the image kept the
+// install's (the bench's static-site: a lockfile of npm 6 that npm 9
+// rewrote). "" when none may be written.
+func lockRewritten(inst install, files []string) string {
+	var locks []string
+	switch inst.eco {
+	case ecoNpm:
+		if v := inst.call.Arg(0); v == "ci" || v == "clean-install" {
+			return ""
+		}
+		locks = []string{"package-lock.json", "npm-shrinkwrap.json"}
+	case ecoYarn:
+		if inst.call.HasFlag("--frozen-lockfile", "--immutable") {
+			return ""
+		}
+		locks = []string{"yarn.lock"}
+	case ecoPnpm, ecoBun:
+		if inst.call.HasFlag("--frozen-lockfile") {
+			return ""
+		}
+		locks = []string{"pnpm-lock.yaml", "bun.lockb", "bun.lock"}
+	case ecoBundler:
+		if inst.call.HasFlag("--frozen", "--deployment") {
+			return ""
+		}
+		locks = []string{"Gemfile.lock"}
+	case ecoPipenv:
+		if inst.call.HasFlag("--deploy", "--ignore-pipfile") {
+			return ""
+		}
+		locks = []string{"Pipfile.lock"}
+	case ecoMix:
+		locks = []string{"mix.lock"}
+	}
+	for _, f := range files {
+		if slices.Contains(locks, path.Base(f)) {
+			return f
+		}
+	}
+	return ""
 }
