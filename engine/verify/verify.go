@@ -341,15 +341,22 @@ func compare(r *Result, before, after *imagefs.Layout, unsent []string, noise ma
 		}
 		diffs = kept
 	}
+	var unexplained []string // set apart as a cache no applied rule removes
 	for _, line := range apart {
 		p, _, _ := strings.Cut(line, ": ")
 		rule := cacheRuleOf(p, r.Rules, before.Image.Config.Env)
 		if rule == "" {
-			diffs = append(diffs, line)
+			unexplained = append(unexplained, line)
 			continue
 		}
 		r.ByRules = append(r.ByRules, Diff{What: line, Rule: rule})
 	}
+	// npm's debug logs lie in its home cache folder, which Apart takes out
+	// first: the stamps among what no rule explains are stamps all the same
+	// (the bench's node-ts, whose dfopt applies no node-cache).
+	unexplained, stamps = imagefs.ApartStamps(unexplained)
+	r.Stamps = append(r.Stamps, stamps...)
+	diffs = append(diffs, unexplained...)
 	diffs = append(diffs, imagefs.CompareConfigs(before.Image, after.Image)...)
 	rebase := r.rebase()
 	for _, d := range diffs {

@@ -239,6 +239,18 @@ func TestCompare(t *testing.T) {
 	if *r.Equal || len(r.Differs) != 2 {
 		t.Errorf("a path gone is noise: %+v", r)
 	}
+	// npm's debug logs, in its home cache folder, are stamps even where no
+	// rule of npm applied (the bench's node-ts); the cache itself is not.
+	npm := layoutOf(t, cfg, map[string]string{
+		"app/": "", "app/run": "#!/bin/sh\n", "root/": "", "root/.npm/": "", "root/.npm/_logs/": "",
+		"root/.npm/_logs/2026-12-02T16_04_04_185Z-debug-0.log": "ran",
+	})
+	bare := layoutOf(t, cfg, map[string]string{"app/": "", "app/run": "#!/bin/sh\n", "root/": "", "root/.npm/": "", "root/.npm/_logs/": ""})
+	r = Result{Rules: []string{"merge-runs"}}
+	compare(&r, npm, bare, nil, nil)
+	if !*r.Equal || len(r.Differs) != 0 || !slices.ContainsFunc(r.Stamps, func(s string) bool { return strings.Contains(s, "-debug-0.log") }) {
+		t.Errorf("npm's debug log: %+v", r)
+	}
 	// A changed program and config fail, unless a rebasing proposal applied.
 	other := layoutOf(t, imagefs.Config{Cmd: []string{"/app/other"}}, map[string]string{"app/": "", "app/run": "#!/bin/bash\n"})
 	r = Result{Rules: []string{"apt-hygiene"}}
