@@ -1,11 +1,16 @@
 package rewrite_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
@@ -113,6 +118,51 @@ func BenchmarkParse(b *testing.B) {
 		for _, src := range srcs {
 			if _, err := rewrite.Parse("bench", src); err != nil {
 				b.Fatal(err)
+			}
+		}
+	}
+	reportRates(b, len(srcs), cpu0)
+}
+
+// BenchmarkBuildKit does only what BuildKit itself does with the same files
+// before any rule can look at them: its parser reads each file, and its
+// instructions package turns every node into a typed command (which is also
+// how dfopt rejects what BuildKit rejects). No tool built on BuildKit's
+// parser that checks its input as BuildKit does can go below this;
+// BenchmarkParse adds dfopt's own reading (source map, stages, mvdan/sh on
+// every shell-form RUN), BenchmarkCorpus and BenchmarkFormat the rules and
+// the formatter.
+func BenchmarkBuildKit(b *testing.B) {
+	benchBuildKit(b, false)
+}
+
+// BenchmarkBuildKitParser is BuildKit's parser alone, without the typed
+// commands: the part of BenchmarkBuildKit that --fmt must pay twice, once
+// for the input and once for the new text of every instruction it
+// changes, to show that the new text means what the old one did.
+func BenchmarkBuildKitParser(b *testing.B) {
+	benchBuildKit(b, true)
+}
+
+func benchBuildKit(b *testing.B, parserOnly bool) {
+	srcs := acceptedCorpus(b)
+	lint := linter.New(&linter.Config{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, _ := cpuTime()
+	for b.Loop() {
+		for _, src := range srcs {
+			res, err := parser.Parse(bytes.NewReader(src))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if parserOnly {
+				continue
+			}
+			for _, n := range res.AST.Children {
+				if _, err := instructions.ParseInstructionWithLinter(n, lint); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 	}
