@@ -168,3 +168,45 @@ func benchBuildKit(b *testing.B, parserOnly bool) {
 	}
 	reportRates(b, len(srcs), cpu0)
 }
+
+// BenchmarkFormatFloor is the least a formatter that shows its output means
+// what its input did must do on this design: dfopt's Parse of each file
+// (BuildKit's parser and typed commands, mvdan/sh on every shell-form RUN)
+// and BuildKit's parser on the new text of every instruction --fmt
+// changes, the texts worked out before the timer starts. BenchmarkFormat
+// is the whole of --fmt; the difference is what formatting itself costs.
+func BenchmarkFormatFloor(b *testing.B) {
+	srcs := acceptedCorpus(b)
+	texts := make([]string, len(srcs))
+	for i, src := range srcs {
+		res, err := rewrite.Source(src, rewrite.Options{Path: "bench", Format: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var all strings.Builder
+		for _, f := range res.Findings {
+			for _, e := range f.Edits {
+				all.WriteString(e.New)
+				all.WriteString("\n")
+			}
+		}
+		texts[i] = all.String()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, _ := cpuTime()
+	for b.Loop() {
+		for i, src := range srcs {
+			if _, err := rewrite.Parse("bench", src); err != nil {
+				b.Fatal(err)
+			}
+			if texts[i] == "" {
+				continue
+			}
+			if _, err := parser.Parse(strings.NewReader(texts[i])); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportRates(b, len(srcs), cpu0)
+}
