@@ -529,13 +529,22 @@ func ManagerOf(c *Cmd) *Manager {
 	if isPip(name) {
 		name = "pip" // pip3, pip3.12
 	}
+	return managerOf()[name]
+}
+
+// managerOf maps each command of the table to its manager, the first that
+// names it; made on first use, not when the program starts.
+var managerOf = sync.OnceValue(func() map[string]*Manager {
+	byCommand := map[string]*Manager{}
 	for _, m := range Managers {
-		if slices.Contains(m.Commands, name) {
-			return m
+		for _, c := range m.Commands {
+			if _, ok := byCommand[c]; !ok {
+				byCommand[c] = m
+			}
 		}
 	}
-	return nil
-}
+	return byCommand
+})
 
 // ManagerNamed returns the manager of that name, or nil.
 func ManagerNamed(name string) *Manager {
