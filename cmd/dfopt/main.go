@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -19,7 +20,17 @@ import (
 	"github.com/dfopt/dfopt/rewrite"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	if os.Getenv("GOGC") == "" && (len(os.Args) < 2 || os.Args[1] != "lsp") {
+		// A run reads its files and ends: its heap stays small (a few MB
+		// for a folder of a thousand Dockerfiles), so collecting it four
+		// times less often costs little memory and saves about a tenth
+		// of the processor time (BenchmarkCorpus with GOGC=off). The
+		// language server keeps Go's default; GOGC set by the user wins.
+		debug.SetGCPercent(400)
+	}
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
 
 // Exit statuses, as gofmt and shfmt use them. Only main hands them to os.Exit,
 // so that run can be called from tests.
