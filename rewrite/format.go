@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -418,6 +419,7 @@ type meanings struct {
 	parser  *syntax.Parser
 	printer *syntax.Printer
 	shells  map[string]*syntax.File // by text; nil when the text does not parse
+	buf     bytes.Buffer            // canonical's, used again
 }
 
 func newMeanings() *meanings {
@@ -523,13 +525,25 @@ func (m *meanings) text(text string, escape rune, posixShell, last bool) (string
 // shell, the shell program printed canonically, so that layout inside it
 // does not count. tree, when not nil, is the parsed program text.
 func (m *meanings) node(n *parser.Node, posixShell bool, text string, tree *syntax.File) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %q %v", strings.ToLower(n.Value), n.Flags, n.Attributes["json"])
+	b := make([]byte, 0, 64+len(n.Original))
+	b = append(b, strings.ToLower(n.Value)...)
+	b = append(b, " ["...)
+	for i, f := range n.Flags {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendQuote(b, f)
+	}
+	b = append(b, "] "...)
+	b = strconv.AppendBool(b, n.Attributes["json"])
 	if stageAs := strings.EqualFold(n.Value, "from") && n.Next != nil && n.Next.Next != nil &&
 		n.Next.Next.Next != nil && n.Next.Next.Next.Next == nil && strings.EqualFold(n.Next.Next.Value, "as"); stageAs {
 		// BuildKit reads the AS of FROM IMAGE AS NAME in any case.
-		fmt.Fprintf(&b, " %q as %q", n.Next.Value, n.Next.Next.Next.Value)
-		return b.String()
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, n.Next.Value)
+		b = append(b, " as "...)
+		b = strconv.AppendQuote(b, n.Next.Next.Next.Value)
+		return string(b)
 	}
 	shellRun := posixShell && strings.EqualFold(n.Value, "run") && !n.Attributes["json"] && len(n.Heredocs) == 0
 	for x := n.Next; x != nil; x = x.Next {
@@ -541,15 +555,27 @@ func (m *meanings) node(n *parser.Node, posixShell bool, text string, tree *synt
 			}
 			v = m.canonical(v, t)
 		}
-		fmt.Fprintf(&b, " %q", v)
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, v)
 		for _, c := range x.Children {
-			fmt.Fprintf(&b, " (%s)", m.node(c, false, "", nil))
+			b = append(b, " ("...)
+			b = append(b, m.node(c, false, "", nil)...)
+			b = append(b, ')')
 		}
 	}
 	for _, h := range n.Heredocs {
-		fmt.Fprintf(&b, " <<%q %d %v %v %q", h.Name, h.FileDescriptor, h.Expand, h.Chomp, h.Content)
+		b = append(b, " <<"...)
+		b = strconv.AppendQuote(b, h.Name)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(h.FileDescriptor), 10)
+		b = append(b, ' ')
+		b = strconv.AppendBool(b, h.Expand)
+		b = append(b, ' ')
+		b = strconv.AppendBool(b, h.Chomp)
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, h.Content)
 	}
-	return b.String()
+	return string(b)
 }
 
 // parse parses a shell program once.
@@ -571,11 +597,11 @@ func (m *meanings) canonical(text string, tree *syntax.File) string {
 	if tree == nil {
 		return text
 	}
-	var b bytes.Buffer
-	if err := m.printer.Print(&b, tree); err != nil {
+	m.buf.Reset()
+	if err := m.printer.Print(&m.buf, tree); err != nil {
 		return text
 	}
-	return b.String()
+	return m.buf.String()
 }
 
 // Meaning returns what buildkit makes of each instruction, in order, with the
