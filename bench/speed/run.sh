@@ -18,7 +18,8 @@
 #     dockerfmt's library, dfopt --fmt with no rule, and dfopt's default
 #     rules (compare.go's format mode: the median of the rounds);
 #   - the start-up of dfopt --check on a small file, of dockerfmt --check on
-#     it and of a Go hello-world, each run $RUNS times in turn (compare.go's
+#     it, of a Go hello-world and of floor.go (BuildKit's parser and
+#     instructions packages reading the file, nothing else), each run $RUNS times in turn (compare.go's
 #     startup mode: the median wall-clock time);
 #   - the init work of dfopt's own packages (GODEBUG=inittrace=1, the
 #     median of 21 runs).
@@ -92,11 +93,17 @@ for v in "${versions[@]}"; do
 	"$tmp/bin/compare-$v" format -rounds "$rounds" -dockerfmt "$tmp/bin/dockerfmt" "$corpus"
 done
 
+# The start-up floor of a tool on BuildKit's parser (floor.go), built in
+# the copy of this checkout so that it links the same versions.
+mkdir -p "$tmp/src-after/cmd/floor"
+sed '/^\/\/go:build ignore$/d' "$here/floor.go" >"$tmp/src-after/cmd/floor/main.go"
+(cd "$tmp/src-after" && go build -o "$tmp/bin/floor" ./cmd/floor)
+
 # A small file that nothing changes.
 printf 'FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD ["curl", "--version"]\n' >"$tmp/small/Dockerfile"
 echo
 echo "== start-up: $runs runs each, in turn, on a 3-line Dockerfile"
-cmds=("hello=$tmp/bin/hello")
+cmds=("hello=$tmp/bin/hello" "buildkit-floor=$tmp/bin/floor $tmp/small/Dockerfile")
 for v in "${versions[@]}"; do
 	cmds+=("dfopt-$v=$tmp/bin/dfopt-$v --check $tmp/small/Dockerfile")
 done
