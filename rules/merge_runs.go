@@ -144,11 +144,15 @@ func mergeSequence(p *rewrite.Pass, m *runmodel.Model, seq []runPart) {
 			index[i], link[i] = true, true
 		}
 	}
-	reclaim := map[int]int{} // index of a removing RUN -> the earliest RUN it reclaims from
+	reclaim := map[int]int{}                     // index of a removing RUN -> the earliest RUN it reclaims from
+	left := make([]runmodel.Footprint, len(seq)) // what each leaves, worked out once
+	for k := range seq {
+		left[k] = seq[k].run.Left()
+	}
 	for j := 1; j < len(seq); j++ {
 		removed := seq[j].run.Removed()
 		for k := 0; k < j; k++ {
-			if removed.Reclaims(seq[k].run.Left()) {
+			if removed.Reclaims(left[k]) {
 				reclaim[j] = k
 				for i := k; i < j; i++ {
 					link[i] = true
