@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/dfopt/dfopt/internal/shparse"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -272,14 +273,12 @@ func (d *Document) LineOf(off int) int {
 // a shell parser.
 type builder struct {
 	lint   *linter.Linter
-	shell  *syntax.Parser
 	shells map[string]*syntax.File // programs parsed before, by text (nil: they do not parse)
 }
 
 func newBuilder() *builder {
 	return &builder{
-		lint:  linter.New(&linter.Config{}),
-		shell: syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)),
+		lint: linter.New(&linter.Config{}),
 	}
 }
 
@@ -397,7 +396,7 @@ func (b *builder) parseShell(text string) *Shell {
 		}
 		return &Shell{Text: text, File: f}
 	}
-	f, err := b.shell.Parse(strings.NewReader(text), "")
+	f, err := shparse.Parse(text)
 	if err != nil {
 		return nil
 	}

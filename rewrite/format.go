@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/dfopt/dfopt/internal/shparse"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -416,7 +417,6 @@ func indentWidth(l string) int {
 // parser and printer for all of them. It keeps the shell programs it parsed,
 // so that the document made of the formatted text need not parse them again.
 type meanings struct {
-	parser  *syntax.Parser
 	printer *syntax.Printer
 	shells  map[string]*syntax.File // by text; nil when the text does not parse
 	buf     bytes.Buffer            // canonical's, used again
@@ -424,7 +424,6 @@ type meanings struct {
 
 func newMeanings() *meanings {
 	return &meanings{
-		parser:  syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)),
 		printer: syntax.NewPrinter(),
 		shells:  map[string]*syntax.File{},
 	}
@@ -583,7 +582,7 @@ func (m *meanings) parse(text string) *syntax.File {
 	if f, ok := m.shells[text]; ok {
 		return f
 	}
-	f, err := m.parser.Parse(strings.NewReader(text), "")
+	f, err := shparse.Parse(text)
 	if err != nil {
 		f = nil
 	}

@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/dfopt/dfopt/internal/shparse"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -537,7 +538,7 @@ func (w *walker) trap(cmd *Cmd, words []Word, at int, pl placement) {
 
 // parseText parses a program given as a string.
 func parseText(s string) (*syntax.File, error) {
-	return syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(s), "")
+	return shparse.Parse(s)
 }
 
 // isPython tells whether a command name is a Python interpreter.
