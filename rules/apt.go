@@ -26,7 +26,12 @@ var AptHygiene = &rewrite.Rule{
 - apt-get update before the install (or upgrade), when none runs there. Lists fetched by an
   earlier RUN come from that RUN's cached layer and go stale: installs then fail
   or install old versions. A RUN just before (only other kinds of instruction
-  between) that runs nothing but apt-get update is pulled in.
+  between) that runs nothing but apt-get update is pulled in. In a stage whose
+  files reach the image, the new update writes the lists again into the RUN's
+  layer; where they cannot be removed there (a later step may read them, see
+  below), that would ship a second copy of the lists, so the update is then a
+  proposal that says why. A later RUN that gets its own update this way does
+  not count as reading them.
 - -y on install, upgrade, remove and purge, which otherwise stop at their prompt.
 - apt, the command meant for people, is left as it is (hadolint's DL3027
   would make it apt-get): apt deletes the .deb files it downloaded where
@@ -110,6 +115,7 @@ func runAptHygiene(p *rewrite.Pass) {
 	d := p.Doc
 	m := runmodel.Of(d)
 	ship := d.Shipping()
+	costly := planUpdates(p, m, ship)
 	for _, st := range d.Stages {
 		for i, in := range st.Instructions {
 			if in.Keyword != "run" || in.Shell == nil {
@@ -149,27 +155,25 @@ func runAptHygiene(p *rewrite.Pass) {
 				if !ok {
 					continue // the install sits where a command cannot go in front of it
 				}
-				edits = append(edits, e...)
-				what = append(what, "run apt-get update in the same RUN: lists from an earlier layer go stale")
-				if prev := updateOnlyRunBefore(m, st, i); prev != nil {
-					edits = append(edits, rewrite.Edit{Start: d.LineStart(prev.StartLine), End: d.LineEnd(prev.EndLine)})
-					what = append(what, fmt.Sprintf("the RUN at line %d that only updated is pulled in", p.InputLine(prev.StartLine)))
+				if why, ok := costly[in]; ok {
+					// The update would write the lists again into this
+					// RUN's layer, beside the earlier layer's copy: the
+					// image would grow by the lists for fresher ones.
+					p.Report(rewrite.Finding{Line: in.StartLine, Proposal: true, Edits: e,
+						Message: "apt-get: " + updateWhy + " (proposal: this RUN's layer would ship another copy of the lists, as " + why + ")"})
+				} else {
+					edits = append(edits, e...)
+					what = append(what, updateWhy)
+					if prev := updateOnlyRunBefore(m, st, i); prev != nil {
+						edits = append(edits, rewrite.Edit{Start: d.LineStart(prev.StartLine), End: d.LineEnd(prev.EndLine)})
+						what = append(what, fmt.Sprintf("the RUN at line %d that only updated is pulled in", p.InputLine(prev.StartLine)))
+					}
+					updated, inserted = true, true
 				}
-				updated, inserted = true, true
 			}
 			if ship[st] && install != nil && updated && !cleansLists(r) && !listsCacheMount(r) {
-				var clean []rewrite.Edit
-				var why string
-				if p.Options.CacheMounts {
-					if allReadersRefresh(r, install.Cmd, inserted) {
-						clean = append(clean, addRunFlags(d, in, cacheMountFlag("/var/lib/apt/lists")))
-						why = "keep apt's package lists in a cache mount, out of the image"
-					}
-				} else if e, ok := appendCommand(d, r, "rm -rf /var/lib/apt/lists/*"); ok {
-					clean = append(clean, e)
-					why = "remove /var/lib/apt/lists/* at the end: the lists would ship in the layer"
-				}
-				if rd := listsReadLater(m, in); rd == nil {
+				clean, why := cleanLists(p, r, in, install.Cmd, inserted)
+				if rd := listsReadLater(m, in, nil); rd == nil {
 					edits = append(edits, clean...)
 					what = append(what, why)
 				} else if rd.Unseen && len(clean) > 0 {
@@ -184,6 +188,9 @@ func runAptHygiene(p *rewrite.Pass) {
 		}
 	}
 }
+
+// updateWhy is why apt-hygiene puts an apt-get update in front of an install.
+const updateWhy = "run apt-get update in the same RUN: lists from an earlier layer go stale"
 
 func appendOnce(list []string, s string) []string {
 	if slices.Contains(list, s) {
@@ -280,11 +287,16 @@ func allReadersRefresh(r *runmodel.Run, install *runmodel.Cmd, inserted bool) bo
 // listsReadLater finds a later step that may read the package lists in
 // from the image (see runmodel.Model.LaterReader): it runs an apt command
 // that reads them without an update before it, names them, or runs
-// something the model cannot see through.
-func listsReadLater(m *runmodel.Model, in *rewrite.Instruction) *runmodel.Reader {
+// something the model cannot see through. An apt command of a RUN in
+// updating, at or after the install named there, counts as refreshed: the
+// rule puts an update in front of that install.
+func listsReadLater(m *runmodel.Model, in *rewrite.Instruction, updating map[*rewrite.Instruction]*runmodel.Cmd) *runmodel.Reader {
 	places := m.CachePlaces(apt, m.State(in), nil, true)
 	return m.LaterReader(in, places, func(r *runmodel.Run, c *runmodel.Cmd, _ runmodel.State) string {
 		if runmodel.ManagerOf(c) != apt {
+			return ""
+		}
+		if ic, ok := updating[r.In]; ok && (c == ic || runmodel.Before(ic, c) && !ic.Cond && !c.Cond) {
 			return ""
 		}
 		k := apt.Read(c)
@@ -293,6 +305,80 @@ func listsReadLater(m *runmodel.Model, in *rewrite.Instruction) *runmodel.Reader
 		}
 		return ""
 	})
+}
+
+// cleanLists returns the edit that keeps the lists a RUN writes out of its
+// layer (a cache mount with --cache-mounts, else their removal at its end),
+// and why; none when it cannot be made.
+func cleanLists(p *rewrite.Pass, r *runmodel.Run, in *rewrite.Instruction, install *runmodel.Cmd, inserted bool) ([]rewrite.Edit, string) {
+	if p.Options.CacheMounts {
+		if allReadersRefresh(r, install, inserted) {
+			return []rewrite.Edit{addRunFlags(p.Doc, in, cacheMountFlag("/var/lib/apt/lists"))}, "keep apt's package lists in a cache mount, out of the image"
+		}
+		return nil, ""
+	}
+	if e, ok := appendCommand(p.Doc, r, "rm -rf /var/lib/apt/lists/*"); ok {
+		return []rewrite.Edit{e}, "remove /var/lib/apt/lists/* at the end: the lists would ship in the layer"
+	}
+	return nil, ""
+}
+
+// planUpdates decides, for each RUN whose install has no apt-get update
+// before it, whether putting one there leaves the image as small; it
+// returns the RUNs where it does not, with why. It
+// does when the RUN's stage ships nowhere, when the RUN pulls in the RUN
+// before it that only updated (the lists move, no copy is added), or when
+// the lists the new update writes stay out of the RUN's layer: the RUN
+// removes them or mounts a cache over them already, or their clean-up can
+// be added, no later step reading them. A later RUN that gets its own
+// update this way reads none of them; the RUNs are decided from the last
+// one back, so that a chain of installs is decided in one pass. Only this
+// decision counts on the later updates: a clean-up is added when the
+// document as it is has no later reader.
+func planUpdates(p *rewrite.Pass, m *runmodel.Model, ship map[*rewrite.Stage]bool) map[*rewrite.Instruction]string {
+	d := p.Doc
+	costly := map[*rewrite.Instruction]string{}
+	updating := map[*rewrite.Instruction]*runmodel.Cmd{}
+	for si := len(d.Stages) - 1; si >= 0; si-- {
+		st := d.Stages[si]
+		for i := len(st.Instructions) - 1; i >= 0; i-- {
+			in := st.Instructions[i]
+			if in.Keyword != "run" || in.Shell == nil {
+				continue
+			}
+			r := m.Run(in)
+			var install *runmodel.Call
+			for _, c := range r.Calls(apt) {
+				if c.Name != "apt-cache" && c.Installs() {
+					install = &c
+					break
+				}
+			}
+			if install == nil || runmodel.RefreshedBefore(r, apt, install.Cmd) {
+				continue
+			}
+			if _, ok := prependCommand(in, install.Cmd, "apt-get update"); !ok {
+				continue
+			}
+			why := ""
+			switch {
+			case !ship[st], cleansLists(r), listsCacheMount(r), updateOnlyRunBefore(m, st, i) != nil:
+			default:
+				clean, _ := cleanLists(p, r, in, install.Cmd, true)
+				if rd := listsReadLater(m, in, updating); rd != nil {
+					why = "they cannot be removed there: " + readerWhy(p, rd)
+				} else if len(clean) == 0 {
+					why = "dfopt cannot remove them there"
+				}
+			}
+			if why != "" {
+				costly[in] = why
+				continue
+			}
+			updating[in] = install.Cmd
+		}
+	}
+	return costly
 }
 
 func runAptNoInstallRecommends(p *rewrite.Pass) {
