@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,50 @@ func TestNoEngineClient(t *testing.T) {
 				t.Errorf("go %s: dfopt's module needs %d packages of %s, %s first (go mod why -m says which import brings it)",
 					strings.Join(args, " "), len(found), h, found[0])
 			}
+		}
+	}
+}
+
+// TestStaticBinary checks that the dfopt command links neither package net
+// nor cgo, so that go install, with a C compiler at hand as on most
+// machines, makes a statically linked binary: one that links cgo loads libc
+// and starts cgo's runtime on every run, some 2 ms of the ~6 a hook pays
+// per run on a small file (issue 12). net brings cgo for its name
+// resolver, os/user for its user look-ups; pflag brought net, for IP
+// flags dfopt never had, until internal/flags took its place.
+// CGO_ENABLED=1 makes go list answer for a machine with a C compiler,
+// whether this one has one or not.
+func TestStaticBinary(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skipf("no go command: %v", err)
+	}
+	cmd := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}`, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, stderrOf(err))
+	}
+	// importers lists, for each package, the packages that import it; a
+	// package that uses cgo imports "C", which brings runtime/cgo.
+	importers := map[string][]string{}
+	linked := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		linked[pkg] = true
+		for _, imp := range strings.Fields(imports) {
+			if pkg != "runtime/cgo" {
+				importers[imp] = append(importers[imp], pkg)
+			}
+		}
+	}
+	if len(linked) < 20 {
+		t.Fatalf("go list -deps: %d packages, too few to be dfopt's command:\n%s", len(linked), out)
+	}
+	why := map[string][]string{"net": importers["net"], "runtime/cgo": importers["C"]}
+	for _, pkg := range []string{"net", "runtime/cgo"} {
+		if linked[pkg] {
+			t.Errorf("dfopt links %s (through %s): go install would then make a dynamically linked binary, which loads libc and starts cgo on every run, some 2 ms more than a static one",
+				pkg, strings.Join(why[pkg], ", "))
 		}
 	}
 }

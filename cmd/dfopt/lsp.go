@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/spf13/pflag"
-
 	"github.com/dfopt/dfopt/internal/config"
+	"github.com/dfopt/dfopt/internal/flags"
 	"github.com/dfopt/dfopt/internal/lsp"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
@@ -36,10 +35,7 @@ const exitNoShutdown = 1
 // runLSP serves the Language Server Protocol on stdin and stdout until the
 // client ends the session.
 func runLSP(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("dfopt lsp", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.SortFlags = false
+	fs := &flags.Set{}
 	enable := fs.StringSlice("enable", nil, "switch on the rules `NAME,...` (or all)")
 	disable := fs.StringSlice("disable", nil, "switch off the rules `NAME,...` (or all)")
 	merge := fs.String("merge", "", "`small`: merge-runs also merges small RUNs that save no bytes; all: that, and in builder stages too")

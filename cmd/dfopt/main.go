@@ -13,9 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/spf13/pflag"
-
 	"github.com/dfopt/dfopt/internal/config"
+	"github.com/dfopt/dfopt/internal/flags"
 	"github.com/dfopt/dfopt/internal/report"
 	"github.com/dfopt/dfopt/rewrite"
 )
@@ -166,10 +165,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
-	fs := pflag.NewFlagSet("dfopt", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard) // run prints usage and errors itself
-	fs.Usage = func() {}
-	fs.SortFlags = false
+	fs := &flags.Set{} // it prints nothing: run prints usage and errors itself
 	fs.BoolVarP(&c.write, "write", "w", false, "write the result back to each file that changes")
 	fs.BoolVarP(&c.diff, "diff", "d", false, "print a unified diff of the changes (for git apply or patch -p1)")
 	fs.BoolVarP(&c.list, "list", "l", false, "print the paths of the files that would change")
@@ -251,17 +247,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// writeFlagUsages prints one aligned line per flag. pflag's own FlagUsages
-// writes "--write[=true|false]" for every boolean flag, which reads worse.
-func writeFlagUsages(w io.Writer, fs *pflag.FlagSet) {
+// writeFlagUsages prints one aligned line per flag, in the order they were
+// defined: "-w, --write" for a boolean, "--format=text" for a flag that
+// takes a value, named by its usage text's back-quoted word.
+func writeFlagUsages(w io.Writer, fs *flags.Set) {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	fs.VisitAll(func(f *pflag.Flag) {
+	fs.VisitAll(func(f *flags.Flag) {
 		name := "    --" + f.Name
 		if f.Shorthand != "" {
 			name = "-" + f.Shorthand + ", --" + f.Name
 		}
-		varname, usage := pflag.UnquoteUsage(f)
-		if f.Value.Type() != "bool" {
+		varname, usage := f.UnquoteUsage()
+		if !f.IsBool() {
 			name += "=" + varname
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", name, usage)

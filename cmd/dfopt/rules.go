@@ -7,8 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/spf13/pflag"
-
+	"github.com/dfopt/dfopt/internal/flags"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 )
@@ -28,9 +27,7 @@ documentation; with a hadolint ID (DL3020), each rule that carries it.
 
 // runRules is the "dfopt rules" subcommand.
 func runRules(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("dfopt rules", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs := &flags.Set{}
 	help := fs.BoolP("help", "h", false, "print this help and exit")
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, err)

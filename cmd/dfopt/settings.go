@@ -5,9 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/spf13/pflag"
-
 	"github.com/dfopt/dfopt/internal/config"
+	"github.com/dfopt/dfopt/internal/flags"
 	"github.com/dfopt/dfopt/rewrite"
 	"github.com/dfopt/dfopt/rules"
 )
@@ -15,7 +14,7 @@ import (
 // setFlags checks the flags' values and keeps those given on the command
 // line as the last layer of settings, so that they win over the
 // configuration files'.
-func (c *cli) setFlags(fs *pflag.FlagSet, enable, disable []string, merge, largeFile string) error {
+func (c *cli) setFlags(fs *flags.Set, enable, disable []string, merge, largeFile string) error {
 	c.opts.Rules = rules.All()
 	if _, err := rewrite.Select(rules.All(), enable, disable); err != nil {
 		return err
