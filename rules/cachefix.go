@@ -380,14 +380,24 @@ func offlineConfig(p *rewrite.Pass, m *runmodel.Model, mgr *runmodel.Manager) st
 		}
 	}
 	ctx := p.Options.Context
+	if ctx == nil {
+		return ""
+	}
+	return rewrite.Shared(ctx, offlineKey{mgr.Name}, func() string { return contextOffline(ctx, mgr) })
+}
+
+// offlineKey names contextOffline's answer for a manager among a context's
+// facts: the Dockerfiles that share the context share it.
+type offlineKey struct{ manager string }
+
+// contextOffline says which config file of the build context turns the
+// manager's offline setting on, if one does.
+func contextOffline(ctx *rewrite.BuildContext, mgr *runmodel.Manager) string {
 	names := map[string]bool{}
 	for _, f := range mgr.OfflineConfig {
 		if !strings.HasPrefix(f, "/") && !strings.HasPrefix(f, "~") {
 			names[f] = true
 		}
-	}
-	if ctx == nil {
-		return ""
 	}
 	files, err := ctx.Files()
 	if err != nil {

@@ -484,8 +484,28 @@ type contextScan struct {
 	items []contextItem // paths of a junk kind, in lexical order
 	sent  []string      // every path sent, but the contents of the items' folders
 
-	mu   sync.Mutex
-	only map[string]bool // onlyItems' answers
+	mu     sync.Mutex
+	only   map[string]bool // onlyItems' answers
+	sorted []string        // sent in string order, made on first use by below
+}
+
+// below returns the paths sent below folder dir (not dir itself), in
+// string order. It searches a sorted copy of sent, so that a Dockerfile
+// asking of the paths it names does not read every path of the context.
+func (s *contextScan) below(dir string) []string {
+	s.mu.Lock()
+	if s.sorted == nil {
+		s.sorted = slices.Sorted(slices.Values(s.sent))
+	}
+	sorted := s.sorted
+	s.mu.Unlock()
+	prefix := dir + "/"
+	i, _ := slices.BinarySearch(sorted, prefix)
+	j := i
+	for j < len(sorted) && strings.HasPrefix(sorted[j], prefix) {
+		j++
+	}
+	return sorted[i:j]
 }
 
 type contextItem struct {
@@ -576,11 +596,9 @@ func (s *contextScan) ignoresNamed(pattern string, users dockerfileUses) bool {
 			if ok, _ := pm.MatchesOrParentMatches(n); ok {
 				return true
 			}
-			for _, rel := range s.sent {
-				if strings.HasPrefix(rel, n+"/") {
-					if ok, _ := pm.MatchesOrParentMatches(rel); ok {
-						return true
-					}
+			for _, rel := range s.below(n) {
+				if ok, _ := pm.MatchesOrParentMatches(rel); ok {
+					return true
 				}
 			}
 		}
