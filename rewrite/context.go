@@ -30,6 +30,7 @@ type BuildContext struct {
 	Patterns   []string // its patterns, as BuildKit reads them
 
 	matcher *patternmatcher.PatternMatcher
+	matchMu sync.Mutex // guards matcher
 	tree    *contextTree
 
 	mu        sync.Mutex
@@ -246,7 +247,11 @@ func (c *BuildContext) Ignored(rel string) bool {
 	if rel == "." || rel == "" {
 		return false
 	}
+	// The matcher compiles each pattern the first time it is used, which
+	// is no safe thing for goroutines that share the context to do at once.
+	c.matchMu.Lock()
 	ok, err := c.matcher.MatchesOrParentMatches(rel)
+	c.matchMu.Unlock()
 	return err == nil && ok
 }
 

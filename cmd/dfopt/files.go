@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/dfopt/dfopt/internal/config"
@@ -201,6 +203,49 @@ func (c *cli) excluded(path string, dir bool) bool {
 	}
 	c.verbosef("skipping %s: excluded by %s", path, cfg.Path)
 	return true
+}
+
+// visitAll processes the inputs in order. Without -w, files are read and
+// computed side by side, on as many goroutines as Go runs at once, and
+// their outcomes printed in the order of the inputs: nothing is written
+// then, so each sees the files as the run found them, as it would one by
+// one. With -w each must see what the ones before it wrote (a .dockerignore,
+// a sibling Dockerfile), and standard input is read once: those runs go one
+// by one.
+func (c *cli) visitAll(inputs []string) {
+	workers := runtime.GOMAXPROCS(0)
+	if c.write || workers < 2 || len(inputs) < 2 || slices.Contains(inputs, "-") {
+		for _, in := range inputs {
+			c.visit(in)
+		}
+		return
+	}
+	outcomes := make([]chan outcome, len(inputs))
+	for i := range outcomes {
+		outcomes[i] = make(chan outcome, 1)
+	}
+	// At most a few outcomes wait to be printed, however many the inputs.
+	ahead := make(chan struct{}, 2*workers)
+	go func() {
+		for i, in := range inputs {
+			ahead <- struct{}{}
+			go func() { outcomes[i] <- c.computeFile(in) }()
+		}
+	}()
+	for i := range inputs {
+		o := <-outcomes[i]
+		<-ahead
+		c.emit(o)
+	}
+}
+
+// computeFile reads one file and computes its outcome.
+func (c *cli) computeFile(path string) outcome {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return outcome{name: path, err: bareError(err)}
+	}
+	return c.compute(path, src, true)
 }
 
 // visit processes one input: "-" for standard input, or a file.

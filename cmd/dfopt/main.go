@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/dfopt/dfopt/internal/config"
@@ -133,9 +134,11 @@ type cli struct {
 	// Dockerfiles after.
 	contexts rewrite.Contexts
 
-	config *config.File    // --config, for every input
-	finder *config.Finder  // else the .dfopt.yaml above each input
-	flags  config.Settings // what the command line sets: the last layer of settings
+	config *config.File   // --config, for every input
+	finder *config.Finder // else the .dfopt.yaml above each input
+	// finderMu guards finder, which inputs computed side by side share.
+	finderMu sync.Mutex
+	flags    config.Settings // what the command line sets: the last layer of settings
 	// failOn is what fails --check besides changes for the input being
 	// processed: --fail-on's kinds if given, else its configuration's.
 	failOn failOn
@@ -234,9 +237,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(c.badConfigs) > 0 {
 		return exitError
 	}
-	for _, in := range inputs {
-		c.visit(in)
-	}
+	c.visitAll(inputs)
 	c.closeOutput()
 	switch {
 	case c.failed:
@@ -276,35 +277,66 @@ func usageError(stderr io.Writer, err error) int {
 // then, as the flags say, the file written, its path listed, its diff or its
 // new content printed. file tells whether name is a file that -w may write.
 func (c *cli) process(name string, src []byte, file bool) {
+	c.emit(c.compute(name, src, file))
+}
+
+// outcome is what dfopt made of one input, before anything is printed or
+// written: files of a folder are worked on side by side, and their
+// outcomes come out in the order of the inputs.
+type outcome struct {
+	name   string
+	src    []byte
+	file   bool
+	failOn failOn
+	res    *rewrite.Result
+	err    error
+}
+
+// compute runs the rules on one input. It prints and writes nothing, so
+// that inputs may be computed side by side (see visitAll).
+func (c *cli) compute(name string, src []byte, file bool) (o outcome) {
+	o = outcome{name: name, src: src, file: file}
 	defer func() {
 		// A library bug must cost one file, not the run.
 		if v := recover(); v != nil {
-			c.fail(name, fmt.Errorf("internal error (a dfopt bug): %v", v))
+			o.res, o.err = nil, fmt.Errorf("internal error (a dfopt bug): %v", v)
 		}
 	}()
 	opts, failOn, err := c.optionsFor(name, file)
 	if err != nil {
-		c.fail(name, err)
-		return
+		o.err = err
+		return o
 	}
-	if c.failOn, err = c.failOnFor(failOn); err != nil {
-		c.fail(name, err) // the configuration's values were checked when it was read
-		return
+	if o.failOn, err = c.failOnFor(failOn); err != nil {
+		o.err = err // the configuration's values were checked when it was read
+		return o
 	}
 	opts.Path = name
 	if dir := c.contextFor(name, file); dir != "" {
 		ctx, err := c.contexts.Open(dir, map[bool]string{true: name}[file])
 		if err != nil {
-			c.fail(name, err)
-			return
+			o.err = err
+			return o
 		}
 		opts.Context = ctx
 	}
-	res, err := rewrite.Source(src, opts)
-	if err != nil {
-		c.fail(name, err)
+	o.res, o.err = rewrite.Source(src, opts)
+	return o
+}
+
+// emit reports one input's outcome, writes it with -w, and prints it.
+func (c *cli) emit(o outcome) {
+	name, src, file, res := o.name, o.src, o.file, o.res
+	defer func() {
+		if v := recover(); v != nil {
+			c.fail(name, fmt.Errorf("internal error (a dfopt bug): %v", v))
+		}
+	}()
+	if o.err != nil {
+		c.fail(name, o.err)
 		return
 	}
+	c.failOn = o.failOn
 	c.report(name, src, res)
 	changed := res.Changed(src)
 	c.changed = c.changed || changed || len(res.Files) > 0

@@ -56,7 +56,12 @@ func (c *cli) configFor(name string, file bool) (*config.File, error) {
 		return c.config, nil
 	case c.finder == nil:
 		return nil, nil
-	case file:
+	}
+	// Inputs are computed side by side (visitAll); the finder's cache is
+	// one for all of them.
+	c.finderMu.Lock()
+	defer c.finderMu.Unlock()
+	if file {
 		return c.finder.Find(filepath.Dir(name))
 	}
 	return c.finder.Find(".")
