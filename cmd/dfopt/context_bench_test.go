@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -50,15 +48,7 @@ func BenchmarkContext(b *testing.B) {
 			for i := range n {
 				files[fmt.Sprintf("svc%04d.Dockerfile", i)] = contextDockerfiles[i%len(contextDockerfiles)]
 			}
-			for name, body := range files {
-				p := filepath.Join(dir, filepath.FromSlash(name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					b.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-					b.Fatal(err)
-				}
-			}
+			writeFiles(b, dir, files)
 			var stderr strings.Builder
 			cpu0, cpuKnown := cpuTime()
 			b.ResetTimer()

@@ -12,11 +12,7 @@ import (
 // TestCorpusDiffMatchesWrite checks, for every corpus file dfopt changes, that
 // `dfopt -d F | git apply` leaves the same bytes as `dfopt -w F`.
 func TestCorpusDiffMatchesWrite(t *testing.T) {
-	corpus, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "dockerfiles"))
-	files, _ := filepath.Glob(filepath.Join(corpus, "*"))
-	if len(files) == 0 {
-		t.Skipf("corpus not found at %s: ../shared is absent", corpus)
-	}
+	files := corpusFiles(t)
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
@@ -64,4 +60,16 @@ func TestCorpusDiffMatchesWrite(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d corpus files change: for each, dfopt -d | git apply == dfopt -w", changed, len(files))
+}
+
+// corpusFiles lists the files of ../shared/corpus/dockerfiles by absolute
+// path, read there and never copied in; the test is skipped without them.
+func corpusFiles(t *testing.T) []string {
+	t.Helper()
+	corpus, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "dockerfiles"))
+	files, _ := filepath.Glob(filepath.Join(corpus, "*"))
+	if len(files) == 0 {
+		t.Skipf("corpus not found at %s: ../shared is absent", corpus)
+	}
+	return files
 }

@@ -16,13 +16,9 @@ import (
 // .git, one with a config file), in every output format. Run it with -race
 // after touching what the inputs share (the contexts, the finder).
 func TestParallelSameAsOneByOne(t *testing.T) {
-	corpus, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "dockerfiles"))
-	files, _ := filepath.Glob(filepath.Join(corpus, "*"))
-	if len(files) == 0 {
-		t.Skipf("corpus not found at %s: ../shared is absent", corpus)
-	}
+	files := corpusFiles(t)
 	dir := t.TempDir()
-	layout := map[string]string{
+	writeFiles(t, dir, map[string]string{
 		"a/.dockerignore":    "*.log\n",
 		"a/package.json":     `{"name":"a"}` + "\n",
 		"b/.env":             "KEY=x\n",
@@ -30,16 +26,7 @@ func TestParallelSameAsOneByOne(t *testing.T) {
 		"b/requirements.txt": "flask\n",
 		"c/.dfopt.yaml":      "disable: [merge-runs]\npropose: true\n",
 		"c/app.log":          "x\n",
-	}
-	for name, body := range layout {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	for i, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {

@@ -87,7 +87,7 @@ func (s *sandbox) must(dir, name string, args ...string) string {
 }
 
 // writeFiles writes files (slash paths to contents) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
