@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -35,7 +36,8 @@ type BuildContext struct {
 
 	mu        sync.Mutex
 	files     func() ([]ContextFile, error) // the walk of the sent files, done once
-	facts     map[any]func() any            // Shared
+	listed    *atomic.Bool                  // files has run
+	facts     map[any]*fact                 // Shared
 	fileFacts map[fileFactKey]func() any    // SharedFile
 }
 
@@ -130,7 +132,7 @@ func (cs *Contexts) Open(dir, dockerfile string) (*BuildContext, error) {
 		c.tree = &contextTree{dir: dir, dirs: map[string]*listing{}}
 		cs.trees[key.dir] = c.tree
 	}
-	c.reset("")
+	c.reset("", false)
 	cs.views[key] = c
 	return c, nil
 }
@@ -151,7 +153,7 @@ func (cs *Contexts) Wrote(path string) {
 			continue
 		}
 		rel = filepath.ToSlash(rel)
-		tree.update(rel)
+		same := tree.update(rel)
 		for key, c := range cs.views {
 			if key.dir != dir {
 				continue
@@ -159,7 +161,7 @@ func (cs *Contexts) Wrote(path string) {
 			if key.ignoreFile != "" && absDir(key.ignoreFile) == abs {
 				delete(cs.views, key)
 			}
-			c.reset(rel)
+			c.reset(rel, same)
 		}
 	}
 	// A Dockerfile's own ignore file may sit outside its context (with
@@ -181,11 +183,17 @@ func absDir(p string) string {
 }
 
 // reset forgets what was derived from the context: the files sent and every
-// Shared fact, and the SharedFile facts of rel ("" for all of them).
-func (c *BuildContext) reset(rel string) {
+// Shared fact, and the SharedFile facts of rel ("" for all of them). When
+// rel was rewritten in place (same says it was a file of the same kind
+// before and after), the list of files sent takes rel's new entry, and the
+// Shared facts that say they still hold (SharedKeep) are kept.
+func (c *BuildContext) reset(rel string, same bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	old, oldFiles, oldListed := c.facts, c.files, c.listed
+	c.listed = new(atomic.Bool)
+	listed := c.listed
 	c.files = sync.OnceValues(func() ([]ContextFile, error) {
+		defer listed.Store(true)
 		var out []ContextFile
 		err := c.walk(".", func(f ContextFile) bool {
 			if f.Path != "." {
@@ -195,7 +203,7 @@ func (c *BuildContext) reset(rel string) {
 		})
 		return out, err
 	})
-	c.facts = map[any]func() any{}
+	c.facts = map[any]*fact{}
 	if rel == "" {
 		c.fileFacts = map[fileFactKey]func() any{}
 	}
@@ -204,6 +212,45 @@ func (c *BuildContext) reset(rel string) {
 			delete(c.fileFacts, k)
 		}
 	}
+	c.mu.Unlock()
+	if !same || rel == "" {
+		return
+	}
+	if oldListed != nil && oldListed.Load() {
+		if files, err := oldFiles(); err == nil {
+			if entry, ok := c.Stat(rel); ok {
+				files = slices.Clone(files)
+				if i := slices.IndexFunc(files, func(f ContextFile) bool { return f.Path == rel }); i >= 0 {
+					files[i] = entry
+				}
+				c.mu.Lock()
+				listed.Store(true)
+				c.files = func() ([]ContextFile, error) { return files, nil }
+				c.mu.Unlock()
+			}
+		}
+	}
+	// Outside the lock: a fact's keep may read the context.
+	for key, f := range old {
+		if f.keep == nil || !f.computed.Load() || !f.keep(f.get(), rel) {
+			continue
+		}
+		c.mu.Lock()
+		if _, ok := c.facts[key]; !ok {
+			c.facts[key] = f
+		}
+		c.mu.Unlock()
+	}
+}
+
+// fact is one Shared fact of a context.
+type fact struct {
+	get      func() any // computes it, once
+	computed atomic.Bool
+	// keep, when not nil, tells whether the value still holds after a file
+	// of the context was rewritten in place, bringing it up to date if it
+	// must.
+	keep func(v any, rel string) bool
 }
 
 // Shared returns what compute makes of the build context, computing it once
@@ -213,14 +260,35 @@ func (c *BuildContext) reset(rel string) {
 // unexported type of the caller's own); compute must read nothing but the
 // context.
 func Shared[T any](c *BuildContext, key any, compute func() T) T {
+	return SharedKeep(c, key, compute, nil)
+}
+
+// SharedKeep is Shared for a fact that may outlive a write: after a file of
+// the context (rel) was rewritten in place, a file before and after, keep
+// is asked whether v still holds, and may bring v up to date first (under
+// a lock of v's own: the Dockerfiles that share the context read it). It
+// must say no unless v is then what compute would make of the context as
+// it is. A write that adds, removes or changes the kind of a path drops
+// the value, as any write drops a Shared one.
+func SharedKeep[T any](c *BuildContext, key any, compute func() T, keep func(v T, rel string) bool) T {
 	c.mu.Lock()
 	f := c.facts[key]
 	if f == nil {
-		f = sync.OnceValue(func() any { return compute() })
+		f = &fact{}
+		f.get = sync.OnceValue(func() any {
+			defer f.computed.Store(true)
+			return compute()
+		})
+		if keep != nil {
+			f.keep = func(v any, rel string) bool {
+				t, ok := v.(T)
+				return ok && keep(t, rel)
+			}
+		}
 		c.facts[key] = f
 	}
 	c.mu.Unlock()
-	v, _ := f().(T)
+	v, _ := f.get().(T)
 	return v
 }
 
@@ -409,14 +477,15 @@ func (t *contextTree) stat(rel string) (ContextFile, bool) {
 
 // update reads again the entry of a path that was written, created or
 // removed, in the listing of its folder if that was read, and forgets the
-// listing of the path itself.
-func (t *contextTree) update(rel string) {
+// listing of the path itself. It tells whether the path was rewritten in
+// place: a regular file in the listing before and after.
+func (t *contextTree) update(rel string) (same bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.dirs, rel)
 	l := t.dirs[path.Dir(rel)]
 	if l == nil {
-		return
+		return false
 	}
 	files := slices.Clone(l.files) // a walk under way keeps the old slice
 	i, found := slices.BinarySearchFunc(files, rel, func(f ContextFile, rel string) int { return strings.Compare(f.Path, rel) })
@@ -426,9 +495,12 @@ func (t *contextTree) update(rel string) {
 		files = slices.Delete(files, i, i+1)
 	case err != nil:
 	case found:
+		old := files[i]
 		files[i] = contextFile(rel, info)
+		same = old.Mode.IsRegular() && files[i].Mode.IsRegular()
 	default:
 		files = slices.Insert(files, i, contextFile(rel, info))
 	}
 	l.files = files
+	return same
 }

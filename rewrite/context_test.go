@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -244,5 +245,61 @@ func TestContextWalkError(t *testing.T) {
 	}
 	if _, err := c.Files(); err == nil {
 		t.Error("Files() gave no error for a folder it could not read")
+	}
+}
+
+// TestSharedKeep checks what a write keeps of a context: a rewrite in place
+// keeps the facts whose keep says so and gives the list of files the new
+// entry; a Shared fact, a fact whose keep says no, and every fact after a
+// write that adds a path are made again.
+func TestSharedKeep(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", "a.txt": "a"})
+	var cs Contexts
+	c, err := cs.Open(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := map[string]int{}
+	type key string
+	facts := func() {
+		Shared(c, key("plain"), func() int { made["plain"]++; return 0 })
+		SharedKeep(c, key("yes"), func() int { made["yes"]++; return 0 }, func(int, string) bool { return true })
+		SharedKeep(c, key("no"), func() int { made["no"]++; return 0 }, func(int, string) bool { return false })
+	}
+	sizeOf := func(rel string) int64 {
+		files, err := c.Files()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if f.Path == rel {
+				return f.Size
+			}
+		}
+		t.Fatalf("%s is not among the files", rel)
+		return 0
+	}
+	facts()
+	if sizeOf("a.txt") != 1 {
+		t.Fatal("a.txt: wrong size before the write")
+	}
+	writeTree(t, dir, map[string]string{"a.txt": "abc"})
+	cs.Wrote(filepath.Join(dir, "a.txt"))
+	facts()
+	if want := map[string]int{"plain": 2, "yes": 1, "no": 2}; !maps.Equal(made, want) {
+		t.Errorf("after a rewrite in place the facts were made %v times, want %v", made, want)
+	}
+	if got := sizeOf("a.txt"); got != 3 {
+		t.Errorf("after a rewrite in place the list of files gives a.txt %d bytes, want 3", got)
+	}
+	writeTree(t, dir, map[string]string{"b.txt": "b"})
+	cs.Wrote(filepath.Join(dir, "b.txt"))
+	facts()
+	if want := map[string]int{"plain": 3, "yes": 2, "no": 3}; !maps.Equal(made, want) {
+		t.Errorf("after a new file the facts were made %v times, want %v", made, want)
+	}
+	if got := sizeOf("b.txt"); got != 1 {
+		t.Errorf("after a new file the list gives b.txt %d bytes, want 1", got)
 	}
 }

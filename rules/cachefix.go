@@ -383,7 +383,9 @@ func offlineConfig(p *rewrite.Pass, m *runmodel.Model, mgr *runmodel.Manager) st
 	if ctx == nil {
 		return ""
 	}
-	return rewrite.Shared(ctx, offlineKey{mgr.Name}, func() string { return contextOffline(ctx, mgr) })
+	return rewrite.SharedKeep(ctx, offlineKey{mgr.Name}, func() string { return contextOffline(ctx, mgr) }, func(_ string, rel string) bool {
+		return !slices.Contains(mgr.OfflineConfig, path.Base(rel)) // a file it does not read
+	})
 }
 
 // offlineKey names contextOffline's answer for a manager among a context's

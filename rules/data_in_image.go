@@ -127,7 +127,12 @@ func sizeable(ctx *rewrite.BuildContext, c *contextCopy, min int64) []rewrite.Co
 	if c.exclude != nil || !slices.Equal(c.srcs, []string{"."}) {
 		return walk(c)
 	}
-	return rewrite.Shared(ctx, sizeableKey{min}, func() []rewrite.ContextFile { return walk(&contextCopy{srcs: []string{"."}}) })
+	return rewrite.SharedKeep(ctx, sizeableKey{min}, func() []rewrite.ContextFile { return walk(&contextCopy{srcs: []string{"."}}) },
+		func(v []rewrite.ContextFile, rel string) bool {
+			// The list holds rel neither before nor after the rewrite.
+			f, ok := ctx.Stat(rel)
+			return ok && f.Size < min && !slices.ContainsFunc(v, func(f rewrite.ContextFile) bool { return f.Path == rel })
+		})
 }
 
 // sizeableKey names the list of sizeable files among a context's facts.

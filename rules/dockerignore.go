@@ -522,7 +522,32 @@ type scanKey struct{}
 // enter the folders it flags. The Dockerfiles that share the context share
 // the scan.
 func scanContext(ctx *rewrite.BuildContext) *contextScan {
-	return rewrite.Shared(ctx, scanKey{}, func() *contextScan { return scanWalk(ctx) })
+	return rewrite.SharedKeep(ctx, scanKey{}, func() *contextScan { return scanWalk(ctx) }, func(s *contextScan, rel string) bool {
+		return s.rewritten(ctx, rel)
+	})
+}
+
+// rewritten tells whether the scan still holds after rel was rewritten in
+// place. The paths sent are the same; only rel's own kind may change, as
+// a kind reads no file's content but the path's own (a key, an .npmrc).
+func (s *contextScan) rewritten(ctx *rewrite.BuildContext, rel string) bool {
+	if ctx.Ignored(rel) {
+		return true // sent neither before nor after
+	}
+	var was *contextItem
+	for i, it := range s.items {
+		if it.dir && strings.HasPrefix(rel, it.rel+"/") {
+			return true // inside a flagged folder, which the scan does not enter
+		}
+		if it.rel == rel {
+			was = &s.items[i]
+		}
+	}
+	k, pattern := classifyPattern(ctx, rel, false)
+	if was == nil {
+		return k == nil
+	}
+	return !was.dir && k == was.kind && pattern == was.pattern
 }
 
 func scanWalk(ctx *rewrite.BuildContext) *contextScan {
@@ -591,7 +616,9 @@ func (s *contextScan) ignoresNamed(pattern string, users dockerfileUses) bool {
 	if err != nil {
 		return true
 	}
-	return users.any("named\x00"+pattern, func(u *dockerfileUse) bool {
+	// The scan's place in the key: a rewrite that makes the scan again
+	// leaves the siblings' answers on the old one behind.
+	return users.any(fmt.Sprintf("named\x00%p\x00%s", s, pattern), func(u *dockerfileUse) bool {
 		for _, n := range u.namedPaths(s) {
 			if ok, _ := pm.MatchesOrParentMatches(n); ok {
 				return true
@@ -743,7 +770,7 @@ func ignoreFileUsers(p *rewrite.Pass, ctx *rewrite.BuildContext) dockerfileUses 
 	if ctx.IgnoreFile != "" && filepath.Base(ctx.IgnoreFile) != ".dockerignore" {
 		return users
 	}
-	users.siblings = rewrite.Shared(ctx, siblingsKey{}, func() *siblings { return readSiblings(ctx) })
+	users.siblings = siblingsOf(ctx)
 	if self, err := os.Stat(p.Options.Path); err == nil {
 		users.selfAt = slices.IndexFunc(users.siblings.list, func(s *sibling) bool { return os.SameFile(s.info, self) })
 	}
@@ -757,7 +784,14 @@ type siblings struct {
 	list []*sibling
 
 	mu      sync.Mutex
-	answers map[string][2]int
+	answers map[string]*answer
+}
+
+// answer is how many siblings make a question's pred true, and the place
+// of the first (-1 for none).
+type answer struct {
+	n, first int
+	pred     func(u *dockerfileUse) bool
 }
 
 // ask returns how many siblings make pred true, and the place of the first.
@@ -765,7 +799,7 @@ func (s *siblings) ask(key string, pred func(u *dockerfileUse) bool) (n, first i
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a, ok := s.answers[key]; ok {
-		return a[0], a[1]
+		return a.n, a.first
 	}
 	first = -1
 	for i, sib := range s.list {
@@ -775,7 +809,7 @@ func (s *siblings) ask(key string, pred func(u *dockerfileUse) bool) (n, first i
 			}
 		}
 	}
-	s.answers[key] = [2]int{n, first}
+	s.answers[key] = &answer{n: n, first: first, pred: pred}
 	return n, first
 }
 
@@ -786,10 +820,18 @@ type (
 	siblingKey  struct{}
 )
 
+// siblingsOf returns the siblings of the context, read once and kept up to
+// date through rewrites of its files.
+func siblingsOf(ctx *rewrite.BuildContext) *siblings {
+	return rewrite.SharedKeep(ctx, siblingsKey{}, func() *siblings { return readSiblings(ctx) }, func(s *siblings, rel string) bool {
+		return s.rewritten(ctx, rel)
+	})
+}
+
 // readSiblings reads the Dockerfiles at the top of the context that have no
 // ignore file of their own.
 func readSiblings(ctx *rewrite.BuildContext) *siblings {
-	s := &siblings{answers: map[string][2]int{}}
+	s := &siblings{answers: map[string]*answer{}}
 	for _, f := range ctx.ReadDir(".") {
 		name := f.Path
 		if f.Dir || !isDockerfileName(name) || exists(ctx, name+".dockerignore") {
@@ -799,16 +841,73 @@ func readSiblings(ctx *rewrite.BuildContext) *siblings {
 		if sib == nil {
 			continue
 		}
-		u := *sib.use
-		u.ctx = ctx
-		u.versionFromVCS = u.whole && versionFromVCS(ctx)
-		s.list = append(s.list, &sibling{info: sib.info, use: &u})
+		s.list = append(s.list, sib.in(ctx, name))
 	}
 	return s
 }
 
+// in returns the sibling as the context sees it: its use with what depends
+// on other files of the context.
+func (sib *sibling) in(ctx *rewrite.BuildContext, name string) *sibling {
+	u := *sib.use
+	u.ctx = ctx
+	u.versionFromVCS = u.whole && versionFromVCS(ctx)
+	return &sibling{name: name, info: sib.info, use: &u}
+}
+
+// rewritten brings the siblings up to date after rel was rewritten in
+// place, and tells whether they then hold. A sibling that was rewritten is
+// read again and each answer changes by what its question says of the old
+// and the new sibling: a question reads a sibling's use and the names of
+// the context, which a rewrite in place leaves, never another file's
+// content (a question on the scan names the scan in its key). A rewrite of
+// any other file forgets the answers; one of a file whose content
+// versionFromVCS reads drops the siblings.
+func (s *siblings) rewritten(ctx *rewrite.BuildContext, rel string) bool {
+	if slices.Contains(vcsFiles, rel) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if strings.Contains(rel, "/") || !isDockerfileName(rel) || exists(ctx, rel+".dockerignore") {
+		s.answers = map[string]*answer{}
+		return true // no sibling, before or after
+	}
+	i := slices.IndexFunc(s.list, func(sib *sibling) bool { return sib.name == rel })
+	sib := rewrite.SharedFile(ctx, siblingKey{}, rel, func() *sibling { return readSibling(ctx, rel) })
+	switch {
+	case (i >= 0) != (sib != nil):
+		return false // it parses now and did not, or the other way round
+	case sib == nil:
+		return true
+	}
+	old, now := s.list[i], sib.in(ctx, rel)
+	s.list[i] = now
+	for _, a := range s.answers {
+		switch was, is := a.pred(old.use), a.pred(now.use); {
+		case was == is:
+		case is:
+			if a.n++; a.first < 0 || i < a.first {
+				a.first = i
+			}
+		default:
+			if a.n--; a.first == i {
+				a.first = -1
+				for j := i + 1; j < len(s.list); j++ {
+					if a.pred(s.list[j].use) {
+						a.first = j
+						break
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
 // sibling is another Dockerfile at the top of the build context.
 type sibling struct {
+	name string         // its path in the context
 	info fs.FileInfo    // to tell it from the Dockerfile being rewritten
 	use  *dockerfileUse // what it takes from the context
 }
@@ -912,8 +1011,8 @@ type vcsKey struct{}
 // versionFromVCS tells whether the project of the context takes its
 // version from git, by its manifests.
 func versionFromVCS(ctx *rewrite.BuildContext) bool {
-	return rewrite.Shared(ctx, vcsKey{}, func() bool {
-		for _, f := range []string{"pyproject.toml", "setup.py", "setup.cfg", "package.json"} {
+	return rewrite.SharedKeep(ctx, vcsKey{}, func() bool {
+		for _, f := range vcsFiles {
 			text := string(head(ctx, f, 1<<20))
 			for _, t := range vcsVersioning {
 				if strings.Contains(text, t) {
@@ -922,5 +1021,8 @@ func versionFromVCS(ctx *rewrite.BuildContext) bool {
 			}
 		}
 		return false
-	})
+	}, func(_ bool, rel string) bool { return !slices.Contains(vcsFiles, rel) })
 }
+
+// vcsFiles are the files whose content versionFromVCS reads.
+var vcsFiles = []string{"pyproject.toml", "setup.py", "setup.cfg", "package.json"}
