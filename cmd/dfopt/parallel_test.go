@@ -18,15 +18,7 @@ import (
 func TestParallelSameAsOneByOne(t *testing.T) {
 	files := corpusFiles(t)
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"a/.dockerignore":    "*.log\n",
-		"a/package.json":     `{"name":"a"}` + "\n",
-		"b/.env":             "KEY=x\n",
-		"b/.git/HEAD":        "ref: refs/heads/main\n",
-		"b/requirements.txt": "flask\n",
-		"c/.dfopt.yaml":      "disable: [merge-runs]\npropose: true\n",
-		"c/app.log":          "x\n",
-	})
+	writeFiles(t, dir, threeContexts())
 	for i, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
@@ -61,5 +53,20 @@ func TestParallelSameAsOneByOne(t *testing.T) {
 		if len(wantOut)+len(wantErr) == 0 {
 			t.Errorf("dfopt %s printed nothing: the test sees nothing", strings.Join(args, " "))
 		}
+	}
+}
+
+// threeContexts are three folders around the corpus files of a test, each a
+// build context of its own: one with a .dockerignore, one with a .env and a
+// .git, one with a .dfopt.yaml.
+func threeContexts() map[string]string {
+	return map[string]string{
+		"a/.dockerignore":    "*.log\n",
+		"a/package.json":     `{"name":"a"}` + "\n",
+		"b/.env":             "KEY=x\n",
+		"b/.git/HEAD":        "ref: refs/heads/main\n",
+		"b/requirements.txt": "flask\n",
+		"c/.dfopt.yaml":      "disable: [merge-runs]\npropose: true\n",
+		"c/app.log":          "x\n",
 	}
 }

@@ -20,15 +20,7 @@ import (
 // ignore files, which adds paths.
 func TestWriteSameAsOneByOne(t *testing.T) {
 	files := corpusFiles(t)
-	layout := map[string]string{
-		"a/.dockerignore":    "*.log\n",
-		"a/package.json":     `{"name":"a"}` + "\n",
-		"b/.env":             "KEY=x\n",
-		"b/.git/HEAD":        "ref: refs/heads/main\n",
-		"b/requirements.txt": "flask\n",
-		"c/.dfopt.yaml":      "disable: [merge-runs]\npropose: true\n",
-		"c/app.log":          "x\n",
-	}
+	layout := threeContexts()
 	var names []string
 	for i, path := range files {
 		src, err := os.ReadFile(path)
