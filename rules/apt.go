@@ -141,13 +141,7 @@ func runAptHygiene(p *rewrite.Pass) {
 				p.Report(rewrite.Finding{Line: in.StartLine, Proposal: true, Edits: yes,
 					Message: "apt-get: add -y (proposal: without it the command stops at its prompt and the build fails; with it the build goes on)"})
 			}
-			var install *runmodel.Call
-			for _, c := range calls {
-				if c.Name != "apt-cache" && c.Installs() {
-					install = &c
-					break
-				}
-			}
+			install := firstInstall(calls)
 			updated := slices.ContainsFunc(calls, func(c runmodel.Call) bool { return c.Refreshes() && c.Name != "apt-cache" })
 			inserted := false
 			if install != nil && !runmodel.RefreshedBefore(r, apt, install.Cmd) {
@@ -187,6 +181,17 @@ func runAptHygiene(p *rewrite.Pass) {
 			p.Report(rewrite.Finding{Line: in.StartLine, Message: "apt-get: " + strings.Join(what, "; "), Edits: coalesceEdits(edits)})
 		}
 	}
+}
+
+// firstInstall returns the first apt call of a RUN that installs (apt-cache
+// aside), or nil.
+func firstInstall(calls []runmodel.Call) *runmodel.Call {
+	for i, c := range calls {
+		if c.Name != "apt-cache" && c.Installs() {
+			return &calls[i]
+		}
+	}
+	return nil
 }
 
 // updateWhy is why apt-hygiene puts an apt-get update in front of an install.
@@ -347,13 +352,7 @@ func planUpdates(p *rewrite.Pass, m *runmodel.Model, ship map[*rewrite.Stage]boo
 				continue
 			}
 			r := m.Run(in)
-			var install *runmodel.Call
-			for _, c := range r.Calls(apt) {
-				if c.Name != "apt-cache" && c.Installs() {
-					install = &c
-					break
-				}
-			}
+			install := firstInstall(r.Calls(apt))
 			if install == nil || runmodel.RefreshedBefore(r, apt, install.Cmd) {
 				continue
 			}
@@ -364,10 +363,9 @@ func planUpdates(p *rewrite.Pass, m *runmodel.Model, ship map[*rewrite.Stage]boo
 			switch {
 			case !ship[st], cleansLists(r), listsCacheMount(r), updateOnlyRunBefore(m, st, i) != nil:
 			default:
-				clean, _ := cleanLists(p, r, in, install.Cmd, true)
 				if rd := listsReadLater(m, in, updating); rd != nil {
 					why = "they cannot be removed there: " + readerWhy(p, rd)
-				} else if len(clean) == 0 {
+				} else if clean, _ := cleanLists(p, r, in, install.Cmd, true); len(clean) == 0 {
 					why = "dfopt cannot remove them there"
 				}
 			}
